@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "messages/audit_record.hpp"
+
+namespace auditree {
+
+/// What happened to a process. One message type for all actions keeps a
+/// batch of events in one ordered vector.
+enum class process_action : uint8_t {
+  fork,  ///< fork, vfork, clone or clone3 returned a child.
+  exec,  ///< A successful execve or execveat.
+  exit,  ///< exit_group (audit) or the task's death (proc connector).
+  abend, ///< ANOM_ABEND: killed by a core-dumping signal.
+};
+
+/// Who reported a fact about a process.
+enum class fact_source : uint8_t { audit, proc_connector, proc_scan };
+
+/// A process lifecycle event, interpreted from one audit event or one proc
+/// connector message.
+struct process_event {
+  process_action action = process_action::fork;
+  fact_source source = fact_source::audit;
+  /// The audit stamp (or, for the proc connector, its time and sequence).
+  event_id id;
+  /// Syscall name as logged (`clone`, `execve`, `exit_group`, ...); empty
+  /// for events that are not syscalls.
+  std::string syscall;
+  /// `arch=` of the record: 0xc000003e (x86_64) or 0x40000003 (i386).
+  uint32_t arch = 0;
+  /// The task that made the call (record `pid=`, a thread-group id in the
+  /// initial pid namespace): the parent for a fork, else the process itself.
+  int32_t pid = 0;
+  /// Record `ppid=`: the parent of `pid`; 0 when the record has none.
+  int32_t ppid = 0;
+  /// fork family: `exit=`, the child's pid in the caller's pid namespace,
+  /// which inside a container is not a host pid.
+  int32_t child = 0;
+  /// fork family: clone flags when the record shows them (clone's a0 on
+  /// x86_64, a0 on i386); clone3 passes them in memory.
+  uint64_t clone_flags = 0;
+  bool clone_flags_known = false;
+  /// `comm=` and `exe=` of `pid` (after the exec for an exec).
+  std::string comm;
+  std::string exe;
+  /// exec: argv from the EXECVE records and the CWD record.
+  std::vector<std::string> argv;
+  std::string cwd;
+  /// Credentials of `pid`; unset_id when the record has none.
+  uint32_t uid = unset_id;
+  uint32_t euid = unset_id;
+  uint32_t auid = unset_id;
+  /// exit: the status passed to exit_group; abend or a connector exit: the
+  /// signal (0 when none).
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+
+  /// The kernel's value for "no id" (e.g. auid of a daemon).
+  static constexpr uint32_t unset_id = 4294967295u;
+};
+
+/// Process events travel from assemblers onwards in batches.
+using process_event_batch = std::vector<process_event>;
+
+/// Stable names for JSON output and logs.
+inline const char* to_string(process_action x) {
+  switch (x) {
+    case process_action::fork:
+      return "fork";
+    case process_action::exec:
+      return "exec";
+    case process_action::exit:
+      return "exit";
+    case process_action::abend:
+      return "abend";
+  }
+  return "?";
+}
+
+inline const char* to_string(fact_source x) {
+  switch (x) {
+    case fact_source::audit:
+      return "audit";
+    case fact_source::proc_connector:
+      return "proc_connector";
+    case fact_source::proc_scan:
+      return "proc_scan";
+  }
+  return "?";
+}
+
+} // namespace auditree

@@ -1,0 +1,325 @@
+#include "runtime/audit_parser.hpp"
+
+#include <charconv>
+
+#include "runtime/record_types.hpp"
+
+namespace auditree {
+
+namespace {
+
+bool consume(std::string_view& s, std::string_view prefix) {
+  if (s.substr(0, prefix.size()) != prefix)
+    return false;
+  s.remove_prefix(prefix.size());
+  return true;
+}
+
+// Reads digits up to (not including) `stop` and removes them and `stop`.
+template <class T>
+bool consume_number(std::string_view& s, char stop, T& out) {
+  auto end = s.find(stop);
+  if (end == 0 || end == std::string_view::npos)
+    return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + end, out);
+  if (ec != std::errc{} || ptr != s.data() + end)
+    return false;
+  s.remove_prefix(end + 1);
+  return true;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+} // namespace
+
+parse_result parse_payload(uint32_t type, std::string_view payload) {
+  parse_result result;
+  auto& rec = result.record;
+  rec.type = type;
+  auto s = payload;
+  if (!consume(s, "audit(")) {
+    result.error = "missing audit( stamp";
+    return result;
+  }
+  if (!consume_number(s, '.', rec.id.seconds)
+      || !consume_number(s, ':', rec.id.millis)
+      || !consume_number(s, ')', rec.id.serial)) {
+    result.error = "malformed audit(SEC.MS:SERIAL) stamp";
+    return result;
+  }
+  if (rec.id.millis > 999) {
+    result.error = "milliseconds out of range";
+    return result;
+  }
+  if (!consume(s, ":")) {
+    result.error = "missing ':' after stamp";
+    return result;
+  }
+  // Kernel payloads may end with NUL, newline or space bytes.
+  while (!s.empty() && (s.back() == '\0' || s.back() == '\n'))
+    s.remove_suffix(1);
+  rec.text = s;
+  return result;
+}
+
+parse_result parse_line(std::string_view line) {
+  parse_result result;
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.remove_suffix(1);
+  // ENRICHED format appends interpreted fields after a 0x1d byte.
+  if (auto gs = line.find('\x1d'); gs != std::string_view::npos)
+    line = line.substr(0, gs);
+  // auditd may prefix the node name.
+  if (consume(line, "node=")) {
+    auto sp = line.find(' ');
+    if (sp == std::string_view::npos) {
+      result.error = "node= without record";
+      return result;
+    }
+    line.remove_prefix(sp + 1);
+  }
+  if (!consume(line, "type=")) {
+    result.error = "missing type=";
+    return result;
+  }
+  auto sp = line.find(' ');
+  if (sp == std::string_view::npos) {
+    result.error = "missing msg= after type";
+    return result;
+  }
+  auto name = line.substr(0, sp);
+  line.remove_prefix(sp + 1);
+  std::optional<uint32_t> type;
+  if (!name.empty() && name.front() >= '0' && name.front() <= '9')
+    type = parse_unsigned(name);
+  else
+    type = record_types::number(name);
+  if (!type) {
+    result.error = "unknown record type";
+    return result;
+  }
+  if (!consume(line, "msg=")) {
+    result.error = "missing msg=";
+    return result;
+  }
+  return parse_payload(*type, line);
+}
+
+bool field_cursor::next(std::string_view& key, std::string_view& value) {
+  while (!rest_.empty() && rest_.front() == ' ')
+    rest_.remove_prefix(1);
+  if (rest_.empty())
+    return false;
+  auto eq = rest_.find('=');
+  auto sp = rest_.find(' ');
+  if (eq == std::string_view::npos || (sp != std::string_view::npos && sp < eq)) {
+    // A word without '=' (seen in some user messages): a key with no value.
+    auto end = sp == std::string_view::npos ? rest_.size() : sp;
+    key = rest_.substr(0, end);
+    value = {};
+    rest_.remove_prefix(end);
+    return true;
+  }
+  key = rest_.substr(0, eq);
+  rest_.remove_prefix(eq + 1);
+  size_t end;
+  if (!rest_.empty() && (rest_.front() == '"' || rest_.front() == '\'')) {
+    // Quoted values end at the matching quote (user messages nest
+    // msg='...' with spaces inside).
+    auto close = rest_.find(rest_.front(), 1);
+    end = close == std::string_view::npos ? rest_.size() : close + 1;
+  } else {
+    end = rest_.find(' ');
+    if (end == std::string_view::npos)
+      end = rest_.size();
+  }
+  value = rest_.substr(0, end);
+  rest_.remove_prefix(end);
+  return true;
+}
+
+std::optional<std::string_view> find_field(std::string_view text,
+                                           std::string_view key) {
+  field_cursor cursor{text};
+  std::string_view k;
+  std::string_view v;
+  while (cursor.next(k, v))
+    if (k == key)
+      return v;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> parse_unsigned(std::string_view raw, int base) {
+  uint64_t result = 0;
+  if (raw.empty())
+    return std::nullopt;
+  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(),
+                                   result, base);
+  if (ec != std::errc{} || ptr != raw.data() + raw.size())
+    return std::nullopt;
+  return result;
+}
+
+std::optional<int64_t> parse_signed(std::string_view raw) {
+  int64_t result = 0;
+  if (raw.empty())
+    return std::nullopt;
+  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(),
+                                   result);
+  if (ec != std::errc{} || ptr != raw.data() + raw.size())
+    return std::nullopt;
+  return result;
+}
+
+std::optional<std::string> decode_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0)
+    return std::nullopt;
+  std::string result;
+  result.resize(hex.size() / 2);
+  for (size_t i = 0; i < result.size(); ++i) {
+    auto hi = hex_digit(hex[2 * i]);
+    auto lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    result[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return result;
+}
+
+std::optional<std::string> decode_untrusted(std::string_view raw) {
+  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"')
+    return std::string{raw.substr(1, raw.size() - 2)};
+  if (raw == "(null)" || raw == "(none)")
+    return std::nullopt;
+  return decode_hex(raw);
+}
+
+std::vector<std::string> split_proctitle(std::string_view decoded) {
+  std::vector<std::string> result;
+  while (!decoded.empty() && decoded.back() == '\0')
+    decoded.remove_suffix(1);
+  if (decoded.empty())
+    return result;
+  size_t start = 0;
+  for (;;) {
+    auto nul = decoded.find('\0', start);
+    result.emplace_back(decoded.substr(start, nul - start));
+    if (nul == std::string_view::npos)
+      break;
+    start = nul + 1;
+  }
+  return result;
+}
+
+bool execve_reassembler::fail(const char* reason) {
+  if (error_ == nullptr)
+    error_ = reason;
+  return false;
+}
+
+bool execve_reassembler::append_chunk(std::string_view raw) {
+  bool quoted = raw.size() >= 2 && raw.front() == '"' && raw.back() == '"';
+  if (next_chunk_ > 0 && quoted != pending_quoted_)
+    return fail("argument chunks mix quoted and hex");
+  pending_quoted_ = quoted;
+  // The length counts characters as logged, quotes excluded.
+  pending_.append(quoted ? raw.substr(1, raw.size() - 2) : raw);
+  ++next_chunk_;
+  if (pending_.size() > pending_len_)
+    return fail("argument longer than its aN_len");
+  if (pending_.size() == pending_len_)
+    return close_argument();
+  return true;
+}
+
+bool execve_reassembler::close_argument() {
+  pending_open_ = false;
+  if (pending_quoted_) {
+    args_.push_back(std::move(pending_));
+  } else if (auto bytes = decode_hex(pending_)) {
+    args_.push_back(std::move(*bytes));
+  } else {
+    args_.emplace_back();
+    fail("invalid hex in argument");
+  }
+  pending_.clear();
+  return error_ == nullptr;
+}
+
+bool execve_reassembler::add(std::string_view text) {
+  field_cursor cursor{text};
+  std::string_view key;
+  std::string_view value;
+  while (cursor.next(key, value)) {
+    if (key == "argc") {
+      if (argc_ || !args_.empty())
+        return fail("argc= after arguments");
+      argc_ = parse_unsigned(value);
+      if (!argc_)
+        return fail("invalid argc=");
+      continue;
+    }
+    if (key.size() < 2 || key.front() != 'a')
+      return fail("unexpected field in EXECVE record");
+    // aN=, aN_len= or aN[i]=
+    auto rest = key.substr(1);
+    auto digits_end = rest.find_first_not_of("0123456789");
+    auto index = parse_unsigned(rest.substr(0, digits_end));
+    if (!index)
+      return fail("malformed argument name");
+    auto suffix = digits_end == std::string_view::npos
+                    ? std::string_view{}
+                    : rest.substr(digits_end);
+    if (suffix.empty()) {
+      if (pending_open_ || *index != args_.size())
+        return fail("argument out of order");
+      auto arg = decode_untrusted(value);
+      if (!arg && value != "(null)")
+        return fail("invalid argument encoding");
+      args_.push_back(arg ? std::move(*arg) : std::string{});
+    } else if (suffix == "_len") {
+      if (pending_open_ || *index != args_.size())
+        return fail("argument out of order");
+      auto len = parse_unsigned(value);
+      if (!len)
+        return fail("invalid aN_len=");
+      pending_open_ = true;
+      pending_len_ = *len;
+      next_chunk_ = 0;
+      pending_.clear();
+      pending_.reserve(*len);
+      if (*len == 0 && !close_argument())
+        return false;
+    } else if (suffix.front() == '[' && suffix.back() == ']') {
+      auto chunk = parse_unsigned(suffix.substr(1, suffix.size() - 2));
+      if (!pending_open_ || *index != args_.size() || !chunk
+          || *chunk != next_chunk_)
+        return fail("argument chunk out of order");
+      if (!append_chunk(value))
+        return false;
+    } else {
+      return fail("malformed argument name");
+    }
+  }
+  return error_ == nullptr;
+}
+
+std::vector<std::string> execve_reassembler::finish() {
+  if (pending_open_)
+    fail("argument cut short");
+  else if (!argc_)
+    fail("missing argc=");
+  else if (*argc_ != args_.size())
+    fail("fewer arguments than argc=");
+  return std::move(args_);
+}
+
+} // namespace auditree

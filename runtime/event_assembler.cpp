@@ -1,0 +1,126 @@
+#include "runtime/event_assembler.hpp"
+
+#include "runtime/record_types.hpp"
+
+namespace auditree {
+
+assembler_stats& assembler_stats::operator+=(const assembler_stats& other) {
+  num_records += other.num_records;
+  num_events += other.num_events;
+  num_closed_by_eoe += other.num_closed_by_eoe;
+  num_closed_standalone += other.num_closed_standalone;
+  num_closed_by_timeout += other.num_closed_by_timeout;
+  num_evicted += other.num_evicted;
+  num_serial_gaps += other.num_serial_gaps;
+  num_serial_late += other.num_serial_late;
+  num_serial_resets += other.num_serial_resets;
+  return *this;
+}
+
+event_assembler::event_assembler(options opts)
+  : opts_(opts), ledger_(opts.stride) {
+}
+
+void event_assembler::close(
+  std::unordered_map<uint32_t, open_event>::iterator i, close_reason why,
+  std::vector<audit_event>& out) {
+  auto& ev = i->second.event;
+  ev.closed_by = why;
+  switch (why) {
+    case close_reason::eoe:
+      ++stats_.num_closed_by_eoe;
+      break;
+    case close_reason::standalone:
+      ++stats_.num_closed_standalone;
+      break;
+    case close_reason::timeout:
+      ++stats_.num_closed_by_timeout;
+      break;
+  }
+  out.push_back(std::move(ev));
+  open_.erase(i);
+}
+
+void event_assembler::drop_closed_front() {
+  while (!order_.empty()) {
+    auto i = open_.find(order_.front().serial);
+    if (i != open_.end() && i->second.sequence == order_.front().sequence)
+      return;
+    order_.pop_front();
+  }
+}
+
+void event_assembler::add(audit_record&& record, time_point now,
+                          std::vector<audit_event>& out) {
+  ++stats_.num_records;
+  auto serial = record.id.serial;
+  auto i = open_.find(serial);
+  if (i != open_.end() && i->second.event.id != record.id) {
+    // Same serial, other stamp: the counter wrapped or the input mixes
+    // boots. The old event cannot get more records.
+    close(i, close_reason::timeout, out);
+    i = open_.end();
+  }
+  if (i == open_.end()) {
+    ++stats_.num_events;
+    ledger_.observe(serial);
+    auto type = record.type;
+    if (record_types::is_standalone(type)) {
+      out.push_back(audit_event{record.id, {}, close_reason::standalone});
+      out.back().records.push_back(std::move(record));
+      ++stats_.num_closed_standalone;
+      return;
+    }
+    if (open_.size() >= opts_.max_open) {
+      drop_closed_front();
+      if (!order_.empty()) {
+        ++stats_.num_evicted;
+        close(open_.find(order_.front().serial), close_reason::timeout, out);
+        order_.pop_front();
+      }
+    }
+    auto sequence = next_sequence_++;
+    i = open_.emplace(serial, open_event{audit_event{record.id, {}, {}},
+                                         sequence})
+          .first;
+    order_.push_back(pending{serial, sequence, now + opts_.timeout});
+  }
+  auto type = record.type;
+  i->second.event.records.push_back(std::move(record));
+  if (type == record_types::eoe)
+    close(i, close_reason::eoe, out);
+  drop_closed_front();
+}
+
+void event_assembler::expire(time_point now, std::vector<audit_event>& out) {
+  for (drop_closed_front(); !order_.empty() && order_.front().deadline <= now;
+       drop_closed_front()) {
+    close(open_.find(order_.front().serial), close_reason::timeout, out);
+    order_.pop_front();
+  }
+}
+
+void event_assembler::flush(std::vector<audit_event>& out) {
+  for (drop_closed_front(); !order_.empty(); drop_closed_front()) {
+    close(open_.find(order_.front().serial), close_reason::timeout, out);
+    order_.pop_front();
+  }
+  ledger_.finish();
+}
+
+std::optional<event_assembler::time_point> event_assembler::next_deadline() {
+  drop_closed_front();
+  if (order_.empty())
+    return std::nullopt;
+  return order_.front().deadline;
+}
+
+assembler_stats event_assembler::stats() const {
+  auto result = stats_;
+  result.num_serial_gaps = ledger_.num_gaps();
+  result.num_serial_late = ledger_.num_late();
+  result.num_serial_resets = ledger_.num_resets();
+  return result;
+}
+
+} // namespace auditree

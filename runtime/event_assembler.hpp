@@ -1,0 +1,96 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "messages/audit_event.hpp"
+#include "runtime/serial_ledger.hpp"
+
+namespace auditree {
+
+/// Counters of one assembler.
+struct assembler_stats {
+  uint64_t num_records = 0;
+  uint64_t num_events = 0;
+  uint64_t num_closed_by_eoe = 0;
+  uint64_t num_closed_standalone = 0;
+  uint64_t num_closed_by_timeout = 0;
+  /// Closed early because too many events were open (counted as timeouts
+  /// too).
+  uint64_t num_evicted = 0;
+  uint64_t num_serial_gaps = 0;
+  uint64_t num_serial_late = 0;
+  uint64_t num_serial_resets = 0;
+
+  assembler_stats& operator+=(const assembler_stats& other);
+};
+
+/// Groups records into events by their stamp. Records of different events
+/// interleave and arrive out of order; an event closes on EOE, at once for
+/// a record type that never has an EOE, or `timeout` after its first record
+/// (rules may exclude EOE). PROCTITLE never closes an event. Time is passed
+/// in, so callers (and tests) own the clock.
+class event_assembler {
+public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+
+  struct options {
+    std::chrono::milliseconds timeout{500};
+    /// Bound on open events; the oldest closes early past it.
+    size_t max_open = 1 << 16;
+    /// This assembler sees the serials with serial % stride == k.
+    uint32_t stride = 1;
+  };
+
+  explicit event_assembler(options opts);
+
+  /// Adds one record; events it closes are appended to `out`.
+  void add(audit_record&& record, time_point now,
+           std::vector<audit_event>& out);
+
+  /// Closes the events whose timeout passed by `now`.
+  void expire(time_point now, std::vector<audit_event>& out);
+
+  /// The stream ended: closes every open event (as timeouts) and settles
+  /// the serial ledger.
+  void flush(std::vector<audit_event>& out);
+
+  /// When the next open event times out, if any is open.
+  std::optional<time_point> next_deadline();
+
+  size_t num_open() const { return open_.size(); }
+
+  /// Counters, including the serial ledger's.
+  assembler_stats stats() const;
+
+private:
+  struct open_event {
+    audit_event event;
+    uint64_t sequence;
+  };
+
+  struct pending {
+    uint32_t serial;
+    uint64_t sequence;
+    time_point deadline;
+  };
+
+  void close(std::unordered_map<uint32_t, open_event>::iterator i,
+             close_reason why, std::vector<audit_event>& out);
+  void drop_closed_front();
+
+  options opts_;
+  std::unordered_map<uint32_t, open_event> open_;
+  /// Open order, for timeouts; entries of events closed since are skipped.
+  std::deque<pending> order_;
+  uint64_t next_sequence_ = 0;
+  serial_ledger ledger_;
+  assembler_stats stats_;
+};
+
+} // namespace auditree

@@ -1,0 +1,229 @@
+#include "runtime/event_interpreter.hpp"
+
+#include "runtime/audit_parser.hpp"
+#include "runtime/record_types.hpp"
+
+namespace auditree {
+
+namespace {
+
+constexpr uint32_t arch_x86_64 = 0xc000003e;
+constexpr uint32_t arch_i386 = 0x40000003;
+
+// Clone flags that fork and vfork imply.
+constexpr uint64_t sigchld = 17;
+constexpr uint64_t clone_vm = 0x100;
+constexpr uint64_t clone_vfork = 0x4000;
+
+enum class call { none, fork, vfork, clone, clone3, execve, execveat, exit };
+
+struct syscall_entry {
+  uint32_t number;
+  call what;
+};
+
+constexpr syscall_entry x86_64_calls[] = {
+  {56, call::clone},   {57, call::fork},      {58, call::vfork},
+  {435, call::clone3}, {59, call::execve},    {322, call::execveat},
+  {231, call::exit},
+};
+
+constexpr syscall_entry i386_calls[] = {
+  {120, call::clone},  {2, call::fork},       {190, call::vfork},
+  {435, call::clone3}, {11, call::execve},    {358, call::execveat},
+  {252, call::exit},
+};
+
+call classify(uint32_t arch, uint64_t number) {
+  auto lookup = [number](const auto& table) {
+    for (auto& e : table)
+      if (e.number == number)
+        return e.what;
+    return call::none;
+  };
+  if (arch == arch_x86_64)
+    return lookup(x86_64_calls);
+  if (arch == arch_i386)
+    return lookup(i386_calls);
+  return call::none;
+}
+
+const char* name(call c) {
+  switch (c) {
+    case call::fork:
+      return "fork";
+    case call::vfork:
+      return "vfork";
+    case call::clone:
+      return "clone";
+    case call::clone3:
+      return "clone3";
+    case call::execve:
+      return "execve";
+    case call::execveat:
+      return "execveat";
+    case call::exit:
+      return "exit_group";
+    case call::none:
+      break;
+  }
+  return "";
+}
+
+// Reads the fields every process record shares (pid, ppid, credentials,
+// comm, exe). Returns false if pid= is missing or malformed.
+bool read_subject(std::string_view text, process_event& out) {
+  field_cursor cursor{text};
+  std::string_view key;
+  std::string_view value;
+  bool has_pid = false;
+  auto id = [](std::string_view v) {
+    auto n = parse_unsigned(v);
+    return n && *n <= UINT32_MAX ? static_cast<uint32_t>(*n)
+                                 : process_event::unset_id;
+  };
+  while (cursor.next(key, value)) {
+    if (key == "pid") {
+      auto n = parse_unsigned(value);
+      if (!n || *n == 0 || *n > INT32_MAX)
+        return false;
+      out.pid = static_cast<int32_t>(*n);
+      has_pid = true;
+    } else if (key == "ppid") {
+      auto n = parse_unsigned(value);
+      if (n && *n <= INT32_MAX)
+        out.ppid = static_cast<int32_t>(*n);
+    } else if (key == "uid") {
+      out.uid = id(value);
+    } else if (key == "euid") {
+      out.euid = id(value);
+    } else if (key == "auid") {
+      out.auid = id(value);
+    } else if (key == "comm") {
+      out.comm = decode_untrusted(value).value_or(std::string{});
+    } else if (key == "exe") {
+      out.exe = decode_untrusted(value).value_or(std::string{});
+    }
+  }
+  return has_pid;
+}
+
+interpretation interpret_abend(const audit_event& event,
+                               const audit_record& record) {
+  interpretation result;
+  process_event ev;
+  ev.action = process_action::abend;
+  ev.id = event.id;
+  if (!read_subject(record.text, ev)) {
+    result.error = "ANOM_ABEND without a valid pid=";
+    return result;
+  }
+  if (auto sig = find_field(record.text, "sig"))
+    if (auto n = parse_unsigned(*sig); n && *n < 128)
+      ev.signal = static_cast<int32_t>(*n);
+  result.event = std::move(ev);
+  return result;
+}
+
+} // namespace
+
+interpretation interpret(const audit_event& event) {
+  interpretation result;
+  const audit_record* syscall = nullptr;
+  for (auto& rec : event.records) {
+    if (rec.type == record_types::syscall) {
+      syscall = &rec;
+      break;
+    }
+    if (rec.type == record_types::anom_abend)
+      return interpret_abend(event, rec);
+  }
+  if (syscall == nullptr)
+    return result;
+  auto arch_field = find_field(syscall->text, "arch");
+  auto nr_field = find_field(syscall->text, "syscall");
+  if (!arch_field || !nr_field) {
+    result.error = "SYSCALL without arch= or syscall=";
+    return result;
+  }
+  auto arch = parse_unsigned(*arch_field, 16);
+  auto nr = parse_unsigned(*nr_field);
+  if (!arch || !nr || *arch > UINT32_MAX) {
+    result.error = "SYSCALL with malformed arch= or syscall=";
+    return result;
+  }
+  auto what = classify(static_cast<uint32_t>(*arch), *nr);
+  if (what == call::none)
+    return result;
+  // exit_group never returns, so its record has no success= or exit=.
+  if (what != call::exit && find_field(syscall->text, "success") != "yes")
+    return result;
+  process_event ev;
+  ev.id = event.id;
+  ev.arch = static_cast<uint32_t>(*arch);
+  ev.syscall = name(what);
+  if (!read_subject(syscall->text, ev)) {
+    result.error = "SYSCALL without a valid pid=";
+    return result;
+  }
+  auto a0 = parse_unsigned(find_field(syscall->text, "a0").value_or(""), 16);
+  switch (what) {
+    case call::fork:
+    case call::vfork:
+    case call::clone:
+    case call::clone3: {
+      ev.action = process_action::fork;
+      auto child = parse_signed(find_field(syscall->text, "exit").value_or(""));
+      if (!child || *child <= 0 || *child > INT32_MAX) {
+        result.error = "fork without a child pid in exit=";
+        return result;
+      }
+      ev.child = static_cast<int32_t>(*child);
+      if (what == call::fork) {
+        ev.clone_flags = sigchld;
+        ev.clone_flags_known = true;
+      } else if (what == call::vfork) {
+        ev.clone_flags = clone_vm | clone_vfork | sigchld;
+        ev.clone_flags_known = true;
+      } else if (what == call::clone && a0) {
+        // clone's first argument is the flags on both x86_64 and i386;
+        // clone3 passes a struct pointer.
+        ev.clone_flags = *a0;
+        ev.clone_flags_known = true;
+      }
+      break;
+    }
+    case call::execve:
+    case call::execveat: {
+      ev.action = process_action::exec;
+      execve_reassembler args;
+      bool has_execve = false;
+      for (auto& rec : event.records) {
+        if (rec.type == record_types::execve) {
+          has_execve = true;
+          args.add(rec.text);
+        } else if (rec.type == record_types::cwd) {
+          if (auto cwd = find_field(rec.text, "cwd"))
+            ev.cwd = decode_untrusted(*cwd).value_or(std::string{});
+        }
+      }
+      if (has_execve) {
+        ev.argv = args.finish();
+        result.error = args.error();
+      } else {
+        result.error = "exec without EXECVE record";
+      }
+      break;
+    }
+    case call::exit:
+      ev.action = process_action::exit;
+      ev.exit_code = a0 ? static_cast<int32_t>(*a0 & 0xff) : 0;
+      break;
+    case call::none:
+      break;
+  }
+  result.event = std::move(ev);
+  return result;
+}
+
+} // namespace auditree
