@@ -8,6 +8,7 @@
 
 #include "messages/audit_event.hpp"
 #include "messages/audit_record.hpp"
+#include "messages/pipeline_stats.hpp"
 #include "messages/process_event.hpp"
 
 namespace auditree {
@@ -36,6 +37,21 @@ typename Inspector::result_type inspect(Inspector& f, process_event& x) {
            x.auid, x.exit_code, x.signal);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, assembler_stats& x) {
+  return f(caf::meta::type_name("assembler_stats"), x.num_records,
+           x.num_events, x.num_closed_by_eoe, x.num_closed_standalone,
+           x.num_closed_by_timeout, x.num_evicted, x.num_serial_gaps,
+           x.num_serial_late, x.num_serial_resets, x.num_malformed_events,
+           x.num_process_events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, source_stats& x) {
+  return f(caf::meta::type_name("source_stats"), x.num_lines, x.num_records,
+           x.num_malformed_lines, x.num_bytes);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -46,6 +62,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::audit_event))
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event))
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event_batch))
+  CAF_ADD_TYPE_ID(auditree, (auditree::assembler_stats))
+  CAF_ADD_TYPE_ID(auditree, (auditree::source_stats))
 
   /// Periodic self-message: close events whose timeout passed.
   CAF_ADD_ATOM(auditree, auditree, tick_atom, "tick")
@@ -53,5 +71,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, flush_atom, "flush")
   /// Ask an actor for its counters.
   CAF_ADD_ATOM(auditree, auditree, stats_atom, "stats")
+  /// A source reads its next chunk of input.
+  CAF_ADD_ATOM(auditree, auditree, read_atom, "read")
+  /// Start working (a source begins reading).
+  CAF_ADD_ATOM(auditree, auditree, run_atom, "run")
+  /// A downstream actor took a batch: the sender may send another.
+  CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
 
 CAF_END_TYPE_ID_BLOCK(auditree)

@@ -4,19 +4,6 @@
 
 namespace auditree {
 
-assembler_stats& assembler_stats::operator+=(const assembler_stats& other) {
-  num_records += other.num_records;
-  num_events += other.num_events;
-  num_closed_by_eoe += other.num_closed_by_eoe;
-  num_closed_standalone += other.num_closed_standalone;
-  num_closed_by_timeout += other.num_closed_by_timeout;
-  num_evicted += other.num_evicted;
-  num_serial_gaps += other.num_serial_gaps;
-  num_serial_late += other.num_serial_late;
-  num_serial_resets += other.num_serial_resets;
-  return *this;
-}
-
 event_assembler::event_assembler(options opts)
   : opts_(opts), ledger_(opts.stride) {
 }

@@ -8,26 +8,10 @@
 #include <vector>
 
 #include "messages/audit_event.hpp"
+#include "messages/pipeline_stats.hpp"
 #include "runtime/serial_ledger.hpp"
 
 namespace auditree {
-
-/// Counters of one assembler.
-struct assembler_stats {
-  uint64_t num_records = 0;
-  uint64_t num_events = 0;
-  uint64_t num_closed_by_eoe = 0;
-  uint64_t num_closed_standalone = 0;
-  uint64_t num_closed_by_timeout = 0;
-  /// Closed early because too many events were open (counted as timeouts
-  /// too).
-  uint64_t num_evicted = 0;
-  uint64_t num_serial_gaps = 0;
-  uint64_t num_serial_late = 0;
-  uint64_t num_serial_resets = 0;
-
-  assembler_stats& operator+=(const assembler_stats& other);
-};
 
 /// Groups records into events by their stamp. Records of different events
 /// interleave and arrive out of order; an event closes on EOE, at once for

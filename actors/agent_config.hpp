@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+namespace auditree {
+
+/// Every setting of auditree: read from the config file (`--config-file`,
+/// default config/auditree.conf when present) and overridden on the
+/// command line as `--auditree.KEY=VALUE`. The keys are documented in
+/// config/auditree.conf and README.md.
+class agent_config : public caf::actor_system_config {
+public:
+  agent_config();
+
+  /// Checks the values; returns an error message naming the key and the
+  /// bad value, or an empty string.
+  std::string validate() const;
+
+  /// Number of assembler actors; 0 = one per hardware thread.
+  size_t assemblers = 0;
+  /// An event without EOE closes this long after its first record.
+  caf::timespan event_timeout = std::chrono::milliseconds{500};
+  /// Where the JSON event stream goes: `-` for stdout or a file path.
+  std::string output = "-";
+  /// error, warning, info or debug.
+  std::string log_level = "info";
+
+  /// The number of assemblers to spawn once `assemblers` is resolved.
+  size_t num_assemblers() const;
+};
+
+} // namespace auditree

@@ -1,0 +1,158 @@
+#include "actors/file_source_actor.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "messages/type_ids.hpp"
+#include "runtime/audit_parser.hpp"
+#include "runtime/log.hpp"
+
+namespace auditree {
+
+namespace {
+
+using self_pointer = caf::stateful_actor<file_source_state>*;
+
+constexpr size_t chunk_size = 1 << 20;
+// The kernel's largest record is 8970 bytes; anything far longer is not an
+// audit record.
+constexpr size_t max_line = 64 * 1024;
+constexpr size_t max_in_flight_per_assembler = 4;
+// Log the first malformed lines in full; count the rest.
+constexpr uint64_t max_logged_malformed = 100;
+
+void reject(self_pointer self, const char* reason) {
+  auto& st = self->state;
+  ++st.stats.num_malformed_lines;
+  if (st.stats.num_malformed_lines <= max_logged_malformed)
+    log::warning(st.path, ":", st.stats.num_lines, ": malformed line (",
+                 reason, ")");
+  if (st.stats.num_malformed_lines == max_logged_malformed)
+    log::warning(st.path, ": further malformed lines are only counted");
+}
+
+void take_line(self_pointer self, std::string_view line,
+               std::vector<record_batch>& batches) {
+  auto& st = self->state;
+  ++st.stats.num_lines;
+  if (line.empty() || line == "\r")
+    return;
+  auto result = parse_line(line);
+  if (!result) {
+    reject(self, result.error);
+    return;
+  }
+  ++st.stats.num_records;
+  auto& rec = result.record;
+  batches[rec.id.serial % batches.size()].push_back(rec.to_record());
+}
+
+void maybe_finish(self_pointer self) {
+  auto& st = self->state;
+  if (st.at_end && st.in_flight == 0 && st.done.pending())
+    st.done.deliver(st.stats);
+}
+
+void schedule_read(self_pointer self) {
+  auto& st = self->state;
+  if (st.at_end || st.read_scheduled
+      || st.in_flight
+           >= max_in_flight_per_assembler * st.assemblers.size())
+    return;
+  st.read_scheduled = true;
+  self->send(self, read_atom::value);
+}
+
+void send_batches(self_pointer self, std::vector<record_batch>& batches) {
+  auto& st = self->state;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (batches[i].empty())
+      continue;
+    ++st.in_flight;
+    self->request(st.assemblers[i], caf::infinite, std::move(batches[i]))
+      .then([=](ack_atom) {
+        --self->state.in_flight;
+        schedule_read(self);
+        maybe_finish(self);
+      });
+  }
+}
+
+void read_chunk(self_pointer self) {
+  auto& st = self->state;
+  auto offset = st.pending.size();
+  st.pending.resize(offset + chunk_size);
+  ssize_t n;
+  do {
+    n = ::read(st.fd, st.pending.data() + offset, chunk_size);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    log::error(st.path, ": read failed: ", std::strerror(errno));
+    n = 0;
+  }
+  st.pending.resize(offset + static_cast<size_t>(n));
+  st.stats.num_bytes += static_cast<uint64_t>(n);
+  std::vector<record_batch> batches(st.assemblers.size());
+  std::string_view rest{st.pending};
+  for (auto nl = rest.find('\n'); nl != std::string_view::npos;
+       nl = rest.find('\n')) {
+    if (st.skipping_line)
+      st.skipping_line = false;
+    else
+      take_line(self, rest.substr(0, nl), batches);
+    rest.remove_prefix(nl + 1);
+  }
+  if (n == 0) {
+    st.at_end = true;
+    if (!rest.empty() && !st.skipping_line)
+      take_line(self, rest, batches); // A last line without a newline.
+    rest = {};
+  } else if (rest.size() > max_line && !st.skipping_line) {
+    ++st.stats.num_lines;
+    reject(self, "line too long");
+    st.skipping_line = true;
+  }
+  if (st.skipping_line)
+    rest = {};
+  st.pending.erase(0, st.pending.size() - rest.size());
+  send_batches(self, batches);
+  schedule_read(self);
+  maybe_finish(self);
+}
+
+} // namespace
+
+file_source_state::~file_source_state() {
+  if (fd > 0)
+    ::close(fd);
+}
+
+caf::behavior file_source_actor(self_pointer self, std::string path,
+                                std::vector<caf::actor> assemblers) {
+  auto& st = self->state;
+  st.path = path;
+  st.assemblers = std::move(assemblers);
+  st.fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (st.fd < 0) {
+    log::error("cannot open ", path, ": ", std::strerror(errno));
+    self->quit(caf::sec::cannot_open_file);
+    return {};
+  }
+  return {
+    [=](run_atom) {
+      self->state.done = self->make_response_promise();
+      schedule_read(self);
+      return self->state.done;
+    },
+    [=](read_atom) {
+      self->state.read_scheduled = false;
+      read_chunk(self);
+    },
+  };
+}
+
+} // namespace auditree

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "messages/audit_record.hpp"
+#include "messages/pipeline_stats.hpp"
+
+namespace auditree {
+
+/// State of a source that reads audit.log text (a file, or stdin when an
+/// auditd plugin).
+struct file_source_state {
+  static inline const char* name = "file_source";
+
+  ~file_source_state();
+
+  int fd = -1;
+  std::string path;
+  /// Bytes read but not yet split into lines (a partial last line).
+  std::string pending;
+  /// True while the rest of an over-long line is being skipped.
+  bool skipping_line = false;
+  bool at_end = false;
+  std::vector<caf::actor> assemblers;
+  /// Batches sent but not yet acknowledged, for flow control.
+  size_t in_flight = 0;
+  bool read_scheduled = false;
+  source_stats stats;
+  caf::response_promise done;
+};
+
+/// Reads `path` (`-` for stdin) line by line, copies each record once into
+/// an owned `audit_record` and routes it to `assemblers[serial % N]` in
+/// batches. At most a few batches per assembler are in flight, so a fast
+/// file never floods the assemblers' mailboxes. Malformed lines are counted
+/// and logged with their line number, and reading goes on. Runs detached:
+/// reading a pipe may block.
+/// Protocol:
+/// - `run` -> `source_stats`: reads to the end; replies when every batch
+///   was taken by its assembler.
+caf::behavior file_source_actor(caf::stateful_actor<file_source_state>* self,
+                                std::string path,
+                                std::vector<caf::actor> assemblers);
+
+} // namespace auditree

@@ -1,0 +1,88 @@
+#include "actors/replay.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/assembler_actor.hpp"
+#include "actors/file_source_actor.hpp"
+#include "actors/json_sink_actor.hpp"
+#include "messages/type_ids.hpp"
+#include "runtime/log.hpp"
+
+namespace auditree {
+
+namespace {
+
+void print_summary(const source_stats& src, const assembler_stats& asm_,
+                   uint64_t written, size_t num_assemblers) {
+  std::fprintf(stderr,
+               "auditree replay summary\n"
+               "  lines:              %llu\n"
+               "  records:            %llu\n"
+               "  malformed lines:    %llu\n"
+               "  events:             %llu\n"
+               "  closed by EOE:      %llu\n"
+               "  closed standalone:  %llu\n"
+               "  closed by timeout:  %llu\n"
+               "  evicted:            %llu\n"
+               "  serial gaps:        %llu\n"
+               "  late records:       %llu\n"
+               "  serial resets:      %llu\n"
+               "  malformed events:   %llu\n"
+               "  process events:     %llu\n"
+               "  lines written:      %llu\n"
+               "  assemblers:         %zu\n",
+               (unsigned long long) src.num_lines,
+               (unsigned long long) src.num_records,
+               (unsigned long long) src.num_malformed_lines,
+               (unsigned long long) asm_.num_events,
+               (unsigned long long) asm_.num_closed_by_eoe,
+               (unsigned long long) asm_.num_closed_standalone,
+               (unsigned long long) asm_.num_closed_by_timeout,
+               (unsigned long long) asm_.num_evicted,
+               (unsigned long long) asm_.num_serial_gaps,
+               (unsigned long long) asm_.num_serial_late,
+               (unsigned long long) asm_.num_serial_resets,
+               (unsigned long long) asm_.num_malformed_events,
+               (unsigned long long) asm_.num_process_events,
+               (unsigned long long) written, num_assemblers);
+}
+
+} // namespace
+
+int replay(caf::actor_system& sys, const agent_config& cfg,
+           const std::string& path) {
+  caf::scoped_actor self{sys};
+  auto sink = sys.spawn(json_sink_actor, cfg.output);
+  auto n = cfg.num_assemblers();
+  event_assembler::options opts;
+  opts.timeout
+    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.event_timeout);
+  opts.stride = static_cast<uint32_t>(n);
+  std::vector<caf::actor> assemblers;
+  for (size_t i = 0; i < n; ++i)
+    assemblers.push_back(sys.spawn(assembler_actor, sink, opts));
+  auto source = sys.spawn<caf::detached>(file_source_actor, path, assemblers);
+  int exit_code = 0;
+  auto fail = [&](const caf::error& err) {
+    log::error("replay failed: ", sys.render(err));
+    exit_code = 1;
+  };
+  source_stats src;
+  self->request(source, caf::infinite, run_atom::value)
+    .receive([&](const source_stats& x) { src = x; }, fail);
+  assembler_stats total;
+  for (auto& a : assemblers)
+    self->request(a, caf::infinite, flush_atom::value)
+      .receive([&](const assembler_stats& x) { total += x; }, fail);
+  uint64_t written = 0;
+  self->request(sink, caf::infinite, flush_atom::value)
+    .receive([&](uint64_t x) { written = x; }, fail);
+  for (auto& a : assemblers)
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+  self->send_exit(source, caf::exit_reason::user_shutdown);
+  self->send_exit(sink, caf::exit_reason::user_shutdown);
+  print_summary(src, total, written, n);
+  return exit_code;
+}
+
+} // namespace auditree

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+
+namespace auditree {
+
+/// Counters of one assembler (summed over all of them in summaries).
+struct assembler_stats {
+  uint64_t num_records = 0;
+  uint64_t num_events = 0;
+  uint64_t num_closed_by_eoe = 0;
+  uint64_t num_closed_standalone = 0;
+  uint64_t num_closed_by_timeout = 0;
+  /// Closed early because too many events were open (also timeouts).
+  uint64_t num_evicted = 0;
+  uint64_t num_serial_gaps = 0;
+  /// Records that arrived after their event was closed.
+  uint64_t num_serial_late = 0;
+  uint64_t num_serial_resets = 0;
+  /// Events that should be process events but whose records are malformed.
+  uint64_t num_malformed_events = 0;
+  uint64_t num_process_events = 0;
+
+  assembler_stats& operator+=(const assembler_stats& x) {
+    num_records += x.num_records;
+    num_events += x.num_events;
+    num_closed_by_eoe += x.num_closed_by_eoe;
+    num_closed_standalone += x.num_closed_standalone;
+    num_closed_by_timeout += x.num_closed_by_timeout;
+    num_evicted += x.num_evicted;
+    num_serial_gaps += x.num_serial_gaps;
+    num_serial_late += x.num_serial_late;
+    num_serial_resets += x.num_serial_resets;
+    num_malformed_events += x.num_malformed_events;
+    num_process_events += x.num_process_events;
+    return *this;
+  }
+};
+
+/// Counters of a text source (file, stdin).
+struct source_stats {
+  uint64_t num_lines = 0;
+  uint64_t num_records = 0;
+  /// Lines rejected before assembly (bad header, too long, ...).
+  uint64_t num_malformed_lines = 0;
+  uint64_t num_bytes = 0;
+};
+
+} // namespace auditree

@@ -1,0 +1,43 @@
+#include "runtime/log.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+namespace auditree::log {
+
+namespace {
+
+std::atomic<level> threshold{level::info};
+std::mutex output_mutex;
+
+const char* name(level x) {
+  switch (x) {
+    case level::error:
+      return "error";
+    case level::warning:
+      return "warning";
+    case level::info:
+      return "info";
+    case level::debug:
+      return "debug";
+  }
+  return "?";
+}
+
+} // namespace
+
+void set_level(level x) {
+  threshold = x;
+}
+
+bool enabled(level x) {
+  return x <= threshold.load();
+}
+
+void write(level x, const std::string& message) {
+  std::lock_guard<std::mutex> guard{output_mutex};
+  std::fprintf(stderr, "auditree %s: %s\n", name(x), message.c_str());
+}
+
+} // namespace auditree::log
