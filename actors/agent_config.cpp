@@ -1,8 +1,10 @@
 #include "actors/agent_config.hpp"
 
+#include <fstream>
 #include <thread>
 
 #include <caf/config_option_adder.hpp>
+#include <caf/settings.hpp>
 
 #include "messages/type_ids.hpp"
 
@@ -16,6 +18,95 @@ agent_config::agent_config() {
          "close an event without EOE this long after its first record")
     .add(output, "output", "JSON event stream: '-' (stdout) or a file")
     .add(log_level, "log-level", "error, warning, info or debug");
+}
+
+namespace {
+
+std::string trim(std::string x) {
+  auto b = x.find_first_not_of(" \t\r");
+  auto e = x.find_last_not_of(" \t\r");
+  return b == std::string::npos ? std::string{} : x.substr(b, e - b + 1);
+}
+
+std::string str(caf::string_view x) {
+  return std::string{x.begin(), x.end()};
+}
+
+} // namespace
+
+std::string agent_config::parse_all(int argc, char** argv) {
+  // CAF stops at the first positional argument; auditree lets options
+  // follow the command, as users of auditctl and docker expect.
+  caf::actor_system_config::string_list options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() > 1 && arg[0] == '-')
+      options.push_back(std::move(arg));
+    else
+      command.push_back(std::move(arg));
+  }
+  for (auto& opt : options)
+    if (opt.rfind("--config-file=", 0) == 0)
+      config_file = opt.substr(14);
+  if (auto err = parse(options, config_file.c_str())) {
+    auto text = render(err);
+    // Turn CAF's rendering into words: which argument, or where in the file.
+    auto value_of = [&](const std::string& field) {
+      auto pos = text.find("\"" + field + "\" = ");
+      if (pos == std::string::npos)
+        return std::string{};
+      auto begin = pos + field.size() + 5;
+      auto end = text.find_first_of("\",)}", begin + 1);
+      auto result = text.substr(begin, end - begin);
+      return result.front() == '"' ? result.substr(1) : result;
+    };
+    if (auto arg = value_of("argument"); !arg.empty())
+      return "invalid option " + arg + " (see auditree --help)";
+    if (auto line = value_of("line"); !line.empty())
+      return config_file + ":" + line + ":" + value_of("column")
+             + ": syntax error";
+    return config_file + ": " + text;
+  }
+  // CAF drops values of the wrong type and keeps unknown keys silently:
+  // compare the file's [auditree] section with what CAF took.
+  std::ifstream in{config_file};
+  std::string line;
+  std::string section;
+  for (int line_no = 1; std::getline(in, line); ++line_no) {
+    line = trim(line.substr(0, line.find(';')));
+    if (line.empty())
+      continue;
+    if (line.front() == '[') {
+      section = trim(line.substr(1, line.find(']') - 1));
+      continue;
+    }
+    auto eq = line.find('=');
+    if (section != "auditree" || eq == std::string::npos)
+      continue;
+    auto key = trim(line.substr(0, eq));
+    auto where = config_file + ":" + std::to_string(line_no) + ": ";
+    auto opt = custom_options_.qualified_name_lookup("auditree." + key);
+    if (opt == nullptr)
+      return where + "unknown key auditree." + key;
+    if (content.count("auditree") == 0
+        || caf::get<caf::settings>(content, "auditree").count(key) == 0)
+      return where + "auditree." + key + "=" + trim(line.substr(eq + 1))
+             + ": not a valid " + str(opt->type_name());
+  }
+  return {};
+}
+
+std::string agent_config::help() const {
+  std::string result;
+  for (auto& opt : custom_options_) {
+    if (str(opt.category()) != "auditree")
+      continue;
+    auto name = "--auditree." + str(opt.long_name()) + "=<"
+                + str(opt.type_name()) + ">";
+    name.resize(std::max(name.size() + 2, size_t{40}), ' ');
+    result += "  " + name + str(opt.description()) + "\n";
+  }
+  return result;
 }
 
 std::string agent_config::validate() const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
@@ -15,9 +16,20 @@ class agent_config : public caf::actor_system_config {
 public:
   agent_config();
 
+  /// Parses the command line (options may come before or after the
+  /// command) and the config file. Returns an error message, or an empty
+  /// string; the positional arguments end up in `command`.
+  std::string parse_all(int argc, char** argv);
+
   /// Checks the values; returns an error message naming the key and the
   /// bad value, or an empty string.
   std::string validate() const;
+
+  /// One line per auditree key: name, type, description.
+  std::string help() const;
+
+  /// The command and its arguments, e.g. {"replay", "FILE"}.
+  std::vector<std::string> command;
 
   /// Number of assembler actors; 0 = one per hardware thread.
   size_t assemblers = 0;
@@ -27,6 +39,9 @@ public:
   std::string output = "-";
   /// error, warning, info or debug.
   std::string log_level = "info";
+
+  /// The config file in effect (may not exist).
+  std::string config_file = "config/auditree.conf";
 
   /// The number of assemblers to spawn once `assemblers` is resolved.
   size_t num_assemblers() const;

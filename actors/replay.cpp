@@ -64,12 +64,24 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   auto source = sys.spawn<caf::detached>(file_source_actor, path, assemblers);
   int exit_code = 0;
   auto fail = [&](const caf::error& err) {
-    log::error("replay failed: ", sys.render(err));
+    // A source that cannot open its input has logged why and quit.
+    if (err != caf::sec::request_receiver_down)
+      log::error("replay failed: ", sys.render(err));
     exit_code = 1;
+  };
+  auto stop_all = [&] {
+    for (auto& a : assemblers)
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    self->send_exit(source, caf::exit_reason::user_shutdown);
+    self->send_exit(sink, caf::exit_reason::user_shutdown);
   };
   source_stats src;
   self->request(source, caf::infinite, run_atom::value)
     .receive([&](const source_stats& x) { src = x; }, fail);
+  if (exit_code != 0) {
+    stop_all(); // The source could not open its input: nothing to report.
+    return exit_code;
+  }
   assembler_stats total;
   for (auto& a : assemblers)
     self->request(a, caf::infinite, flush_atom::value)
@@ -77,10 +89,7 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   uint64_t written = 0;
   self->request(sink, caf::infinite, flush_atom::value)
     .receive([&](uint64_t x) { written = x; }, fail);
-  for (auto& a : assemblers)
-    self->send_exit(a, caf::exit_reason::user_shutdown);
-  self->send_exit(source, caf::exit_reason::user_shutdown);
-  self->send_exit(sink, caf::exit_reason::user_shutdown);
+  stop_all();
   print_summary(src, total, written, n);
   return exit_code;
 }

@@ -20,7 +20,8 @@ constexpr const char* usage
     "  replay FILE|-   run an audit log (audit.log RAW text, or stdin)\n"
     "                  through the pipeline; JSON lines go to\n"
     "                  auditree.output, a summary to stderr\n"
-    "options: auditree --help lists every key\n";
+    "options: --config-file=FILE (default config/auditree.conf),\n"
+    "  --auditree.KEY=VALUE overrides a key of the file\n";
 
 auditree::log::level to_level(const std::string& x) {
   using auditree::log::level;
@@ -37,13 +38,13 @@ auditree::log::level to_level(const std::string& x) {
 
 int main(int argc, char** argv) {
   auditree::agent_config cfg;
-  const char* default_config = "config/auditree.conf";
-  if (auto err = cfg.parse(argc, argv, default_config)) {
-    std::fprintf(stderr, "auditree: %s\n", cfg.render(err).c_str());
+  if (auto problem = cfg.parse_all(argc, argv); !problem.empty()) {
+    std::fprintf(stderr, "auditree: %s\n", problem.c_str());
     return 2;
   }
   if (cfg.cli_helptext_printed) {
-    std::fputs(usage, stdout);
+    std::printf("%sauditree keys (config file section [auditree]):\n%s",
+                usage, cfg.help().c_str());
     return 0;
   }
   if (auto problem = cfg.validate(); !problem.empty()) {
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   auditree::log::set_level(to_level(cfg.log_level));
-  auto& args = cfg.remainder;
+  auto& args = cfg.command;
   if (args.size() == 2 && args[0] == "replay") {
     caf::actor_system sys{cfg};
     return auditree::replay(sys, cfg, args[1]);

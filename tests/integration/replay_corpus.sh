@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `auditree replay` on every corpus log, as a user runs it:
+# - events assembled == distinct audit(...) stamps, zero malformed, and no
+#   timeouts when EOE is present;
+# - with EOE lines removed, the same events close by timeout and the JSON
+#   event stream is the same set of lines.
+# The corpus is read from ../shared/corpus beside the repository when it
+# exists, else from the test's own excerpts in tests/data.
+set -euo pipefail
+auditree=$1
+data=$2
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+summary() { # FILE KEY -> value of "KEY: value" in a replay summary
+  sed -n "s/^ *$2: *//p" "$1"
+}
+
+if [ -d "$repo/../shared/corpus" ]; then
+  logs=("$repo"/../shared/corpus/*.log)
+else
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: ../shared/corpus is missing in CI"; exit 1
+  fi
+  echo "WARNING: ../shared/corpus not found; using the excerpts in $data"
+  logs=("$data"/*.log)
+fi
+
+for log in "${logs[@]}"; do
+  name=$(basename "$log" .log)
+  stamps=$(grep -o 'msg=audit([0-9.:]*)' "$log" | sort -u | wc -l)
+  has_eoe=$(grep -c '^type=EOE' "$log" || true)
+  "$auditree" --auditree.output="$work/$name.json" replay "$log" \
+    2> "$work/$name.summary"
+  events=$(summary "$work/$name.summary" events)
+  [ "$events" = "$stamps" ] || fail "$name: $events events, $stamps stamps"
+  [ "$(summary "$work/$name.summary" "malformed lines")" = 0 ] \
+    || fail "$name: malformed lines"
+  [ "$(summary "$work/$name.summary" "malformed events")" = 0 ] \
+    || fail "$name: malformed events"
+  if [ "$has_eoe" -gt 0 ]; then
+    [ "$(summary "$work/$name.summary" "closed by timeout")" = 0 ] \
+      || fail "$name: timeouts although EOE is present"
+  fi
+  lines=$(wc -l < "$work/$name.json")
+  [ "$lines" = "$(summary "$work/$name.summary" "process events")" ] \
+    || fail "$name: $lines JSON lines"
+
+  grep -v '^type=EOE' "$log" \
+    | "$auditree" --auditree.output="$work/$name.noeoe.json" replay - \
+      2> "$work/$name.noeoe.summary"
+  [ "$(summary "$work/$name.noeoe.summary" events)" = "$stamps" ] \
+    || fail "$name without EOE: event count differs"
+  standalone=$(summary "$work/$name.noeoe.summary" "closed standalone")
+  timeouts=$(summary "$work/$name.noeoe.summary" "closed by timeout")
+  [ $((standalone + timeouts)) = "$stamps" ] \
+    || fail "$name without EOE: $timeouts timeouts + $standalone standalone"
+  cmp -s <(sort "$work/$name.json") <(sort "$work/$name.noeoe.json") \
+    || fail "$name without EOE: different event stream"
+  echo "ok: $name: $stamps events, $lines process events, same without EOE"
+done
+
+# Hostile input: garbage, truncated lines and a 1 MB line are counted with
+# their line numbers; the good records around them still assemble.
+good=$(head -n 3 "${logs[0]}")
+{
+  echo "$good" | head -n 1
+  echo 'garbage that is not an audit record'
+  echo 'type=SYSCALL msg=audit(1795990081.2'
+  head -c 1048576 /dev/zero | tr '\0' 'x'; echo
+  printf 'type=EXECVE msg=audit(17x.1:2): argc=1\n'
+  echo "$good" | tail -n +2
+} > "$work/hostile.log"
+"$auditree" --auditree.output="$work/hostile.json" replay "$work/hostile.log" \
+  2> "$work/hostile.summary"
+[ "$(summary "$work/hostile.summary" "malformed lines")" = 4 ] \
+  || fail "hostile: expected 4 malformed lines"
+[ "$(summary "$work/hostile.summary" records)" = 3 ] \
+  || fail "hostile: expected the 3 good records"
+grep -q 'hostile.log:2: malformed line' "$work/hostile.summary" \
+  || fail "hostile: line number not reported"
+grep -q 'hostile.log:4: malformed line (line too long)' "$work/hostile.summary" \
+  || fail "hostile: long line not reported"
+: > "$work/empty.log"
+"$auditree" --auditree.output="$work/empty.json" replay "$work/empty.log" \
+  2> "$work/empty.summary"
+[ "$(summary "$work/empty.summary" events)" = 0 ] || fail "empty file"
+echo "ok: hostile input and an empty file"
+
+if [ "$failures" -gt 0 ]; then
+  cat "$work"/hostile.summary
+  exit 1
+fi
