@@ -46,4 +46,22 @@ struct source_stats {
   uint64_t num_bytes = 0;
 };
 
+/// Counters of the kernel audit source and what the kernel reports.
+struct netlink_source_stats {
+  uint64_t num_datagrams = 0;
+  uint64_t num_records = 0;
+  /// Datagrams that are not audit records (bad stamp, too short).
+  uint64_t num_malformed = 0;
+  /// ENOBUFS on the read socket: the kernel dropped datagrams for us.
+  uint64_t num_overruns = 0;
+  /// Growth of the kernel's `lost` counter since the agent started.
+  uint64_t kernel_lost = 0;
+  /// The kernel queue length at the last poll, and the largest seen.
+  uint64_t backlog = 0;
+  uint64_t max_backlog = 0;
+  /// Growth of backlog_wait_time_actual: how long audited tasks waited.
+  uint64_t backlog_wait_time_actual = 0;
+  uint64_t num_rules = 0;
+};
+
 } // namespace auditree

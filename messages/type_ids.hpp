@@ -52,6 +52,14 @@ typename Inspector::result_type inspect(Inspector& f, source_stats& x) {
            x.num_malformed_lines, x.num_bytes);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        netlink_source_stats& x) {
+  return f(caf::meta::type_name("netlink_source_stats"), x.num_datagrams,
+           x.num_records, x.num_malformed, x.num_overruns, x.kernel_lost,
+           x.backlog, x.max_backlog, x.backlog_wait_time_actual, x.num_rules);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -64,6 +72,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event_batch))
   CAF_ADD_TYPE_ID(auditree, (auditree::assembler_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::source_stats))
+  CAF_ADD_TYPE_ID(auditree, (auditree::netlink_source_stats))
 
   /// Periodic self-message: close events whose timeout passed.
   CAF_ADD_ATOM(auditree, auditree, tick_atom, "tick")
@@ -75,6 +84,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, read_atom, "read")
   /// Start working (a source begins reading).
   CAF_ADD_ATOM(auditree, auditree, run_atom, "run")
+  /// Periodic self-message of the netlink source: poll AUDIT_GET.
+  CAF_ADD_ATOM(auditree, auditree, status_atom, "status")
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
 

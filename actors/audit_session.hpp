@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/audit_control.hpp"
+
+namespace auditree {
+
+/// How the agent sets up the kernel's audit state while it runs.
+struct audit_session_options {
+  /// Register as the audit daemon (unicast) instead of joining the
+  /// read-only multicast group.
+  bool unicast = false;
+  std::string rules_file = "config/audit.rules";
+  /// Tags every rule the agent adds; stale rules with exactly this key are
+  /// removed at start.
+  std::string key = "auditree";
+  /// Raise backlog_limit to at least this while running (0: leave it).
+  uint32_t backlog_limit = 8192;
+  /// Where the settings to restore are kept while running, so that the
+  /// next start can restore them after a crash.
+  std::string state_file = "/run/auditree/audit-state";
+};
+
+/// The kernel audit state the agent changes while it runs, and the undo of
+/// every change: enabled, backlog_limit, (unicast) backlog_wait_time and
+/// the daemon pid, and the agent's rules. Audit is global state: `stop`
+/// restores exactly what `start` changed and removes exactly the rules it
+/// added.
+class audit_session {
+public:
+  audit_session() = default;
+  audit_session(const audit_session&) = delete;
+  audit_session& operator=(const audit_session&) = delete;
+  ~audit_session();
+
+  /// Sets everything up; `listener_fd` is the socket that registers as the
+  /// daemon in unicast mode. On failure, undoes what it did and returns
+  /// the reason; returns an empty string on success.
+  std::string start(const audit_session_options& opts, int listener_fd);
+
+  /// Undoes `start` in reverse order. Safe to call twice.
+  void stop();
+
+  /// The status before the agent changed anything.
+  const kernel_audit_status& original() const { return original_; }
+
+  /// The control socket, for status polls.
+  audit_control& control() { return control_; }
+
+  size_t num_rules() const { return installed_.size(); }
+
+private:
+  std::string fail(const std::string& why);
+  /// Restores what a crashed run left; an error if another agent runs.
+  std::string recover_crashed_run();
+  void save_state() const;
+
+  audit_session_options opts_;
+  audit_control control_;
+  kernel_audit_status original_;
+  std::vector<kernel_rule> installed_;
+  bool started_ = false;
+  bool set_enabled_ = false;
+  bool set_backlog_limit_ = false;
+  bool set_wait_time_ = false;
+  bool registered_ = false;
+  bool saved_state_ = false;
+};
+
+} // namespace auditree

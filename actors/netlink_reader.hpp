@@ -1,0 +1,58 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/generic/raw_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace auditree {
+
+/// Reads datagrams from a netlink socket on its own Boost.Asio thread, so
+/// waiting for the kernel never blocks a CAF worker. Each readable event
+/// drains the socket (non-blocking) and then calls `drained`, so callers
+/// can batch what `datagram` collected. A full socket buffer (ENOBUFS) is
+/// counted and reading goes on.
+class netlink_reader {
+public:
+  struct handlers {
+    /// One datagram: the bytes stay valid only during the call.
+    std::function<void(const char* data, size_t size)> datagram;
+    /// The socket had nothing more to read (or a drain round ended).
+    std::function<void()> drained;
+  };
+
+  /// Takes ownership of `fd`, a bound netlink socket of `protocol`.
+  netlink_reader(int fd, int protocol, size_t buffer_size, handlers h);
+  netlink_reader(const netlink_reader&) = delete;
+  netlink_reader& operator=(const netlink_reader&) = delete;
+  ~netlink_reader();
+
+  /// Stops the thread; no handler runs after this returns.
+  void stop();
+
+  int native_handle() { return socket_.native_handle(); }
+
+  uint64_t num_overruns() const { return num_overruns_; }
+  uint64_t num_datagrams() const { return num_datagrams_; }
+
+  /// The errno that stopped reading, or 0 while reading works.
+  int failure() const { return failure_; }
+
+private:
+  void wait();
+  void drain();
+
+  boost::asio::io_context io_;
+  boost::asio::generic::raw_protocol::socket socket_;
+  std::vector<char> buffer_;
+  handlers handlers_;
+  std::atomic<uint64_t> num_overruns_{0};
+  std::atomic<uint64_t> num_datagrams_{0};
+  std::atomic<int> failure_{0};
+  std::thread thread_;
+};
+
+} // namespace auditree

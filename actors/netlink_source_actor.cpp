@@ -1,0 +1,166 @@
+#include "actors/netlink_source_actor.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "messages/type_ids.hpp"
+#include "runtime/audit_parser.hpp"
+#include "runtime/log.hpp"
+
+namespace auditree {
+
+namespace {
+
+using self_pointer = caf::stateful_actor<netlink_source_state>*;
+
+// The largest record payload the kernel sends (MAX_AUDIT_MESSAGE_LENGTH).
+constexpr size_t max_payload = 8970;
+
+// A NETLINK_AUDIT socket: bound to the read-only multicast group, or plain
+// (unicast: it becomes the daemon's socket when it registers).
+int open_socket(bool unicast, int receive_buffer, std::string& error) {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+  if (fd < 0) {
+    error = std::string{"cannot open NETLINK_AUDIT: "} + std::strerror(errno);
+    return -1;
+  }
+  // FORCE needs CAP_NET_ADMIN; the plain option is capped by rmem_max.
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer,
+                   sizeof(receive_buffer))
+      != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                 sizeof(receive_buffer));
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  if (!unicast)
+    addr.nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    error = std::string{"cannot bind NETLINK_AUDIT"}
+            + (unicast ? "" : " to the multicast group (needs CAP_AUDIT_READ)")
+            + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// On the reader thread: one datagram is one record.
+void take_datagram(netlink_source_state& st, const char* data, size_t size) {
+  if (size < NLMSG_HDRLEN) {
+    ++st.num_malformed;
+    return;
+  }
+  auto header = reinterpret_cast<const nlmsghdr*>(data);
+  // Control messages (acks, replies) are not records.
+  if (header->nlmsg_type < AUDIT_GET)
+    return;
+  // Use the datagram's length: the unicast path's nlmsg_len omits the
+  // header.
+  std::string_view payload{data + NLMSG_HDRLEN, size - NLMSG_HDRLEN};
+  auto parsed = parse_payload(header->nlmsg_type, payload);
+  if (!parsed) {
+    ++st.num_malformed;
+    log::warning("kernel record of type ", header->nlmsg_type, ": ",
+                 parsed.error);
+    return;
+  }
+  ++st.num_records;
+  auto serial = parsed.record.id.serial;
+  st.batches[serial % st.batches.size()].push_back(parsed.record.to_record());
+}
+
+// On the reader thread: hand the batches to the assemblers.
+void send_batches(netlink_source_state& st) {
+  for (size_t i = 0; i < st.batches.size(); ++i) {
+    if (st.batches[i].empty())
+      continue;
+    caf::anon_send(st.assemblers[i], std::move(st.batches[i]));
+    st.batches[i] = record_batch{};
+  }
+}
+
+void poll_status(self_pointer self) {
+  auto& st = self->state;
+  auto status = st.session.control().status();
+  if (!status) {
+    log::warning("AUDIT_GET: ", st.session.control().error());
+    return;
+  }
+  auto& original = st.session.original();
+  st.kernel.kernel_lost = status->lost - original.lost;
+  st.kernel.backlog = status->backlog;
+  st.kernel.max_backlog = std::max(st.kernel.max_backlog,
+                                   uint64_t{status->backlog});
+  st.kernel.backlog_wait_time_actual
+    = status->backlog_wait_time_actual - original.backlog_wait_time_actual;
+}
+
+netlink_source_stats collect(self_pointer self) {
+  auto& st = self->state;
+  auto result = st.kernel;
+  result.num_records = st.num_records;
+  result.num_malformed = st.num_malformed;
+  result.num_datagrams = st.reader ? st.reader->num_datagrams() : 0;
+  result.num_overruns = st.reader ? st.reader->num_overruns() : 0;
+  result.num_rules = st.session.num_rules();
+  return result;
+}
+
+} // namespace
+
+caf::behavior netlink_source_actor(self_pointer self,
+                                   netlink_source_options opts,
+                                   std::vector<caf::actor> assemblers) {
+  auto& st = self->state;
+  st.assemblers = std::move(assemblers);
+  st.batches.resize(st.assemblers.size());
+  st.status_interval = opts.status_interval;
+  std::string error;
+  auto fd = open_socket(opts.session.unicast, opts.receive_buffer, error);
+  if (fd >= 0)
+    error = st.session.start(opts.session, fd);
+  if (!error.empty()) {
+    if (fd >= 0)
+      ::close(fd);
+    log::error(error);
+    self->quit(caf::make_error(caf::sec::runtime_error, error));
+    return {};
+  }
+  log::info("listening to kernel audit (",
+            opts.session.unicast ? "unicast" : "multicast", "), ",
+            st.session.num_rules(), " rules with key ", opts.session.key);
+  auto* state = &st;
+  st.reader = std::make_unique<netlink_reader>(
+    fd, NETLINK_AUDIT, NLMSG_HDRLEN + max_payload + 1,
+    netlink_reader::handlers{
+      [state](const char* data, size_t size) {
+        take_datagram(*state, data, size);
+      },
+      [state] { send_batches(*state); }});
+  self->send(self, status_atom::value);
+  return {
+    [=](status_atom) {
+      poll_status(self);
+      if (auto err = self->state.reader->failure()) {
+        self->quit(caf::make_error(caf::sec::runtime_error,
+                                   std::string{"netlink read failed: "}
+                                     + std::strerror(err)));
+        return;
+      }
+      self->delayed_send(self, self->state.status_interval,
+                         status_atom::value);
+    },
+    [=](stats_atom) {
+      poll_status(self);
+      return collect(self);
+    },
+  };
+}
+
+} // namespace auditree

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/audit_session.hpp"
+#include "actors/netlink_reader.hpp"
+#include "messages/audit_record.hpp"
+#include "messages/pipeline_stats.hpp"
+
+namespace auditree {
+
+struct netlink_source_options {
+  audit_session_options session;
+  /// SO_RCVBUF for the read socket (multicast overflows show as ENOBUFS).
+  int receive_buffer = 64 << 20;
+  /// How often AUDIT_GET is polled for lost and backlog.
+  caf::timespan status_interval = std::chrono::seconds{1};
+};
+
+/// State of the kernel audit source. Member order matters: the reader
+/// (and its thread) stops before the session restores the kernel.
+struct netlink_source_state {
+  static inline const char* name = "netlink_source";
+
+  audit_session session;
+  std::vector<caf::actor> assemblers;
+  /// Filled on the reader's thread only, between two `drained` calls.
+  std::vector<record_batch> batches;
+  std::atomic<uint64_t> num_records{0};
+  std::atomic<uint64_t> num_malformed{0};
+  netlink_source_stats kernel;
+  caf::timespan status_interval{};
+  std::unique_ptr<netlink_reader> reader;
+};
+
+/// Listens to the kernel audit stream (NETLINK_AUDIT, multicast group
+/// AUDIT_NLGRP_READLOG or unicast as the registered daemon) through a
+/// Boost.Asio reader thread. Every datagram is copied once into an owned
+/// `audit_record` and routed to `assemblers[serial % N]` in batches. Sets
+/// up rules and settings at start and restores them when it exits, also
+/// when it dies. If setup fails, the actor quits with the reason logged.
+/// Protocol:
+/// - `status` (self, periodic): polls AUDIT_GET (lost, backlog).
+/// - `stats` -> `netlink_source_stats`.
+caf::behavior
+netlink_source_actor(caf::stateful_actor<netlink_source_state>* self,
+                     netlink_source_options opts,
+                     std::vector<caf::actor> assemblers);
+
+} // namespace auditree
