@@ -17,7 +17,22 @@ agent_config::agent_config() {
     .add(event_timeout, "event-timeout",
          "close an event without EOE this long after its first record")
     .add(output, "output", "JSON event stream: '-' (stdout) or a file")
-    .add(log_level, "log-level", "error, warning, info or debug");
+    .add(log_level, "log-level", "error, warning, info or debug")
+    .add(mode, "mode",
+         "multicast (read-only, coexists with auditd) or unicast (registers "
+         "as the audit daemon)")
+    .add(rules_file, "rules-file", "audit rules to install (auditctl syntax)")
+    .add(rule_key, "rule-key", "key that tags every rule the agent adds")
+    .add(backlog_limit, "backlog-limit",
+         "raise the kernel backlog_limit to at least this while running")
+    .add(receive_buffer, "receive-buffer",
+         "receive buffer of the audit socket, bytes")
+    .add(status_interval, "status-interval",
+         "how often kernel lost/backlog counters are polled")
+    .add(state_file, "state-file",
+         "where settings to restore after a crash are kept")
+    .add(print_interval, "print-interval",
+         "print the tree to stderr this often (0: only on SIGUSR1)");
 }
 
 namespace {
@@ -120,6 +135,14 @@ std::string agent_config::validate() const {
       && log_level != "debug")
     return "auditree.log-level=" + log_level
            + ": one of error, warning, info, debug";
+  if (mode != "multicast" && mode != "unicast")
+    return "auditree.mode=" + mode + ": multicast or unicast";
+  if (rule_key.empty() || rule_key.size() > 31)
+    return "auditree.rule-key=" + rule_key + ": 1 to 31 characters";
+  if (status_interval <= caf::timespan{0})
+    return "auditree.status-interval must be positive";
+  if (print_interval < caf::timespan{0})
+    return "auditree.print-interval must not be negative";
   if (output.empty())
     return "auditree.output is empty: use '-' for stdout";
   return {};

@@ -40,6 +40,26 @@ public:
   /// error, warning, info or debug.
   std::string log_level = "info";
 
+  // -- the live agent (auditree run) -----------------------------------------
+
+  /// `multicast` (read-only, coexists with auditd) or `unicast` (registers
+  /// as the audit daemon).
+  std::string mode = "multicast";
+  /// Rules to install while running (auditctl syntax).
+  std::string rules_file = "config/audit.rules";
+  /// The key that tags every rule the agent adds.
+  std::string rule_key = "auditree";
+  /// Raise the kernel's backlog_limit to at least this while running.
+  uint32_t backlog_limit = 8192;
+  /// SO_RCVBUF of the audit socket, in bytes.
+  uint32_t receive_buffer = 64u << 20;
+  /// How often the kernel's lost/backlog counters are polled.
+  caf::timespan status_interval = std::chrono::seconds{1};
+  /// Settings to restore after a crash are kept here while running.
+  std::string state_file = "/run/auditree/audit-state";
+  /// Print the tree to stderr this often (0: only on SIGUSR1).
+  caf::timespan print_interval = caf::timespan{0};
+
   /// The config file in effect (may not exist).
   std::string config_file = "config/auditree.conf";
 

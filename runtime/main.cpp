@@ -1,12 +1,15 @@
 // auditree: the kernel audit stream as a live process tree.
 //
+//   auditree [options] run               the live agent
 //   auditree [options] replay FILE|-     replay an audit log (RAW text)
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 
 #include <caf/actor_system.hpp>
 
+#include "actors/agent.hpp"
 #include "actors/agent_config.hpp"
 #include "actors/replay.hpp"
 #include "runtime/log.hpp"
@@ -17,6 +20,8 @@ constexpr const char* usage
   = "usage: auditree [--config-file=FILE] [--auditree.KEY=VALUE ...] "
     "COMMAND\n"
     "commands:\n"
+    "  run             the live agent on the kernel's audit stream, until\n"
+    "                  SIGINT/SIGTERM; SIGUSR1 prints the tree\n"
     "  replay FILE|-   run an audit log (audit.log RAW text, or stdin)\n"
     "                  through the pipeline; JSON lines go to\n"
     "                  auditree.output, a summary to stderr\n"
@@ -56,6 +61,23 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && args[0] == "replay") {
     caf::actor_system sys{cfg};
     return auditree::replay(sys, cfg, args[1]);
+  }
+  if (args.size() == 1 && args[0] == "run") {
+    if (auto missing = auditree::missing_capabilities(cfg); !missing.empty()) {
+      std::fprintf(stderr, "auditree run: missing capabilities: %s\n",
+                   missing.c_str());
+      return 1;
+    }
+    // Signals go to the agent's wait loop, never to an actor thread: block
+    // them before the actor system starts its threads.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    caf::actor_system sys{cfg};
+    return auditree::run_agent(sys, cfg);
   }
   std::fputs(usage, stderr);
   return 2;

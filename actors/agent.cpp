@@ -1,0 +1,159 @@
+#include "actors/agent.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "actors/assembler_actor.hpp"
+#include "actors/json_sink_actor.hpp"
+#include "actors/netlink_source_actor.hpp"
+#include "messages/type_ids.hpp"
+#include "runtime/log.hpp"
+
+namespace auditree {
+
+namespace {
+
+constexpr int cap_audit_control = 30;
+constexpr int cap_audit_read = 37;
+
+uint64_t effective_capabilities() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("CapEff:", 0) == 0)
+      return std::stoull(line.substr(7), nullptr, 16);
+  return 0;
+}
+
+void print_summary(const netlink_source_stats& src,
+                   const assembler_stats& asm_, uint64_t written) {
+  std::fprintf(stderr,
+               "auditree run summary\n"
+               "  records:              %llu\n"
+               "  malformed datagrams:  %llu\n"
+               "  ENOBUFS overruns:     %llu\n"
+               "  kernel lost:          %llu\n"
+               "  max kernel backlog:   %llu\n"
+               "  backlog wait (jiffies): %llu\n"
+               "  events:               %llu\n"
+               "  closed by EOE:        %llu\n"
+               "  closed standalone:    %llu\n"
+               "  closed by timeout:    %llu\n"
+               "  serial gaps:          %llu\n"
+               "  late records:         %llu\n"
+               "  malformed events:     %llu\n"
+               "  process events:       %llu\n"
+               "  lines written:        %llu\n",
+               (unsigned long long) src.num_records,
+               (unsigned long long) src.num_malformed,
+               (unsigned long long) src.num_overruns,
+               (unsigned long long) src.kernel_lost,
+               (unsigned long long) src.max_backlog,
+               (unsigned long long) src.backlog_wait_time_actual,
+               (unsigned long long) asm_.num_events,
+               (unsigned long long) asm_.num_closed_by_eoe,
+               (unsigned long long) asm_.num_closed_standalone,
+               (unsigned long long) asm_.num_closed_by_timeout,
+               (unsigned long long) asm_.num_serial_gaps,
+               (unsigned long long) asm_.num_serial_late,
+               (unsigned long long) asm_.num_malformed_events,
+               (unsigned long long) asm_.num_process_events,
+               (unsigned long long) written);
+}
+
+} // namespace
+
+std::string missing_capabilities(const agent_config& cfg) {
+  auto caps = effective_capabilities();
+  std::string missing;
+  auto need = [&](int cap, const char* name, const char* why) {
+    if ((caps >> cap & 1) == 0)
+      missing += std::string{missing.empty() ? "" : ", "} + name + " (" + why
+                 + ")";
+  };
+  need(cap_audit_control, "CAP_AUDIT_CONTROL", "to install rules");
+  if (cfg.mode == "multicast")
+    need(cap_audit_read, "CAP_AUDIT_READ", "to join the multicast group");
+  return missing;
+}
+
+int run_agent(caf::actor_system& sys, const agent_config& cfg) {
+  caf::scoped_actor self{sys};
+  auto sink = sys.spawn(json_sink_actor, cfg.output);
+  auto n = cfg.num_assemblers();
+  event_assembler::options asm_opts;
+  asm_opts.timeout
+    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.event_timeout);
+  asm_opts.stride = static_cast<uint32_t>(n);
+  std::vector<caf::actor> assemblers;
+  for (size_t i = 0; i < n; ++i)
+    assemblers.push_back(sys.spawn(assembler_actor, sink, asm_opts));
+  netlink_source_options src_opts;
+  src_opts.session.unicast = cfg.mode == "unicast";
+  src_opts.session.rules_file = cfg.rules_file;
+  src_opts.session.key = cfg.rule_key;
+  src_opts.session.backlog_limit = cfg.backlog_limit;
+  src_opts.session.state_file = cfg.state_file;
+  src_opts.receive_buffer = static_cast<int>(cfg.receive_buffer);
+  src_opts.status_interval = cfg.status_interval;
+  auto source = sys.spawn(netlink_source_actor, src_opts, assemblers);
+  self->monitor(source);
+  auto stop_rest = [&] {
+    for (auto& a : assemblers)
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    self->send_exit(sink, caf::exit_reason::user_shutdown);
+  };
+  // Wait for a signal; notice a source that died on its own.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  bool source_down = false;
+  caf::error source_error;
+  int exit_code = 0;
+  while (!source_down) {
+    timespec tick{0, 200 * 1000 * 1000};
+    auto sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      log::info("stopping on signal ", sig);
+      break;
+    }
+    self->receive(
+      [&](caf::down_msg& down) {
+        source_down = true;
+        source_error = down.reason;
+      },
+      caf::after(std::chrono::seconds(0)) >> [] {});
+  }
+  if (source_down) {
+    log::error("the audit source stopped: ", sys.render(source_error));
+    exit_code = 1;
+  }
+  netlink_source_stats src;
+  if (!source_down) {
+    self->request(source, caf::infinite, stats_atom::value)
+      .receive([&](const netlink_source_stats& x) { src = x; },
+               [&](const caf::error&) {});
+    // The source goes first: rules removed and settings restored before
+    // the rest drains.
+    self->send_exit(source, caf::exit_reason::user_shutdown);
+    self->receive([](caf::down_msg&) {});
+  }
+  assembler_stats total;
+  for (auto& a : assemblers)
+    self->request(a, caf::infinite, flush_atom::value)
+      .receive([&](const assembler_stats& x) { total += x; },
+               [&](const caf::error&) {});
+  uint64_t written = 0;
+  self->request(sink, caf::infinite, flush_atom::value)
+    .receive([&](uint64_t x) { written = x; }, [&](const caf::error&) {});
+  stop_rest();
+  print_summary(src, total, written);
+  return exit_code;
+}
+
+} // namespace auditree
