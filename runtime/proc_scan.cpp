@@ -1,0 +1,167 @@
+#include "runtime/proc_scan.hpp"
+
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "runtime/audit_parser.hpp"
+
+namespace auditree {
+
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return std::nullopt;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  auto n = ::readlink(path.c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string{buf, static_cast<size_t>(n)} : std::string{};
+}
+
+// The next space-separated word of `s`, removed from it.
+std::string_view next_word(std::string_view& s) {
+  while (!s.empty() && s.front() == ' ')
+    s.remove_prefix(1);
+  auto end = s.find(' ');
+  auto word = s.substr(0, end);
+  s.remove_prefix(end == std::string_view::npos ? s.size() : end);
+  return word;
+}
+
+} // namespace
+
+bool parse_proc_stat(std::string_view text, proc_process& out) {
+  // pid (comm) state ppid ...: comm ends at the last ')'.
+  auto open = text.find('(');
+  auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos
+      || close < open)
+    return false;
+  auto pid = parse_unsigned(text.substr(0, open > 0 ? open - 1 : 0));
+  if (!pid || *pid == 0 || *pid > INT32_MAX)
+    return false;
+  out.pid = static_cast<int32_t>(*pid);
+  out.comm = std::string{text.substr(open + 1, close - open - 1)};
+  auto rest = text.substr(close + 1);
+  // Fields from 3 (state) on; ppid is 4, num_threads 20, starttime 22.
+  for (int field = 3; field <= 22; ++field) {
+    auto word = next_word(rest);
+    if (word.empty())
+      return false;
+    if (field == 4) {
+      auto ppid = parse_unsigned(word);
+      if (!ppid || *ppid > INT32_MAX)
+        return false;
+      out.ppid = static_cast<int32_t>(*ppid);
+    } else if (field == 20) {
+      auto n = parse_unsigned(word);
+      out.num_threads = n && *n <= INT32_MAX ? static_cast<int32_t>(*n) : 0;
+    } else if (field == 22) {
+      auto start = parse_unsigned(word);
+      if (!start)
+        return false;
+      out.start_ticks = *start;
+    }
+  }
+  return true;
+}
+
+bool parse_proc_status(std::string_view text, proc_process& out) {
+  auto pos = text.find("\nUid:");
+  if (pos == std::string_view::npos)
+    return false;
+  auto line = text.substr(pos + 5);
+  line = line.substr(0, line.find('\n'));
+  std::string normalized{line};
+  for (auto& c : normalized)
+    if (c == '\t')
+      c = ' ';
+  std::string_view rest{normalized};
+  auto real = parse_unsigned(next_word(rest));
+  auto effective = parse_unsigned(next_word(rest));
+  if (!real || !effective)
+    return false;
+  out.uid = static_cast<uint32_t>(*real);
+  out.euid = static_cast<uint32_t>(*effective);
+  return true;
+}
+
+std::string parse_proc_cgroup(std::string_view text) {
+  std::string unified;
+  std::string systemd;
+  while (!text.empty()) {
+    auto line = text.substr(0, text.find('\n'));
+    text.remove_prefix(std::min(text.size(), line.size() + 1));
+    if (line.rfind("0::", 0) == 0)
+      unified = std::string{line.substr(3)};
+    else if (auto p = line.find(":name=systemd:"); p != std::string_view::npos)
+      systemd = std::string{line.substr(p + 14)};
+  }
+  if ((unified.empty() || unified == "/") && !systemd.empty())
+    return systemd;
+  return unified;
+}
+
+std::optional<uint64_t> parse_boot_time(std::string_view text) {
+  auto pos = text.find("btime ");
+  if (pos == std::string_view::npos)
+    return std::nullopt;
+  auto rest = text.substr(pos + 6);
+  return parse_unsigned(rest.substr(0, rest.find('\n')));
+}
+
+std::optional<uint64_t> read_boot_time(const std::string& root) {
+  auto text = read_file(root + "/stat");
+  return text ? parse_boot_time(*text) : std::nullopt;
+}
+
+std::optional<proc_process> read_proc_process(const std::string& root,
+                                              int32_t pid,
+                                              uint64_t boot_time) {
+  auto dir = root + "/" + std::to_string(pid);
+  proc_process result;
+  auto stat = read_file(dir + "/stat");
+  if (!stat || !parse_proc_stat(*stat, result))
+    return std::nullopt;
+  if (auto status = read_file(dir + "/status"))
+    parse_proc_status(*status, result);
+  if (auto cmdline = read_file(dir + "/cmdline"))
+    result.argv = split_proctitle(*cmdline);
+  if (auto cgroup = read_file(dir + "/cgroup"))
+    result.cgroup = parse_proc_cgroup(*cgroup);
+  result.exe = read_link(dir + "/exe");
+  result.cwd = read_link(dir + "/cwd");
+  static const auto ticks_per_second = ::sysconf(_SC_CLK_TCK);
+  result.start_ms = boot_time * 1000
+                    + result.start_ticks * 1000
+                        / static_cast<uint64_t>(ticks_per_second);
+  return result;
+}
+
+std::vector<proc_process> scan_proc(const std::string& root) {
+  std::vector<proc_process> result;
+  auto boot_time = read_boot_time(root).value_or(0);
+  auto dir = ::opendir(root.c_str());
+  if (dir == nullptr)
+    return result;
+  while (auto entry = ::readdir(dir)) {
+    auto pid = parse_unsigned(entry->d_name);
+    if (!pid || *pid == 0 || *pid > INT32_MAX)
+      continue;
+    if (auto p = read_proc_process(root, static_cast<int32_t>(*pid),
+                                   boot_time))
+      result.push_back(std::move(*p));
+  }
+  ::closedir(dir);
+  return result;
+}
+
+} // namespace auditree

@@ -1,0 +1,59 @@
+#pragma once
+
+// Reading processes from /proc: at start (processes older than the agent)
+// and to reconcile the tree. Parsing is pure and tested on literal text;
+// the readers take the /proc root as a parameter.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace auditree {
+
+/// One process as /proc shows it.
+struct proc_process {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  /// Field 22 of /proc/<pid>/stat: clock ticks (USER_HZ) since boot.
+  uint64_t start_ticks = 0;
+  /// The same start as Unix time in milliseconds (boot time + ticks).
+  uint64_t start_ms = 0;
+  int32_t num_threads = 0;
+  std::string comm;
+  std::string exe;
+  std::string cwd;
+  std::vector<std::string> argv;
+  uint32_t uid = 4294967295u;
+  uint32_t euid = 4294967295u;
+  /// The unified (0::) cgroup path, or the name=systemd one when the
+  /// unified path is `/`.
+  std::string cgroup;
+};
+
+/// Parses /proc/<pid>/stat (the comm may hold spaces and parentheses).
+bool parse_proc_stat(std::string_view text, proc_process& out);
+
+/// Parses the Uid: line of /proc/<pid>/status into uid and euid.
+bool parse_proc_status(std::string_view text, proc_process& out);
+
+/// The cgroup path from /proc/<pid>/cgroup (see proc_process::cgroup).
+std::string parse_proc_cgroup(std::string_view text);
+
+/// The boot time (btime, Unix seconds) from /proc/stat text.
+std::optional<uint64_t> parse_boot_time(std::string_view text);
+
+/// Reads one process; nullopt if it is gone (or `pid` is not a process).
+/// `boot_time` converts start ticks to Unix time.
+std::optional<proc_process> read_proc_process(const std::string& root,
+                                              int32_t pid,
+                                              uint64_t boot_time);
+
+/// Reads every process under `root` (normally "/proc").
+std::vector<proc_process> scan_proc(const std::string& root);
+
+/// Reads the boot time from `root`/stat.
+std::optional<uint64_t> read_boot_time(const std::string& root);
+
+} // namespace auditree
