@@ -9,8 +9,10 @@
 #include "actors/assembler_actor.hpp"
 #include "actors/json_sink_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
+#include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
+#include "runtime/proc_scan.hpp"
 
 namespace auditree {
 
@@ -83,6 +85,15 @@ std::string missing_capabilities(const agent_config& cfg) {
 int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   caf::scoped_actor self{sys};
   auto sink = sys.spawn(json_sink_actor, cfg.output);
+  tree_actor_options tree_opts;
+  tree_opts.tree.exit_grace
+    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
+  tree_opts.tree.keep_exited = cfg.keep_exited;
+  auto tree = sys.spawn(tree_actor, tree_opts, sink);
+  // Processes older than the agent: the tree has them before any event.
+  auto bootstrap = to_process_events(scan_proc("/proc"));
+  log::info("bootstrap: ", bootstrap.size(), " processes from /proc");
+  self->send(tree, std::move(bootstrap));
   auto n = cfg.num_assemblers();
   event_assembler::options asm_opts;
   asm_opts.timeout
@@ -90,7 +101,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   asm_opts.stride = static_cast<uint32_t>(n);
   std::vector<caf::actor> assemblers;
   for (size_t i = 0; i < n; ++i)
-    assemblers.push_back(sys.spawn(assembler_actor, sink, asm_opts));
+    assemblers.push_back(sys.spawn(assembler_actor, tree, asm_opts));
   netlink_source_options src_opts;
   src_opts.session.unicast = cfg.mode == "unicast";
   src_opts.session.rules_file = cfg.rules_file;
@@ -104,7 +115,24 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   auto stop_rest = [&] {
     for (auto& a : assemblers)
       self->send_exit(a, caf::exit_reason::user_shutdown);
+    self->send_exit(tree, caf::exit_reason::user_shutdown);
     self->send_exit(sink, caf::exit_reason::user_shutdown);
+  };
+  auto dump_tree = [&] {
+    self->request(tree, caf::infinite, tree_atom::value)
+      .receive([&](const std::string& x) { std::fputs(x.c_str(), stderr); },
+               [&](const caf::error&) {});
+    if (cfg.tree_json.empty())
+      return;
+    self->request(tree, caf::infinite, tree_atom::value, json_atom::value)
+      .receive(
+        [&](const std::string& x) {
+          // Write then rename: a reader never sees half a file.
+          auto tmp = cfg.tree_json + ".tmp";
+          std::ofstream{tmp, std::ios::trunc} << x << '\n';
+          std::rename(tmp.c_str(), cfg.tree_json.c_str());
+        },
+        [&](const caf::error&) {});
   };
   // Wait for a signal; notice a source that died on its own.
   sigset_t signals;
@@ -115,12 +143,19 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   bool source_down = false;
   caf::error source_error;
   int exit_code = 0;
+  auto next_print = std::chrono::steady_clock::now() + cfg.print_interval;
   while (!source_down) {
-    timespec tick{0, 200 * 1000 * 1000};
+    timespec tick{0, 100 * 1000 * 1000};
     auto sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
       log::info("stopping on signal ", sig);
       break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (sig == SIGUSR1
+        || (cfg.print_interval.count() > 0 && now >= next_print)) {
+      dump_tree();
+      next_print = now + cfg.print_interval;
     }
     self->receive(
       [&](caf::down_msg& down) {
@@ -148,11 +183,19 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     self->request(a, caf::infinite, flush_atom::value)
       .receive([&](const assembler_stats& x) { total += x; },
                [&](const caf::error&) {});
+  uint64_t num_processes = 0;
+  self->request(tree, caf::infinite, flush_atom::value)
+    .receive([&](uint64_t x) { num_processes = x; },
+             [&](const caf::error&) {});
+  if (cfg.print_tree || !cfg.tree_json.empty())
+    dump_tree();
   uint64_t written = 0;
   self->request(sink, caf::infinite, flush_atom::value)
     .receive([&](uint64_t x) { written = x; }, [&](const caf::error&) {});
   stop_rest();
   print_summary(src, total, written);
+  std::fprintf(stderr, "  processes in tree:    %llu\n",
+               (unsigned long long) num_processes);
   return exit_code;
 }
 

@@ -18,6 +18,8 @@ agent_config::agent_config() {
          "close an event without EOE this long after its first record")
     .add(output, "output", "JSON event stream: '-' (stdout) or a file")
     .add(log_level, "log-level", "error, warning, info or debug")
+    .add(exit_grace, "exit-grace",
+         "how long an ended process stays in the tree before removal")
     .add(mode, "mode",
          "multicast (read-only, coexists with auditd) or unicast (registers "
          "as the audit daemon)")
@@ -55,7 +57,17 @@ std::string agent_config::parse_all(int argc, char** argv) {
   caf::actor_system_config::string_list options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.size() > 1 && arg[0] == '-')
+    if (arg == "--tree") {
+      print_tree = true;
+    } else if (arg == "--keep-exited") {
+      keep_exited = true;
+    } else if (arg == "--tree-json") {
+      if (i + 1 == argc)
+        return "--tree-json needs a file";
+      tree_json = argv[++i];
+    } else if (arg.rfind("--tree-json=", 0) == 0) {
+      tree_json = arg.substr(12);
+    } else if (arg.size() > 1 && arg[0] == '-')
       options.push_back(std::move(arg));
     else
       command.push_back(std::move(arg));
@@ -135,6 +147,8 @@ std::string agent_config::validate() const {
       && log_level != "debug")
     return "auditree.log-level=" + log_level
            + ": one of error, warning, info, debug";
+  if (exit_grace < caf::timespan{0})
+    return "auditree.exit-grace must not be negative";
   if (mode != "multicast" && mode != "unicast")
     return "auditree.mode=" + mode + ": multicast or unicast";
   if (rule_key.empty() || rule_key.size() > 31)

@@ -31,6 +31,15 @@ public:
   /// The command and its arguments, e.g. {"replay", "FILE"}.
   std::vector<std::string> command;
 
+  // -- command flags (not config keys) ----------------------------------------
+
+  /// `--tree`: print the final tree like pstree -p.
+  bool print_tree = false;
+  /// `--tree-json FILE`: write the final tree as a JSON array.
+  std::string tree_json;
+  /// `--keep-exited`: never reap, so the tree keeps a whole run's history.
+  bool keep_exited = false;
+
   /// Number of assembler actors; 0 = one per hardware thread.
   size_t assemblers = 0;
   /// An event without EOE closes this long after its first record.
@@ -39,6 +48,8 @@ public:
   std::string output = "-";
   /// error, warning, info or debug.
   std::string log_level = "info";
+  /// How long an ended process stays in the tree before it is removed.
+  caf::timespan exit_grace = std::chrono::seconds{1};
 
   // -- the live agent (auditree run) -----------------------------------------
 

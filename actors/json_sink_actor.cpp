@@ -42,6 +42,8 @@ caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
       if (std::fwrite(st.buffer.data(), 1, st.buffer.size(), st.out)
           != st.buffer.size())
         log::error("writing events failed: ", std::strerror(errno));
+      // Whole lines reach readers (tail -f, a collector) batch by batch.
+      std::fflush(st.out);
       st.num_written += batch.size();
     },
     [=](flush_atom) {

@@ -1,10 +1,13 @@
 #include "actors/replay.hpp"
 
+#include <fstream>
+
 #include <caf/all.hpp>
 
 #include "actors/assembler_actor.hpp"
 #include "actors/file_source_actor.hpp"
 #include "actors/json_sink_actor.hpp"
+#include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
 
@@ -53,6 +56,12 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
            const std::string& path) {
   caf::scoped_actor self{sys};
   auto sink = sys.spawn(json_sink_actor, cfg.output);
+  tree_actor_options tree_opts;
+  tree_opts.tree.exit_grace
+    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
+  tree_opts.tree.keep_exited = cfg.keep_exited;
+  tree_opts.stream_time = true;
+  auto tree = sys.spawn(tree_actor, tree_opts, sink);
   auto n = cfg.num_assemblers();
   event_assembler::options opts;
   opts.timeout
@@ -60,7 +69,7 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   opts.stride = static_cast<uint32_t>(n);
   std::vector<caf::actor> assemblers;
   for (size_t i = 0; i < n; ++i)
-    assemblers.push_back(sys.spawn(assembler_actor, sink, opts));
+    assemblers.push_back(sys.spawn(assembler_actor, tree, opts));
   auto source = sys.spawn<caf::detached>(file_source_actor, path, assemblers);
   int exit_code = 0;
   auto fail = [&](const caf::error& err) {
@@ -73,6 +82,7 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
     for (auto& a : assemblers)
       self->send_exit(a, caf::exit_reason::user_shutdown);
     self->send_exit(source, caf::exit_reason::user_shutdown);
+    self->send_exit(tree, caf::exit_reason::user_shutdown);
     self->send_exit(sink, caf::exit_reason::user_shutdown);
   };
   source_stats src;
@@ -86,11 +96,32 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   for (auto& a : assemblers)
     self->request(a, caf::infinite, flush_atom::value)
       .receive([&](const assembler_stats& x) { total += x; }, fail);
+  uint64_t num_processes = 0;
+  self->request(tree, caf::infinite, flush_atom::value)
+    .receive([&](uint64_t x) { num_processes = x; }, fail);
+  if (cfg.print_tree)
+    self->request(tree, caf::infinite, tree_atom::value)
+      .receive([&](const std::string& x) { std::fputs(x.c_str(), stdout); },
+               fail);
+  if (!cfg.tree_json.empty())
+    self->request(tree, caf::infinite, tree_atom::value, json_atom::value)
+      .receive(
+        [&](const std::string& x) {
+          std::ofstream out{cfg.tree_json, std::ios::trunc};
+          out << x << '\n';
+          if (!out) {
+            log::error("cannot write ", cfg.tree_json);
+            exit_code = 1;
+          }
+        },
+        fail);
   uint64_t written = 0;
   self->request(sink, caf::infinite, flush_atom::value)
     .receive([&](uint64_t x) { written = x; }, fail);
   stop_all();
   print_summary(src, total, written, n);
+  std::fprintf(stderr, "  processes in tree:  %llu\n",
+               (unsigned long long) num_processes);
   return exit_code;
 }
 

@@ -58,6 +58,8 @@ struct process_event {
   /// signal (0 when none).
   int32_t exit_code = 0;
   int32_t signal = 0;
+  /// The container of `pid`, once the tree knows it; empty on the host.
+  std::string container;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;

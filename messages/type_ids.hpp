@@ -34,7 +34,7 @@ typename Inspector::result_type inspect(Inspector& f, process_event& x) {
   return f(caf::meta::type_name("process_event"), x.action, x.source, x.id,
            x.syscall, x.arch, x.pid, x.ppid, x.child, x.clone_flags,
            x.clone_flags_known, x.comm, x.exe, x.argv, x.cwd, x.uid, x.euid,
-           x.auid, x.exit_code, x.signal);
+           x.auid, x.exit_code, x.signal, x.container);
 }
 
 template <class Inspector>
@@ -86,6 +86,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, run_atom, "run")
   /// Periodic self-message of the netlink source: poll AUDIT_GET.
   CAF_ADD_ATOM(auditree, auditree, status_atom, "status")
+  /// Delayed self-message of the tree: remove an ended process.
+  CAF_ADD_ATOM(auditree, auditree, reap_atom, "reap")
+  /// Ask the tree for itself (pstree text, or with `json` as JSON).
+  CAF_ADD_ATOM(auditree, auditree, tree_atom, "tree")
+  CAF_ADD_ATOM(auditree, auditree, json_atom, "json")
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
 

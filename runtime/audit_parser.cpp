@@ -63,8 +63,12 @@ parse_result parse_payload(uint32_t type, std::string_view payload) {
     result.error = "missing ':' after stamp";
     return result;
   }
+  // The space belongs to the header; a continuation EXECVE record keeps its
+  // own leading space.
+  consume(s, " ");
   // Kernel payloads may end with NUL, newline or space bytes.
-  while (!s.empty() && (s.back() == '\0' || s.back() == '\n'))
+  while (!s.empty()
+         && (s.back() == '\0' || s.back() == '\n' || s.back() == ' '))
     s.remove_suffix(1);
   rec.text = s;
   return result;
@@ -98,10 +102,13 @@ parse_result parse_line(std::string_view line) {
   auto name = line.substr(0, sp);
   line.remove_prefix(sp + 1);
   std::optional<uint32_t> type;
-  if (!name.empty() && name.front() >= '0' && name.front() <= '9')
-    type = parse_unsigned(name);
-  else
+  if (!name.empty() && name.front() >= '0' && name.front() <= '9') {
+    // Range-checked: a plain assignment would truncate 2^32 to 0.
+    if (auto n = parse_unsigned(name); n && *n <= UINT32_MAX)
+      type = static_cast<uint32_t>(*n);
+  } else {
     type = record_types::number(name);
+  }
   if (!type) {
     result.error = "unknown record type";
     return result;
@@ -317,8 +324,10 @@ std::vector<std::string> execve_reassembler::finish() {
     fail("argument cut short");
   else if (!argc_)
     fail("missing argc=");
-  else if (*argc_ != args_.size())
+  else if (*argc_ > args_.size())
     fail("fewer arguments than argc=");
+  else if (*argc_ < args_.size())
+    fail("more arguments than argc=");
   return std::move(args_);
 }
 

@@ -191,6 +191,11 @@ void append_ecs_json(std::string& out, const process_event& ev) {
     }
     out += '}';
   }
+  if (!ev.container.empty()) {
+    out += ",\"container\":{\"id\":";
+    append_json_string(out, ev.container);
+    out += '}';
+  }
   out += ",\"auditree\":{\"source\":\"";
   out += to_string(ev.source);
   out += '"';

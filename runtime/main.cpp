@@ -25,6 +25,9 @@ constexpr const char* usage
     "  replay FILE|-   run an audit log (audit.log RAW text, or stdin)\n"
     "                  through the pipeline; JSON lines go to\n"
     "                  auditree.output, a summary to stderr\n"
+    "    --tree             print the final tree like pstree -p\n"
+    "    --tree-json FILE   write the final tree as a JSON array\n"
+    "    --keep-exited      keep every exited process (with its end)\n"
     "options: --config-file=FILE (default config/auditree.conf),\n"
     "  --auditree.KEY=VALUE overrides a key of the file\n";
 

@@ -1,6 +1,8 @@
 #include "runtime/proc_scan.hpp"
 
+#include <algorithm>
 #include <dirent.h>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -161,6 +163,33 @@ std::vector<proc_process> scan_proc(const std::string& root) {
       result.push_back(std::move(*p));
   }
   ::closedir(dir);
+  return result;
+}
+
+std::vector<process_event>
+to_process_events(std::vector<proc_process> procs) {
+  // A parent starts no later than its child; pid breaks ties.
+  std::sort(procs.begin(), procs.end(), [](auto& x, auto& y) {
+    return std::tie(x.start_ticks, x.pid) < std::tie(y.start_ticks, y.pid);
+  });
+  std::vector<process_event> result;
+  result.reserve(procs.size());
+  for (auto& p : procs) {
+    process_event ev;
+    ev.action = process_action::exec;
+    ev.source = fact_source::proc_scan;
+    ev.id = event_id{p.start_ms / 1000, static_cast<uint32_t>(p.start_ms % 1000),
+                     0};
+    ev.pid = p.pid;
+    ev.ppid = p.ppid;
+    ev.comm = std::move(p.comm);
+    ev.exe = std::move(p.exe);
+    ev.argv = std::move(p.argv);
+    ev.cwd = std::move(p.cwd);
+    ev.uid = p.uid;
+    ev.euid = p.euid;
+    result.push_back(std::move(ev));
+  }
   return result;
 }
 

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/process_event.hpp"
+
 namespace auditree {
 
 /// One process as /proc shows it.
@@ -52,6 +54,10 @@ std::optional<proc_process> read_proc_process(const std::string& root,
 
 /// Reads every process under `root` (normally "/proc").
 std::vector<proc_process> scan_proc(const std::string& root);
+
+/// The scan as process events for the tree (source proc_scan, action exec,
+/// stamped with each process's start), parents before children.
+std::vector<process_event> to_process_events(std::vector<proc_process> procs);
 
 /// Reads the boot time from `root`/stat.
 std::optional<uint64_t> read_boot_time(const std::string& root);

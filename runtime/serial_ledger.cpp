@@ -1,11 +1,17 @@
 #include "runtime/serial_ledger.hpp"
 
+#include <algorithm>
+
 namespace auditree {
 
 namespace {
 
 // Beyond this many events forward or backward, the counter restarted.
 constexpr int64_t restart_distance = int64_t{1} << 24;
+
+// The round index_of() starts in, so that serials before the first one seen
+// still get an index.
+constexpr uint64_t first_round = 1;
 
 } // namespace
 
@@ -17,6 +23,17 @@ uint8_t& serial_ledger::seen(uint64_t position) {
   return seen_[(head_ + position) % seen_.size()];
 }
 
+uint64_t serial_ledger::index_of(uint32_t serial) const {
+  auto round = base_ / per_round_;
+  auto base_serial = static_cast<uint32_t>(residue_
+                                           + base_ % per_round_ * stride_);
+  // Signed 32-bit distance handles the wrap at 2^32.
+  auto unwrapped = static_cast<int64_t>(round << 32) + base_serial
+                   + static_cast<int32_t>(serial - base_serial);
+  return static_cast<uint64_t>(unwrapped >> 32) * per_round_
+         + (serial - residue_) / stride_;
+}
+
 void serial_ledger::restart(uint32_t serial) {
   if (started_)
     ++num_resets_;
@@ -24,29 +41,38 @@ void serial_ledger::restart(uint32_t serial) {
   std::fill(seen_.begin(), seen_.end(), 0);
   head_ = 0;
   filled_ = 0;
-  base_ = serial;
+  base_ = first_round * per_round_ + (serial - residue_) / stride_;
 }
 
 void serial_ledger::slide(uint64_t positions) {
+  // Past the window every position is unseen: count those at once.
+  if (positions > seen_.size()) {
+    auto beyond = positions - seen_.size();
+    slide(seen_.size());
+    num_gaps_ += beyond;
+    base_ += beyond;
+    return;
+  }
   for (uint64_t i = 0; i < positions; ++i) {
     auto& slot = seen(0);
     if (!slot)
       ++num_gaps_;
     slot = 0;
     head_ = (head_ + 1) % seen_.size();
-    base_ += stride_;
+    ++base_;
   }
   filled_ = filled_ > positions ? filled_ - positions : 0;
 }
 
 void serial_ledger::observe(uint32_t serial) {
-  if (!started_)
+  if (!started_) {
+    residue_ = serial % stride_;
+    per_round_ = (uint64_t{UINT32_MAX} - residue_) / stride_ + 1;
     restart(serial);
-  // Signed 32-bit distance handles the wrap at 2^32.
-  auto distance = static_cast<int64_t>(static_cast<int32_t>(serial - base_));
-  if (distance % stride_ != 0)
+  }
+  if (serial % stride_ != residue_)
     return; // Not of this ledger's class: not its business.
-  auto position = distance / static_cast<int64_t>(stride_);
+  auto position = static_cast<int64_t>(index_of(serial) - base_);
   if (position <= -restart_distance || position >= restart_distance) {
     restart(serial);
     position = 0;
@@ -71,7 +97,7 @@ void serial_ledger::observe(uint32_t serial) {
   while (filled_ > 0 && seen(0)) {
     seen(0) = 0;
     head_ = (head_ + 1) % seen_.size();
-    base_ += stride_;
+    ++base_;
     --filled_;
   }
 }

@@ -36,12 +36,21 @@ private:
   void restart(uint32_t serial);
   void slide(uint64_t positions);
   uint8_t& seen(uint64_t position);
+  /// Numbers the serials of the class 0, 1, 2, ... across wraps: the
+  /// serial is taken as the one nearest to the base.
+  uint64_t index_of(uint32_t serial) const;
 
   uint32_t stride_;
   bool started_ = false;
-  /// The lowest serial of the class whose fate is undecided.
-  uint32_t base_ = 0;
-  /// Ring buffer: seen(i) tells whether base_ + i * stride_ was seen.
+  /// The class: serial % stride_, fixed by the first serial seen.
+  uint32_t residue_ = 0;
+  /// Serials of the class in one round of 2^32; unless the stride divides
+  /// 2^32, the class does not go on at the old serial + stride after a wrap.
+  uint64_t per_round_ = 0;
+  /// The index of the lowest serial of the class whose fate is undecided.
+  uint64_t base_ = 0;
+  /// Ring buffer: seen(i) tells whether the serial of index base_ + i was
+  /// seen.
   std::vector<uint8_t> seen_;
   uint64_t head_ = 0;
   /// One past the highest position seen.

@@ -1,1 +1,579 @@
+#include "runtime/ecs_json.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <optional>
+#include <set>
+
+#include "runtime/event_interpreter.hpp"
+#include "tests/runtime/record_fixture.hpp"
+
+using namespace auditree;
+using namespace std::string_literals;
+
+namespace {
+
+// A strict JSON (RFC 8259) reader, just enough to check the output: it
+// accepts one value and decodes strings, so a test can compare them with
+// what went in.
+class json_reader {
+public:
+  explicit json_reader(std::string_view text) : s_(text) {}
+
+  /// True if the whole text is one JSON value (objects without duplicate
+  /// keys, strings of valid UTF-8).
+  bool valid() {
+    ws();
+    if (!value())
+      return false;
+    ws();
+    return i_ == s_.size();
+  }
+
+  /// Decodes a text that is one JSON string.
+  std::optional<std::string> string() {
+    std::string out;
+    if (!read_string(out) || i_ != s_.size())
+      return std::nullopt;
+    return out;
+  }
+
+private:
+  bool eat(char c) {
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+
+  void ws() {
+    while (i_ < s_.size()
+           && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n'
+               || s_[i_] == '\r'))
+      ++i_;
+  }
+
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word)
+      return false;
+    i_ += word.size();
+    return true;
+  }
+
+  bool value() {
+    if (i_ >= s_.size() || ++depth_ > 64)
+      return false;
+    bool ok;
+    switch (s_[i_]) {
+    case '{':
+      ok = object();
+      break;
+    case '[':
+      ok = array();
+      break;
+    case '"': {
+      std::string ignored;
+      ok = read_string(ignored);
+      break;
+    }
+    case 't':
+      ok = literal("true");
+      break;
+    case 'f':
+      ok = literal("false");
+      break;
+    case 'n':
+      ok = literal("null");
+      break;
+    default:
+      ok = number();
+    }
+    --depth_;
+    return ok;
+  }
+
+  bool object() {
+    eat('{');
+    ws();
+    std::set<std::string> keys;
+    if (eat('}'))
+      return true;
+    for (;;) {
+      ws();
+      std::string key;
+      if (!read_string(key) || !keys.insert(key).second)
+        return false;
+      ws();
+      if (!eat(':'))
+        return false;
+      ws();
+      if (!value())
+        return false;
+      ws();
+      if (eat('}'))
+        return true;
+      if (!eat(','))
+        return false;
+    }
+  }
+
+  bool array() {
+    eat('[');
+    ws();
+    if (eat(']'))
+      return true;
+    for (;;) {
+      ws();
+      if (!value())
+        return false;
+      ws();
+      if (eat(']'))
+        return true;
+      if (!eat(','))
+        return false;
+    }
+  }
+
+  bool digits() {
+    auto start = i_;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9')
+      ++i_;
+    return i_ > start;
+  }
+
+  bool number() {
+    eat('-');
+    if (eat('0')) {
+      // No leading zeros.
+    } else if (i_ < s_.size() && s_[i_] >= '1' && s_[i_] <= '9') {
+      digits();
+    } else {
+      return false;
+    }
+    if (eat('.') && !digits())
+      return false;
+    if (eat('e') || eat('E')) {
+      if (!eat('+'))
+        eat('-');
+      if (!digits())
+        return false;
+    }
+    return true;
+  }
+
+  bool hex4(uint32_t& out) {
+    if (i_ + 4 > s_.size())
+      return false;
+    out = 0;
+    for (int k = 0; k < 4; ++k) {
+      auto c = s_[i_++];
+      out <<= 4;
+      if (c >= '0' && c <= '9')
+        out |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        out |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        out |= c - 'A' + 10;
+      else
+        return false;
+    }
+    return true;
+  }
+
+  static void put_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | cp >> 6);
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | cp >> 12);
+      out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | cp >> 18);
+      out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
+      out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  // One UTF-8 sequence of raw text, checked by code point ranges.
+  bool utf8(std::string& out) {
+    auto b = [this](size_t k) { return static_cast<unsigned char>(s_[k]); };
+    auto c = b(i_);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      n = 1;
+      cp = c;
+    } else if (c >= 0xc0 && c < 0xe0) {
+      n = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c < 0xf0) {
+      n = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c < 0xf8) {
+      n = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i_ + n > s_.size())
+      return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((b(i_ + k) & 0xc0) != 0x80)
+        return false;
+      cp = cp << 6 | (b(i_ + k) & 0x3f);
+    }
+    static constexpr uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    out.append(s_.substr(i_, n));
+    i_ += n;
+    return true;
+  }
+
+  bool read_string(std::string& out) {
+    if (!eat('"'))
+      return false;
+    for (;;) {
+      if (i_ >= s_.size())
+        return false;
+      auto c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') {
+        ++i_;
+        return true;
+      }
+      if (c < 0x20)
+        return false;
+      if (c != '\\') {
+        if (!utf8(out))
+          return false;
+        continue;
+      }
+      ++i_;
+      if (i_ >= s_.size())
+        return false;
+      switch (s_[i_++]) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        uint32_t cp;
+        if (!hex4(cp))
+          return false;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          uint32_t lo;
+          if (!literal("\\u") || !hex4(lo) || lo < 0xdc00 || lo > 0xdfff)
+            return false;
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+          return false;
+        }
+        put_utf8(out, cp);
+        break;
+      }
+      default:
+        return false;
+      }
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  int depth_ = 0;
+};
+
+bool valid_json(std::string_view text) {
+  return json_reader{text}.valid();
+}
+
+std::string encode(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+std::string decode(std::string_view json) {
+  auto result = json_reader{json}.string();
+  INFO(json);
+  REQUIRE(result);
+  return *result;
+}
+
+const std::string replacement = "\xef\xbf\xbd"; // U+FFFD
+
+std::string line_of(const process_event& ev) {
+  std::string out;
+  append_ecs_json(out, ev);
+  return out;
+}
+
+process_event interpreted(const std::map<std::string, audit_event>& events,
+                          uint32_t serial) {
+  auto result = interpret(test::with_serial(events, serial));
+  REQUIRE(result.error == nullptr);
+  REQUIRE(result.event);
+  return *result.event;
+}
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("the test's JSON reader rejects what it should") {
+  CHECK(valid_json(R"({"a":[1,-2.5e3,"x",true,false,null,{}]})"));
+  CHECK(valid_json(R"("\ud83d\udc27")"));
+  CHECK_FALSE(valid_json(R"({"a":1,"a":2})"));
+  CHECK_FALSE(valid_json(R"({"a":1,})"));
+  CHECK_FALSE(valid_json(R"({"a":01})"));
+  CHECK_FALSE(valid_json("\"a\nb\""));
+  CHECK_FALSE(valid_json("\"\xff\""));
+  CHECK_FALSE(valid_json("\"\xc0\x80\""));
+  CHECK_FALSE(valid_json("\"\xed\xa0\x80\""));
+  CHECK_FALSE(valid_json(R"("\x41")"));
+  CHECK_FALSE(valid_json(R"("\udc27")"));
+  CHECK_FALSE(valid_json("{} {}"));
+  CHECK_FALSE(valid_json(""));
+}
+
+// -- strings ------------------------------------------------------------------
+
+TEST_CASE("append_json_string escapes quotes, backslashes and controls") {
+  CHECK(encode("") == R"("")");
+  CHECK(encode("true") == R"("true")");
+  CHECK(encode("say \"hi\"") == R"("say \"hi\"")");
+  CHECK(encode("back\\slash") == R"("back\\slash")");
+  CHECK(encode("new\nline") == R"("new\nline")");
+  CHECK(encode("tab\there") == R"("tab\there")");
+  CHECK(encode("\x1b[31mred\x1b[0m") == R"("\u001b[31mred\u001b[0m")");
+  CHECK(encode("\x7f") == R"("\u007f")");
+  CHECK(encode("a\0b"s) == R"("a\u0000b")");
+  CHECK(encode("\x1f") == R"("\u001f")");
+  CHECK(encode("/") == R"("/")");
+}
+
+TEST_CASE("append_json_string: every byte below 0x80 round-trips") {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c)
+    all += static_cast<char>(c);
+  auto json = encode(all);
+  CHECK(valid_json(json));
+  CHECK(decode(json) == all);
+  for (int c = 0; c < 0x20; ++c)
+    CHECK(json.find(static_cast<char>(c)) == std::string::npos);
+}
+
+TEST_CASE("append_json_string keeps valid UTF-8 as it is") {
+  for (std::string text :
+       {"prög ñame"s, "\xe6\x97\xa5\xe6\x9c\xac"s, "\xf0\x9f\x90\xa7"s,
+        "\xed\x9f\xbf"s, "\xee\x80\x80"s, "\xef\xbf\xbf"s, "\xf4\x8f\xbf\xbf"s,
+        "\xc2\x80"s}) {
+    INFO(text);
+    CHECK(encode(text) == "\"" + text + "\"");
+    CHECK(valid_json(encode(text)));
+  }
+}
+
+TEST_CASE("append_json_string replaces each invalid byte with U+FFFD") {
+  using row = std::pair<std::string, std::string>;
+  auto [in, out] = GENERATE(
+      as<row>{}, row{"\xff", replacement},
+      row{"\xfe\xff", replacement + replacement}, row{"\x80", replacement},
+      row{"a\xc3", "a" + replacement}, row{"\xc3!", replacement + "!"},
+      row{"\xc0\x80", replacement + replacement},
+      row{"\xc1\xbf", replacement + replacement},
+      row{"\xe0\x80\xaf", replacement + replacement + replacement},
+      row{"\xed\xa0\x80", replacement + replacement + replacement},
+      row{"\xe2\x82", replacement + replacement},
+      row{"\xf4\x90\x80\x80",
+          replacement + replacement + replacement + replacement},
+      row{"\xf5\x80\x80\x80",
+          replacement + replacement + replacement + replacement},
+      row{"\xf0\x9f\x90", replacement + replacement + replacement},
+      row{"ok\xf0\x9f\x90\xa7\xff", "ok\xf0\x9f\x90\xa7" + replacement});
+  auto json = encode(in);
+  INFO(json);
+  CHECK(valid_json(json));
+  CHECK(decode(json) == out);
+}
+
+TEST_CASE("append_json_string: random bytes always give valid JSON") {
+  uint32_t state = 12345;
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    auto n = round % 40;
+    for (int k = 0; k < n; ++k) {
+      state = state * 1103515245 + 12345;
+      text += static_cast<char>(state >> 16);
+    }
+    auto json = encode(text);
+    INFO("round " << round);
+    REQUIRE(valid_json(json));
+  }
+}
+
+// -- timestamps ---------------------------------------------------------------
+
+TEST_CASE("append_timestamp writes RFC 3339 UTC with milliseconds") {
+  // Expected values from `date -u -d @SECONDS`.
+  using row = std::pair<event_id, std::string>;
+  auto [id, text] = GENERATE(
+      as<row>{}, row{event_id{0, 0, 0}, "1970-01-01T00:00:00.000Z"},
+      row{event_id{951782400, 5, 1}, "2000-02-29T00:00:00.005Z"},
+      row{event_id{1795990173, 86, 327459}, "2026-11-29T22:09:33.086Z"},
+      row{event_id{1795990174, 310, 327586}, "2026-11-29T22:09:34.310Z"},
+      row{event_id{1795990090, 999, 1}, "2026-11-29T22:08:10.999Z"});
+  std::string out = "x";
+  append_timestamp(out, id);
+  CHECK(out == "x" + text);
+}
+
+// -- lines --------------------------------------------------------------------
+
+TEST_CASE("append_ecs_json: a fork line") {
+  auto events = test::events_by_stamp("threads-i386.log");
+  auto line = line_of(interpreted(events, 327586));
+  INFO(line);
+  CHECK(valid_json(line));
+  REQUIRE(line.size() > 2);
+  CHECK(line.back() == '\n');
+  CHECK(line.find('\n') == line.size() - 1);
+  CHECK(line.rfind(R"({"@timestamp":"2026-11-29T22:09:34.310Z",)", 0) == 0);
+  CHECK(contains(line,
+                 R"("event":{"action":"fork","id":"1795990174.310:327586"})"));
+  // The child is the process, the caller its parent.
+  CHECK(contains(line, R"("process":{"pid":1755,"parent":{"pid":1739})"));
+  CHECK(contains(line, R"("name":"threads")"));
+  CHECK(contains(line, R"("executable":"/var/tmp/audit-corpus/lat/threads")"));
+  CHECK(contains(line, R"("user":{"id":"0","effective":{"id":"0"}})"));
+  CHECK_FALSE(contains(line, R"("audit":)"));
+  CHECK_FALSE(contains(line, R"("args")"));
+  CHECK_FALSE(contains(line, R"("exit_code")"));
+  CHECK(contains(line, R"("auditree":{"source":"audit","syscall":"clone",)"
+                       R"("arch":"x86_64","clone_flags":"0x1200011",)"
+                       R"("caller_ppid":1651})"));
+  auto clone3 = line_of(interpreted(events, 327580));
+  CHECK(contains(clone3, R"("syscall":"clone3")"));
+  CHECK_FALSE(contains(clone3, "clone_flags"));
+  auto i386 = line_of(interpreted(events, 327610));
+  CHECK(contains(i386, R"("arch":"i386")"));
+}
+
+TEST_CASE("append_ecs_json: an exec line escapes every argument") {
+  auto events = test::events_by_stamp("long-argv.log");
+  auto line = line_of(interpreted(events, 327486));
+  INFO(line);
+  CHECK(valid_json(line));
+  CHECK(line.rfind(R"({"@timestamp":"2026-11-29T22:09:33.434Z",)", 0) == 0);
+  CHECK(contains(line, R"("event":{"action":"exec",)"));
+  CHECK(contains(line, R"("process":{"pid":1673,"parent":{"pid":)"));
+  CHECK(contains(line, R"("executable":"/var/tmp/audit-corpus/lat/argvdump")"));
+  CHECK(contains(line, R"("args":["/var/tmp/audit-corpus/lat/argvdump",)"
+                       R"("hello world","say \"hi\"","it's","tab\there",)"
+                       R"("new\nline","",)"));
+  CHECK(contains(line, R"(,"back\\slash",)"));
+  CHECK(contains(line, R"(,"\u007f",)"));
+  CHECK(contains(line, R"(,"\u001b[31mred\u001b[0m",)"));
+  CHECK(contains(line, R"(,"\"",",","x"],"args_count":23,)"));
+  CHECK(contains(line, "\"\xf0\x9f\x90\xa7\""));
+  CHECK(contains(line, R"("working_directory":"/work/steering/shared/tools")"));
+  CHECK(contains(line, R"("syscall":"execve")"));
+}
+
+TEST_CASE("append_ecs_json: exit and abend lines") {
+  auto threads = test::events_by_stamp("threads-i386.log");
+  auto exit = line_of(interpreted(threads, 327606));
+  INFO(exit);
+  CHECK(valid_json(exit));
+  CHECK(contains(exit, R"("event":{"action":"exit",)"));
+  CHECK(contains(exit, R"("process":{"pid":1774,"parent":{"pid":1651})"));
+  CHECK(contains(exit, R"("exit_code":5})"));
+  CHECK(contains(exit, R"("syscall":"exit_group")"));
+  auto kill = test::events_by_stamp("kill-and-reuse.log");
+  auto abend = line_of(interpreted(kill, 322985));
+  INFO(abend);
+  CHECK(valid_json(abend));
+  CHECK(contains(abend, R"("event":{"action":"abend",)"));
+  CHECK(contains(abend, R"("process":{"pid":20076,"name":"sleep",)"));
+  CHECK(contains(abend, R"("signal":11)"));
+  CHECK_FALSE(contains(abend, R"("parent")"));
+  CHECK_FALSE(contains(abend, R"("syscall")"));
+  CHECK(contains(abend, R"("user":{"id":"0"})"));
+}
+
+TEST_CASE("append_ecs_json: hostile names stay valid JSON") {
+  process_event ev;
+  ev.action = process_action::exec;
+  ev.id = event_id{1795990173, 914, 327500};
+  ev.pid = 1702;
+  ev.ppid = 1651;
+  ev.comm = "a\"b\\c\nd\x01\xff";
+  ev.exe = "/tmp/\xc3(\"x";
+  ev.cwd = "\x7f\xed\xa0\x80";
+  ev.argv = {"", "\0"s, "\"", "\\", "\xc3", "}],{\"x\":["};
+  ev.uid = 1000;
+  auto line = line_of(ev);
+  INFO(line);
+  CHECK(valid_json(line));
+  CHECK(contains(line, R"("name":"a\"b\\c\nd\u0001)" + replacement + "\""));
+  CHECK(contains(line, R"("args":["","\u0000","\"","\\",")" + replacement
+                           + R"(","}],{\"x\":["],"args_count":6)"));
+  CHECK(contains(line, R"("user":{"id":"1000"})"));
+}
+
+TEST_CASE("append_ecs_json appends: lines accumulate in one buffer") {
+  auto events = test::events_by_stamp("threads-i386.log");
+  std::string out;
+  append_ecs_json(out, interpreted(events, 327586));
+  auto first = out;
+  append_ecs_json(out, interpreted(events, 327587));
+  CHECK(out.rfind(first, 0) == 0);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);
+}
+
+TEST_CASE("append_ecs_json: every process event of the excerpts is one valid "
+          "JSON line") {
+  auto name =
+      GENERATE(as<std::string>{}, "fork-storm.log", "kill-and-reuse.log",
+               "threads-i386.log", "long-argv.log");
+  INFO(name);
+  size_t num_lines = 0;
+  for (auto& [stamp, ev] : test::events_by_stamp(name)) {
+    auto result = interpret(ev);
+    if (!result.event)
+      continue;
+    auto line = line_of(*result.event);
+    INFO(stamp);
+    REQUIRE(line.back() == '\n');
+    CHECK(line.find('\n') == line.size() - 1);
+    CHECK(valid_json(line));
+    ++num_lines;
+  }
+  CHECK(num_lines > 0);
+}

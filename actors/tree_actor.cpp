@@ -1,0 +1,87 @@
+#include "actors/tree_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "messages/type_ids.hpp"
+#include "runtime/tree_render.hpp"
+
+namespace auditree {
+
+namespace {
+
+using self_pointer = caf::stateful_actor<tree_state>*;
+using time_point = process_tree::time_point;
+
+time_point stream_point(const event_id& id) {
+  return time_point{} + std::chrono::milliseconds{stamp_ms(id)};
+}
+
+void schedule(self_pointer self, std::vector<reap_request>& reaps,
+              time_point now) {
+  auto& st = self->state;
+  for (auto& r : reaps) {
+    if (st.stream_time) {
+      st.pending_reaps.emplace(r.due, r);
+    } else {
+      auto delay = std::max(r.due - now, time_point::duration{0});
+      self->delayed_send(self, delay, reap_atom::value, r.key.pid,
+                         r.key.first_seen, r.generation);
+    }
+  }
+  reaps.clear();
+}
+
+void run_due_reaps(tree_state& st) {
+  while (!st.pending_reaps.empty()
+         && st.pending_reaps.begin()->first <= st.stream_now) {
+    auto& r = st.pending_reaps.begin()->second;
+    st.tree.reap(r.key, r.generation);
+    st.pending_reaps.erase(st.pending_reaps.begin());
+  }
+}
+
+} // namespace
+
+caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
+                         caf::actor downstream) {
+  auto& st = self->state;
+  st.tree = process_tree{opts.tree};
+  st.downstream = std::move(downstream);
+  st.stream_time = opts.stream_time;
+  return {
+    [=](process_event_batch& batch) {
+      auto& st = self->state;
+      std::vector<reap_request> reaps;
+      for (auto& ev : batch) {
+        if (st.stream_time)
+          st.stream_now = std::max(st.stream_now, stream_point(ev.id));
+        auto now = st.stream_time ? st.stream_now : self->clock().now();
+        st.tree.apply(ev, now, reaps);
+        schedule(self, reaps, now);
+        if (auto info = st.tree.find(ev.pid))
+          ev.container = info->container;
+      }
+      if (st.stream_time)
+        run_due_reaps(st);
+      // A /proc scan states what exists; it is no event of the stream.
+      batch.erase(std::remove_if(batch.begin(), batch.end(),
+                                 [](const process_event& ev) {
+                                   return ev.source == fact_source::proc_scan;
+                                 }),
+                  batch.end());
+      if (st.downstream && !batch.empty())
+        self->send(st.downstream, std::move(batch));
+    },
+    [=](reap_atom, int32_t pid, const event_id& first_seen,
+        uint64_t generation) {
+      self->state.tree.reap(process_key{pid, first_seen}, generation);
+    },
+    [=](tree_atom) { return render_pstree(self->state.tree.snapshot()); },
+    [=](tree_atom, json_atom) {
+      return render_json(self->state.tree.snapshot());
+    },
+    [=](flush_atom) { return uint64_t{self->state.tree.size()}; },
+  };
+}
+
+} // namespace auditree

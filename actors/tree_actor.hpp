@@ -1,0 +1,48 @@
+#pragma once
+
+#include <map>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "runtime/process_tree.hpp"
+
+namespace auditree {
+
+struct tree_actor_options {
+  process_tree::options tree;
+  /// Replay: the clock is the newest audit stamp seen, so a log replays
+  /// with its own timing however fast it is read; reaps fall due as the
+  /// stream passes them. Live: the actor clock and delayed self-messages.
+  bool stream_time = false;
+};
+
+/// State of the tree actor: a thin shell over `process_tree`.
+struct tree_state {
+  static inline const char* name = "tree";
+
+  process_tree tree;
+  /// Receives the process events, with their container, after the tree
+  /// applied them; may be empty.
+  caf::actor downstream;
+  bool stream_time = false;
+  /// Stream time: the newest stamp seen, and reaps not yet due.
+  process_tree::time_point stream_now{};
+  std::multimap<process_tree::time_point, reap_request> pending_reaps;
+};
+
+/// Owns the process table.
+/// Protocol (see messages/type_ids.hpp):
+/// - `process_event_batch`: applies the events, forwards them downstream
+///   (with `container` filled in; /proc scan facts are not forwarded),
+///   schedules reaps.
+/// - `reap, pid, first_seen, generation` (delayed self-message): removes an
+///   ended process unless its pid was reused (the generation moved on).
+/// - `tree` -> `std::string`: the tree like `pstree -p`.
+/// - `tree, json` -> `std::string`: the tree as a JSON array (ECS).
+/// - `flush` -> `uint64_t`: the number of processes held.
+caf::behavior tree_actor(caf::stateful_actor<tree_state>* self,
+                         tree_actor_options opts, caf::actor downstream);
+
+} // namespace auditree

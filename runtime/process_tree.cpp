@@ -1,0 +1,1213 @@
+#include "runtime/process_tree.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "runtime/container_lineage.hpp"
+
+namespace auditree {
+
+namespace {
+
+constexpr uint64_t clone_thread = 0x10000;
+constexpr uint64_t clone_parent = 0x8000;
+constexpr uint64_t forever = std::numeric_limits<uint64_t>::max();
+/// Bound on walks up the parent chain; a cycle would be a bug, but a walk
+/// must end even then.
+constexpr int max_depth = 4096;
+/// Bound on namespaced fork children waiting under one parent.
+constexpr size_t max_namespaced_per_parent = 256;
+
+fact_origin origin_of(fact_source x) {
+  switch (x) {
+    case fact_source::audit:
+      return fact_origin::audit;
+    case fact_source::proc_connector:
+      return fact_origin::proc_connector;
+    case fact_source::proc_scan:
+      return fact_origin::proc_scan;
+  }
+  return fact_origin::unknown;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+std::string join_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i > 0)
+      out += '\0';
+    out += argv[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split_argv(const std::string& joined, size_t argc) {
+  std::vector<std::string> out;
+  if (argc == 0)
+    return out;
+  out.reserve(argc);
+  size_t begin = 0;
+  for (size_t i = 0; i + 1 < argc; ++i) {
+    auto nul = joined.find('\0', begin);
+    out.emplace_back(joined, begin, nul - begin);
+    begin = nul + 1;
+  }
+  out.emplace_back(joined, begin);
+  return out;
+}
+
+} // namespace
+
+// -- internal state -----------------------------------------------------------
+
+namespace tree_detail {
+
+/// What an exec loaded. Shared between a process and the children it forks
+/// before they exec, which run the same image.
+struct exec_image {
+  std::string exe;
+  /// argv joined with NUL bytes, as in /proc/PID/cmdline: one allocation
+  /// instead of one per argument.
+  std::string args;
+  uint32_t argc = 0;
+  std::string cwd;
+};
+
+struct container_state {
+  std::string id;
+  std::string runtime;
+  process_key init;
+  event_id first_seen;
+  std::optional<event_id> end;
+  /// Every lifetime that joined or inherited the container.
+  std::vector<process_key> members;
+};
+
+/// The part a process plays for a container runtime. Only runtime
+/// processes carry one.
+struct runtime_facts {
+  enum role_t : uint8_t {
+    shim,    ///< A containerd shim; `container` is the task it serves.
+    runc,    ///< runc create/run/exec for `container`.
+    joining, ///< runc's init lineage: its first real exec joins `container`.
+  };
+  role_t role = shim;
+  std::shared_ptr<container_state> container;
+  /// shim: containerd namespace.
+  std::string ns;
+  /// shim: long-running (its exit ends the container).
+  bool serves = false;
+  /// runc: `create` or `run` (starts the init) rather than `exec`.
+  bool creates = false;
+  /// runc: `run`, which lives as long as the container.
+  bool foreground = false;
+};
+
+struct node {
+  process_key key;
+  /// The current parent; pid 0 when unknown. The parent's lifetime may be
+  /// gone from the table while the pid is still worth reporting.
+  process_key parent;
+  /// When the parent fact was learnt, so that an older record arriving late
+  /// does not undo a newer one.
+  event_id parent_at;
+  int32_t fork_ppid = 0;
+  std::shared_ptr<const exec_image> image;
+  std::shared_ptr<container_state> container;
+  std::shared_ptr<const runtime_facts> runtime;
+  std::string comm;
+  std::vector<process_key> children;
+  event_id start;
+  event_id end;
+  /// The stamp of the exec that set `image`; execs applied out of order
+  /// must not replace a newer image with an older one.
+  event_id last_exec;
+  uint64_t reap_generation = 0;
+  uint32_t uid = process_event::unset_id;
+  uint32_t euid = process_event::unset_id;
+  uint32_t auid = process_event::unset_id;
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  uint32_t threads = 0;
+  uint32_t execs = 0;
+  /// clone3 children of this process still pending.
+  uint32_t pending_clones = 0;
+  process_state state = process_state::running;
+  vanish_cause cause = vanish_cause::none;
+  fact_origin parent_origin = fact_origin::unknown;
+  fact_origin exec_origin = fact_origin::unknown;
+  fact_origin start_origin = fact_origin::unknown;
+  fact_origin end_origin = fact_origin::unknown;
+  bool has_start = false;
+  bool in_pid_ns = false;
+  bool subreaper = false;
+  bool container_init = false;
+
+  bool running() const { return state == process_state::running; }
+  uint64_t end_ms() const { return running() ? forever : stamp_ms(end); }
+};
+
+struct pending_clone {
+  process_key caller;
+  /// The child's parent: the caller, or the caller's parent (CLONE_PARENT
+  /// is invisible for clone3, so this is the caller).
+  process_key parent;
+  event_id at;
+};
+
+struct pending_child {
+  process_key caller;
+  /// `exit=`: the child's pid in the caller's namespace (for logs only).
+  int32_t ns_pid = 0;
+  event_id at;
+  /// clone3 (may be a thread) rather than a fork known to make a process.
+  bool maybe_thread = false;
+};
+
+} // namespace tree_detail
+
+using namespace tree_detail;
+
+// -- construction ---------------------------------------------------------------
+
+struct process_tree::impl {
+  using time_point = process_tree::time_point;
+
+  explicit impl(options opts) : opts_(std::move(opts)) {
+  }
+
+  void apply(const process_event& ev, time_point now,
+             std::vector<reap_request>& reaps);
+  void apply_fork(const process_event& ev, time_point now,
+                  std::vector<reap_request>& reaps);
+  void apply_exec(const process_event& ev, time_point now,
+                  std::vector<reap_request>& reaps);
+  void apply_exit(const process_event& ev, time_point now,
+                  std::vector<reap_request>& reaps);
+  bool reap(const process_key& key, uint64_t generation);
+
+  node* find_node(const process_key& key);
+  const node* find_node(const process_key& key) const;
+  node* lifetime_at(int32_t pid, uint64_t t);
+  const node* newest(int32_t pid) const;
+  bool ended_recently(int32_t pid, uint64_t t) const;
+  node& create(int32_t pid, const event_id& at);
+  void set_parent(node& child, node* parent, fact_origin origin);
+  node* parent_for_record(int32_t ppid, const event_id& at);
+  void inherit_lineage(node& child, const node& creator);
+  void inherit(node& child, const node& creator);
+  void fill_subject_facts(node& n, const process_event& ev);
+  void request_reap(node& n, time_point now,
+                    std::vector<reap_request>& reaps);
+  node* reaper_for(const node& dead, const event_id& at);
+  void reparent_orphans(node& dead, const event_id& at);
+  void resolve_pending_threads(node& caller);
+  void end(node& n, process_state state, const event_id& at,
+           fact_origin origin, time_point now,
+           std::vector<reap_request>& reaps);
+  void vanish(node& n, vanish_cause cause, const event_id& at,
+              time_point now, std::vector<reap_request>& reaps);
+  void teardown(container_state& c, const event_id& at, const node* except,
+                time_point now, std::vector<reap_request>& reaps);
+  void correct_parent(node& n, int32_t ppid, const event_id& at,
+                      time_point now, std::vector<reap_request>& reaps);
+  bool take_pending_clone(node& n, int32_t ppid);
+  std::optional<pending_child> take_namespaced(int32_t ppid, uint64_t t);
+  node* subject(const process_event& ev, time_point now,
+                std::vector<reap_request>& reaps);
+  std::string shim_namespace(const node& n) const;
+  std::shared_ptr<container_state> container_for(const std::string& ns,
+                                                 const std::string& id,
+                                                 bool plain, bool create_new,
+                                                 const event_id& at);
+  void recognise_runtime(node& n, const process_event& ev, time_point now,
+                         std::vector<reap_request>& reaps);
+  process_info info(const node& n) const;
+
+  options opts_;
+  /// Every lifetime, ordered by pid and then first_seen, so that the
+  /// lifetimes of one pid are neighbours.
+  std::map<process_key, node> nodes_;
+  /// clone3 children of host callers, by child pid, awaiting a record that
+  /// shows they are processes; and their arrival order, for the bound.
+  std::unordered_map<int32_t, pending_clone> pending_clones_;
+  std::deque<int32_t> pending_order_;
+  /// Fork children of callers inside a pid namespace, by the host pid of
+  /// the parent they will have.
+  std::unordered_map<int32_t, std::vector<pending_child>> namespaced_;
+  size_t num_namespaced_ = 0;
+  /// Reaped lifetimes (pid, end in ms), oldest first, and an index by pid.
+  std::deque<std::pair<int32_t, uint64_t>> recent_;
+  std::unordered_multimap<int32_t, uint64_t> recent_index_;
+  /// Containers by full id.
+  std::map<std::string, std::shared_ptr<container_state>> containers_;
+  uint64_t next_generation_ = 0;
+  tree_stats stats_;
+};
+
+// -- lookup -----------------------------------------------------------------------
+
+node* process_tree::impl::find_node(const process_key& key) {
+  if (key.pid <= 0)
+    return nullptr;
+  auto i = nodes_.find(key);
+  return i == nodes_.end() ? nullptr : &i->second;
+}
+
+const node*
+process_tree::impl::find_node(const process_key& key) const {
+  if (key.pid <= 0)
+    return nullptr;
+  auto i = nodes_.find(key);
+  return i == nodes_.end() ? nullptr : &i->second;
+}
+
+node* process_tree::impl::lifetime_at(int32_t pid, uint64_t t) {
+  auto first = nodes_.lower_bound(process_key{pid, event_id{}});
+  auto last = nodes_.lower_bound(process_key{pid + 1, event_id{}});
+  // Newest first: a pid's lifetimes follow each other in time.
+  for (auto i = last; i != first;) {
+    --i;
+    auto& n = i->second;
+    uint64_t begin = stamp_ms(n.key.first_seen);
+    if (n.has_start) {
+      begin = stamp_ms(n.start);
+    } else if (i == first) {
+      // Seen only through its own records: it existed before them.
+      begin = 0;
+    } else if (auto& prev = std::prev(i)->second; !prev.running()) {
+      begin = prev.end_ms() + 1;
+    }
+    if (begin <= t && t <= n.end_ms())
+      return &n;
+    if (t > n.end_ms())
+      return nullptr;
+  }
+  return nullptr;
+}
+
+const node* process_tree::impl::newest(int32_t pid) const {
+  auto last = nodes_.lower_bound(process_key{pid + 1, event_id{}});
+  if (last == nodes_.begin())
+    return nullptr;
+  auto i = std::prev(last);
+  return i->first.pid == pid ? &i->second : nullptr;
+}
+
+bool process_tree::impl::ended_recently(int32_t pid, uint64_t t) const {
+  auto [first, last] = recent_index_.equal_range(pid);
+  for (auto i = first; i != last; ++i)
+    if (t <= i->second)
+      return true;
+  return false;
+}
+
+// -- building blocks --------------------------------------------------------------
+
+node& process_tree::impl::create(int32_t pid, const event_id& at) {
+  auto [i, added] = nodes_.try_emplace(process_key{pid, at});
+  if (added) {
+    i->second.key = i->first;
+    ++stats_.num_created;
+  }
+  return i->second;
+}
+
+void process_tree::impl::set_parent(node& child, node* parent, fact_origin origin) {
+  if (auto* old = find_node(child.parent)) {
+    auto& kids = old->children;
+    kids.erase(std::remove(kids.begin(), kids.end(), child.key), kids.end());
+  }
+  if (parent != nullptr) {
+    child.parent = parent->key;
+    parent->children.push_back(child.key);
+  } else {
+    child.parent = process_key{};
+  }
+  child.parent_origin = origin;
+}
+
+node* process_tree::impl::parent_for_record(int32_t ppid,
+                                                    const event_id& at) {
+  if (ppid <= 0)
+    return nullptr;
+  auto t = stamp_ms(at);
+  if (auto* p = lifetime_at(ppid, t))
+    return p;
+  // The parent's lifetime was reaped since: the record is late, not a sign
+  // of a new process with that pid.
+  if (ended_recently(ppid, t))
+    return nullptr;
+  // A process that existed before the table knew of it.
+  return &create(ppid, at);
+}
+
+void process_tree::impl::inherit_lineage(node& child, const node& creator) {
+  // A child shares its creator's cgroup and pid namespace, and runc's init
+  // lineage stays on its way into the container.
+  if (!child.container && creator.container) {
+    child.container = creator.container;
+    child.container->members.push_back(child.key);
+  }
+  child.in_pid_ns = child.in_pid_ns || creator.in_pid_ns;
+  if (!child.runtime && creator.runtime
+      && creator.runtime->role == runtime_facts::joining)
+    child.runtime = creator.runtime;
+}
+
+void process_tree::impl::inherit(node& child, const node& creator) {
+  // fork copies the caller: same program and credentials until the child
+  // execs.
+  if (!child.image)
+    child.image = creator.image;
+  if (child.comm.empty())
+    child.comm = creator.comm;
+  if (child.uid == process_event::unset_id) {
+    child.uid = creator.uid;
+    child.euid = creator.euid;
+    child.auid = creator.auid;
+  }
+  inherit_lineage(child, creator);
+}
+
+void process_tree::impl::fill_subject_facts(node& n, const process_event& ev) {
+  // comm changes without an exec (prctl, busybox applets): the newest
+  // record wins, but never one from before the last exec.
+  if (!ev.comm.empty() && (n.comm.empty() || !(ev.id < n.last_exec)))
+    n.comm = ev.comm;
+  if (!n.image && !ev.exe.empty()) {
+    auto img = std::make_shared<exec_image>();
+    img->exe = ev.exe;
+    n.image = std::move(img);
+  }
+  if (n.uid == process_event::unset_id) {
+    n.uid = ev.uid;
+    n.euid = ev.euid;
+    n.auid = ev.auid;
+  }
+}
+
+void process_tree::impl::request_reap(node& n, time_point now,
+                                std::vector<reap_request>& reaps) {
+  if (opts_.keep_exited)
+    return;
+  n.reap_generation = ++next_generation_;
+  reaps.push_back(reap_request{n.key, n.reap_generation,
+                               now + opts_.exit_grace});
+}
+
+// -- ends, orphans, teardown ------------------------------------------------------
+
+node* process_tree::impl::reaper_for(const node& dead,
+                                             const event_id& at) {
+  auto up = [this](const node& n) { return find_node(n.parent); };
+  // Inside a container the walk stops at the namespace's init: the
+  // kernel never hands an orphan to a reaper outside its namespace.
+  if (dead.in_pid_ns && dead.container && !dead.container_init) {
+    int depth = 0;
+    for (auto* a = up(dead); a != nullptr && depth < max_depth;
+         a = up(*a), ++depth) {
+      if (a->running() && (a->subreaper || a->container_init))
+        return a;
+      if (a->container_init || a->container != dead.container)
+        break;
+    }
+  }
+  int depth = 0;
+  for (auto* a = up(dead); a != nullptr && depth < max_depth;
+       a = up(*a), ++depth)
+    if (a->running() && a->subreaper)
+      return a;
+  return parent_for_record(1, at);
+}
+
+void process_tree::impl::reparent_orphans(node& dead, const event_id& at) {
+  if (dead.children.empty())
+    return;
+  node* reaper = nullptr;
+  auto kids = dead.children;
+  for (auto& key : kids) {
+    auto* child = find_node(key);
+    if (child == nullptr || !child->running())
+      continue;
+    if (reaper == nullptr)
+      reaper = reaper_for(dead, at);
+    if (reaper == nullptr || reaper == &dead)
+      break;
+    set_parent(*child, reaper, fact_origin::inferred);
+    child->parent_at = at;
+    ++stats_.num_reparented;
+  }
+}
+
+void process_tree::impl::resolve_pending_threads(node& caller) {
+  if (caller.pending_clones == 0)
+    return;
+  // The caller is gone, and so are its threads: a clone3 child that never
+  // showed a record of its own was one of them.
+  for (auto i = pending_clones_.begin(); i != pending_clones_.end();) {
+    if (i->second.caller == caller.key) {
+      ++caller.threads;
+      ++stats_.num_threads;
+      i = pending_clones_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  caller.pending_clones = 0;
+}
+
+void process_tree::impl::end(node& n, process_state state, const event_id& at,
+                       fact_origin origin, time_point now,
+                       std::vector<reap_request>& reaps) {
+  n.state = state;
+  n.end = at;
+  n.end_origin = origin;
+  if (n.container_init && n.container)
+    teardown(*n.container, at, &n, now, reaps);
+  if (n.runtime && n.runtime->container
+      && ((n.runtime->role == runtime_facts::runc && n.runtime->foreground)
+          || (n.runtime->role == runtime_facts::shim && n.runtime->serves)))
+    teardown(*n.runtime->container, at, nullptr, now, reaps);
+  reparent_orphans(n, at);
+  resolve_pending_threads(n);
+  // clone3 calls made inside a pid namespace that no record claimed were
+  // threads. They stay pending: a late record may still claim one.
+  if (auto i = namespaced_.find(n.key.pid); i != namespaced_.end())
+    for (auto& p : i->second)
+      if (p.maybe_thread && p.caller == n.key) {
+        ++n.threads;
+        ++stats_.num_threads;
+      }
+  request_reap(n, now, reaps);
+}
+
+void process_tree::impl::vanish(node& n, vanish_cause cause, const event_id& at,
+                          time_point now, std::vector<reap_request>& reaps) {
+  if (!n.running())
+    return;
+  n.cause = cause;
+  // zap_pid_ns_processes() SIGKILLs whatever is left in the namespace.
+  if (cause == vanish_cause::namespace_teardown)
+    n.signal = 9;
+  ++stats_.num_vanished;
+  end(n, process_state::vanished, at, fact_origin::inferred, now, reaps);
+}
+
+void process_tree::impl::teardown(container_state& c, const event_id& at,
+                            const node* except, time_point now,
+                            std::vector<reap_request>& reaps) {
+  if (!c.end)
+    c.end = at;
+  auto members = c.members;
+  for (auto& key : members) {
+    auto* m = find_node(key);
+    if (m != nullptr && m != except && m->running())
+      vanish(*m, vanish_cause::namespace_teardown, at, now, reaps);
+  }
+}
+
+void process_tree::impl::correct_parent(node& n, int32_t ppid, const event_id& at,
+                                  time_point now,
+                                  std::vector<reap_request>& reaps) {
+  if (ppid <= 0)
+    return;
+  if (n.parent.pid == ppid) {
+    if (n.parent_origin == fact_origin::inferred)
+      n.parent_origin = fact_origin::audit;
+    if (n.parent_at < at)
+      n.parent_at = at;
+    return;
+  }
+  if (n.parent.pid != 0 && at < n.parent_at)
+    return; // An older record, overtaken by what we know.
+  if (n.parent.pid != 0) {
+    ++stats_.num_parent_corrections;
+    // The kernel changes a parent only when it dies. A parent we only
+    // guessed proves nothing; one a record or fork showed is dead now.
+    auto* old = find_node(n.parent);
+    if (old != nullptr && old->running()
+        && n.parent_origin != fact_origin::inferred)
+      vanish(*old, vanish_cause::orphaned_children, at, now, reaps);
+  }
+  bool adopted = n.parent.pid != 0;
+  auto* parent = parent_for_record(ppid, at);
+  if (parent != nullptr) {
+    set_parent(n, parent, fact_origin::audit);
+    // The new parent adopted an orphan: it is pid 1, its namespace's init,
+    // or a subreaper.
+    if (adopted && ppid != 1 && !parent->container_init)
+      parent->subreaper = true;
+  } else {
+    set_parent(n, nullptr, fact_origin::audit);
+    n.parent = process_key{ppid, event_id{}};
+  }
+  n.parent_at = at;
+}
+
+// -- pending children ---------------------------------------------------------------
+
+bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
+  auto i = pending_clones_.find(n.key.pid);
+  if (i == pending_clones_.end())
+    return false;
+  auto pending = i->second;
+  pending_clones_.erase(i);
+  auto* caller = find_node(pending.caller);
+  if (caller != nullptr && caller->pending_clones > 0)
+    --caller->pending_clones;
+  if (stamp_ms(pending.at) > stamp_ms(n.key.first_seen)
+      || (ppid > 0 && ppid != pending.parent.pid)) {
+    // Not this process: the clone3 made a thread whose id was reused.
+    if (caller != nullptr)
+      ++caller->threads;
+    ++stats_.num_threads;
+    return false;
+  }
+  n.has_start = true;
+  n.start = pending.at;
+  n.start_origin = fact_origin::audit;
+  n.fork_ppid = pending.parent.pid;
+  set_parent(n, find_node(pending.parent), fact_origin::audit);
+  if (n.parent.pid == 0)
+    n.parent = pending.parent;
+  n.parent_at = pending.at;
+  if (caller != nullptr)
+    inherit(n, *caller);
+  ++stats_.num_clone3_confirmed;
+  return true;
+}
+
+std::optional<pending_child>
+process_tree::impl::take_namespaced(int32_t ppid, uint64_t t) {
+  auto i = namespaced_.find(ppid);
+  if (i == namespaced_.end())
+    return std::nullopt;
+  auto& list = i->second;
+  // Prefer a fork known to make a process over a clone3 that may have made
+  // a thread. Within each kind, the oldest: children are linked in the
+  // order they were forked.
+  auto pick = list.end();
+  for (auto j = list.begin(); j != list.end(); ++j) {
+    if (stamp_ms(j->at) > t)
+      continue;
+    if (!j->maybe_thread) {
+      pick = j;
+      break;
+    }
+    if (pick == list.end())
+      pick = j;
+  }
+  if (pick == list.end())
+    return std::nullopt;
+  auto taken = *pick;
+  list.erase(pick);
+  --num_namespaced_;
+  if (list.empty())
+    namespaced_.erase(i);
+  return taken;
+}
+
+// -- the subject of a record ----------------------------------------------------------
+
+node* process_tree::impl::subject(const process_event& ev,
+                                          time_point now,
+                                          std::vector<reap_request>& reaps) {
+  auto t = stamp_ms(ev.id);
+  auto* n = lifetime_at(ev.pid, t);
+  if (n == nullptr) {
+    // A record of a lifetime that was reaped already changes nothing.
+    if (ended_recently(ev.pid, t))
+      return nullptr;
+    n = &create(ev.pid, ev.id);
+    if (!take_pending_clone(*n, ev.ppid)) {
+      if (auto p = take_namespaced(ev.ppid, t)) {
+        // The fork reported this child by its namespace pid; its own
+        // record gives the host pid and the parent.
+        n->has_start = true;
+        n->start = p->at;
+        n->start_origin = fact_origin::audit;
+        n->fork_ppid = ev.ppid;
+        set_parent(*n, parent_for_record(ev.ppid, p->at), fact_origin::audit);
+        n->parent_at = p->at;
+        if (auto* caller = find_node(p->caller)) {
+          inherit(*n, *caller);
+          if (p->maybe_thread && !caller->running() && caller->threads > 0) {
+            --caller->threads;
+            --stats_.num_threads;
+          }
+        }
+        ++stats_.num_namespaced_linked;
+      } else if (ev.ppid > 0) {
+        // Existed before the table knew of it, or its fork is late: the
+        // record's ppid is the best parent there is.
+        auto* parent = parent_for_record(ev.ppid, ev.id);
+        n->fork_ppid = ev.ppid;
+        if (parent != nullptr) {
+          set_parent(*n, parent, origin_of(ev.source));
+          // Not its image: the record itself tells which program runs.
+          inherit_lineage(*n, *parent);
+        } else {
+          n->parent = process_key{ev.ppid, event_id{}};
+          n->parent_origin = origin_of(ev.source);
+        }
+        n->parent_at = ev.id;
+      }
+    }
+  }
+  correct_parent(*n, ev.ppid, ev.id, now, reaps);
+  fill_subject_facts(*n, ev);
+  return n;
+}
+
+// -- events ---------------------------------------------------------------------------
+
+void process_tree::impl::apply(const process_event& ev, time_point now,
+                         std::vector<reap_request>& reaps) {
+  ++stats_.num_events;
+  if (ev.pid <= 0) {
+    ++stats_.num_ignored;
+    return;
+  }
+  switch (ev.action) {
+    case process_action::fork:
+      apply_fork(ev, now, reaps);
+      break;
+    case process_action::exec:
+      apply_exec(ev, now, reaps);
+      break;
+    case process_action::exit:
+    case process_action::abend:
+      apply_exit(ev, now, reaps);
+      break;
+  }
+}
+
+void process_tree::impl::apply_fork(const process_event& ev, time_point now,
+                              std::vector<reap_request>& reaps) {
+  auto* caller = subject(ev, now, reaps);
+  if (caller == nullptr || ev.child <= 0) {
+    ++stats_.num_ignored;
+    return;
+  }
+  auto t = stamp_ms(ev.id);
+  // runc's stage-2 child names itself before anything else; it already
+  // runs in the container's new pid namespace, so its `exit=` values are
+  // namespace pids.
+  if (starts_with(ev.comm, "runc:[2:"))
+    caller->in_pid_ns = true;
+  // The connector and /proc report host pids; only audit reports the
+  // caller's view.
+  bool namespaced = ev.source == fact_source::audit && caller->in_pid_ns;
+  bool thread = ev.clone_flags_known && (ev.clone_flags & clone_thread) != 0;
+  bool maybe_thread = !ev.clone_flags_known;
+  bool to_grandparent = ev.clone_flags_known
+                        && (ev.clone_flags & clone_parent) != 0;
+  process_key parent_key = to_grandparent ? caller->parent : caller->key;
+  if (to_grandparent && parent_key.pid == 0 && ev.ppid > 0)
+    parent_key = process_key{ev.ppid, event_id{}};
+  if (namespaced) {
+    if (thread) {
+      ++caller->threads;
+      ++stats_.num_threads;
+      return;
+    }
+    auto& list = namespaced_[parent_key.pid];
+    if (list.size() >= max_namespaced_per_parent
+        || num_namespaced_ >= opts_.max_pending) {
+      if (list.empty())
+        return;
+      list.erase(list.begin());
+      --num_namespaced_;
+    }
+    list.push_back(pending_child{caller->key, ev.child, ev.id, maybe_thread});
+    ++num_namespaced_;
+    return;
+  }
+  // A host pid or tid handed out at t means whoever held it before has
+  // died, with or without a record.
+  auto* x = lifetime_at(ev.child, t);
+  if (x != nullptr) {
+    bool seen_first = !x->has_start && t <= stamp_ms(x->key.first_seen);
+    if (seen_first && !thread) {
+      // Its own records came first: this fork is where it began.
+      x->has_start = true;
+      x->start = ev.id;
+      x->start_origin = origin_of(ev.source);
+      x->fork_ppid = parent_key.pid;
+      if (x->parent.pid == 0 || x->parent_at < ev.id) {
+        auto* p = find_node(parent_key);
+        if (p != nullptr && x->parent != p->key)
+          set_parent(*x, p, origin_of(ev.source));
+      }
+      inherit(*x, *caller);
+      ++stats_.num_late_forks_merged;
+      return;
+    }
+    if (x->has_start && x->start == ev.id)
+      return; // The same fork, delivered again.
+    if (x->running())
+      vanish(*x, vanish_cause::pid_reused, ev.id, now, reaps);
+    else if (x->state == process_state::vanished && ev.id < x->end)
+      x->end = ev.id;
+  } else if (ended_recently(ev.child, t)) {
+    ++stats_.num_late_forks_ignored;
+    return;
+  }
+  if (thread) {
+    ++caller->threads;
+    ++stats_.num_threads;
+    return;
+  }
+  if (auto old = pending_clones_.find(ev.child);
+      old != pending_clones_.end()) {
+    // An earlier clone3 child with this id never showed itself: it was a
+    // thread, and its id is free again.
+    if (auto* c = find_node(old->second.caller)) {
+      ++c->threads;
+      if (c->pending_clones > 0)
+        --c->pending_clones;
+    }
+    ++stats_.num_threads;
+    pending_clones_.erase(old);
+  }
+  if (maybe_thread && ev.source == fact_source::audit) {
+    if (pending_clones_.size() >= opts_.max_pending) {
+      while (!pending_order_.empty()) {
+        auto pid = pending_order_.front();
+        pending_order_.pop_front();
+        if (pending_clones_.erase(pid) > 0)
+          break;
+      }
+    }
+    pending_clones_[ev.child] = pending_clone{caller->key, parent_key, ev.id};
+    pending_order_.push_back(ev.child);
+    if (pending_order_.size() > 2 * opts_.max_pending)
+      pending_order_.pop_front();
+    ++caller->pending_clones;
+    return;
+  }
+  auto& child = create(ev.child, ev.id);
+  child.has_start = true;
+  child.start = ev.id;
+  child.start_origin = origin_of(ev.source);
+  child.fork_ppid = parent_key.pid;
+  if (auto* p = find_node(parent_key)) {
+    set_parent(child, p, origin_of(ev.source));
+  } else {
+    child.parent = parent_key;
+    child.parent_origin = origin_of(ev.source);
+  }
+  child.parent_at = ev.id;
+  inherit(child, *caller);
+}
+
+void process_tree::impl::apply_exec(const process_event& ev, time_point now,
+                              std::vector<reap_request>& reaps) {
+  auto* n = subject(ev, now, reaps);
+  if (n == nullptr) {
+    ++stats_.num_ignored;
+    return;
+  }
+  if (ev.source != fact_source::proc_scan)
+    ++n->execs;
+  if (n->exec_origin != fact_origin::unknown && ev.id < n->last_exec)
+    return; // A newer exec already set the image.
+  auto img = std::make_shared<exec_image>();
+  img->exe = ev.exe;
+  img->args = join_argv(ev.argv);
+  img->argc = static_cast<uint32_t>(ev.argv.size());
+  img->cwd = ev.cwd;
+  n->image = std::move(img);
+  n->last_exec = ev.id;
+  n->exec_origin = origin_of(ev.source);
+  if (!ev.comm.empty())
+    n->comm = ev.comm;
+  if (ev.uid != process_event::unset_id) {
+    n->uid = ev.uid;
+    n->euid = ev.euid;
+    n->auid = ev.auid;
+  }
+  recognise_runtime(*n, ev, now, reaps);
+}
+
+void process_tree::impl::apply_exit(const process_event& ev, time_point now,
+                              std::vector<reap_request>& reaps) {
+  auto* n = subject(ev, now, reaps);
+  if (n == nullptr) {
+    ++stats_.num_ignored;
+    return;
+  }
+  auto state = process_state::exited;
+  if (ev.action == process_action::abend
+      || (ev.source == fact_source::proc_connector && ev.signal != 0))
+    state = process_state::killed;
+  auto origin = origin_of(ev.source);
+  if (!n->running()) {
+    // A record of its own beats what the table inferred; the reap
+    // requested then still stands.
+    if (n->state == process_state::vanished) {
+      n->state = state;
+      n->cause = vanish_cause::none;
+      n->end = ev.id;
+      n->end_origin = origin;
+      n->exit_code = ev.exit_code;
+      n->signal = ev.signal;
+    }
+    return;
+  }
+  n->exit_code = ev.exit_code;
+  n->signal = ev.signal;
+  end(*n, state, ev.id, origin, now, reaps);
+}
+
+// -- containers -------------------------------------------------------------------------
+
+std::string process_tree::impl::shim_namespace(const node& n) const {
+  int depth = 0;
+  for (auto* a = find_node(n.parent); a != nullptr && depth < 16;
+       a = find_node(a->parent), ++depth)
+    if (a->runtime && a->runtime->role == runtime_facts::shim)
+      return a->runtime->ns;
+  return {};
+}
+
+std::shared_ptr<container_state>
+process_tree::impl::container_for(const std::string& ns, const std::string& id,
+                            bool plain, bool create_new, const event_id& at) {
+  std::string prefix = plain ? opts_.runc_prefix : ns;
+  std::string runtime = plain ? "runc" : "containerd";
+  if (!plain) {
+    for (auto& [from, to] : opts_.namespace_prefixes) {
+      if (from == ns) {
+        prefix = to;
+        break;
+      }
+    }
+    if (ns == "moby")
+      runtime = "docker";
+  }
+  auto full = prefix.empty() ? id : prefix + "/" + id;
+  auto i = containers_.find(full);
+  if (i != containers_.end() && (!create_new || !i->second->end))
+    return i->second;
+  if (!create_new)
+    return nullptr;
+  // A new container, or one whose id was used before and ended.
+  auto c = std::make_shared<container_state>();
+  c->id = full;
+  c->runtime = runtime;
+  c->first_seen = at;
+  containers_[full] = c;
+  return c;
+}
+
+void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
+                                     time_point now,
+                                     std::vector<reap_request>& reaps) {
+  auto runc = parse_runc(ev.argv, ev.exe);
+  if (runc && runc->command == runc_command::init) {
+    // runc's init helper (and its re-exec from a memfd): it and the
+    // children it clones are on their way into the container of the runc
+    // that started it.
+    auto* parent = find_node(n.parent);
+    if (parent != nullptr && parent->runtime
+        && parent->runtime->role == runtime_facts::runc) {
+      auto facts = std::make_shared<runtime_facts>();
+      facts->role = runtime_facts::joining;
+      facts->container = parent->runtime->container;
+      facts->creates = parent->runtime->creates;
+      n.runtime = std::move(facts);
+    }
+    return;
+  }
+  if (n.runtime && n.runtime->role == runtime_facts::joining) {
+    // The first exec of anything else is the container's process: runc has
+    // put it into the container's cgroup and namespaces by now.
+    auto facts = n.runtime;
+    n.runtime.reset();
+    if (facts->container && n.container != facts->container) {
+      n.container = facts->container;
+      n.container->members.push_back(n.key);
+      n.in_pid_ns = true;
+      if (facts->creates && n.container->init.pid == 0) {
+        n.container_init = true;
+        n.container->init = n.key;
+      }
+    }
+    return;
+  }
+  n.runtime.reset();
+  if (runc && runc->command != runc_command::other) {
+    auto ns = shim_namespace(n);
+    if (ns.empty())
+      ns = runc->ns;
+    bool plain = ns.empty();
+    if (runc->command == runc_command::stop) {
+      if (auto c = container_for(ns, runc->id, plain, false, ev.id))
+        teardown(*c, ev.id, nullptr, now, reaps);
+      return;
+    }
+    auto facts = std::make_shared<runtime_facts>();
+    facts->role = runtime_facts::runc;
+    facts->creates = runc->command == runc_command::create;
+    facts->foreground = runc->foreground;
+    facts->container = container_for(ns, runc->id, plain, facts->creates,
+                                     ev.id);
+    if (facts->container)
+      n.runtime = std::move(facts);
+    return;
+  }
+  if (auto shim = parse_shim(ev.argv, ev.exe)) {
+    auto facts = std::make_shared<runtime_facts>();
+    facts->role = runtime_facts::shim;
+    facts->ns = shim->ns;
+    facts->serves = shim->serves;
+    if (shim->serves)
+      facts->container = container_for(shim->ns, shim->id, false, true,
+                                        ev.id);
+    n.runtime = std::move(facts);
+    // containerd shims set PR_SET_CHILD_SUBREAPER: a container's init
+    // goes to its shim when runc exits.
+    n.subreaper = true;
+  }
+}
+
+// -- reaping ----------------------------------------------------------------------------
+
+bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
+  auto i = nodes_.find(key);
+  if (i == nodes_.end())
+    return false;
+  auto& n = i->second;
+  if (n.running() || n.reap_generation != generation)
+    return false;
+  auto end_ms = n.end_ms();
+  if (auto* parent = find_node(n.parent)) {
+    auto& kids = parent->children;
+    kids.erase(std::remove(kids.begin(), kids.end(), key), kids.end());
+  }
+  if (n.container) {
+    auto& members = n.container->members;
+    members.erase(std::remove(members.begin(), members.end(), key),
+                  members.end());
+    if (members.empty() && n.container->end) {
+      auto c = containers_.find(n.container->id);
+      if (c != containers_.end() && c->second == n.container)
+        containers_.erase(c);
+    }
+  }
+  if (auto ns = namespaced_.find(key.pid); ns != namespaced_.end()) {
+    auto& list = ns->second;
+    auto old = std::remove_if(list.begin(), list.end(), [&](auto& p) {
+      return stamp_ms(p.at) <= end_ms;
+    });
+    num_namespaced_ -= static_cast<size_t>(list.end() - old);
+    list.erase(old, list.end());
+    if (list.empty())
+      namespaced_.erase(ns);
+  }
+  recent_.emplace_back(key.pid, end_ms);
+  recent_index_.emplace(key.pid, end_ms);
+  while (recent_.size() > opts_.recently_exited) {
+    auto [pid, ms] = recent_.front();
+    recent_.pop_front();
+    auto [first, last] = recent_index_.equal_range(pid);
+    for (auto j = first; j != last; ++j) {
+      if (j->second == ms) {
+        recent_index_.erase(j);
+        break;
+      }
+    }
+  }
+  nodes_.erase(i);
+  ++stats_.num_reaped;
+  return true;
+}
+
+// -- queries ----------------------------------------------------------------------------
+
+process_info process_tree::impl::info(const node& n) const {
+  process_info x;
+  x.key = n.key;
+  x.pid = n.key.pid;
+  x.ppid = n.parent.pid;
+  x.parent = n.parent;
+  x.fork_ppid = n.fork_ppid;
+  x.comm = n.comm;
+  if (n.image) {
+    x.exe = n.image->exe;
+    x.argv = split_argv(n.image->args, n.image->argc);
+    x.cwd = n.image->cwd;
+  }
+  x.uid = n.uid;
+  x.euid = n.euid;
+  x.auid = n.auid;
+  if (n.has_start)
+    x.start = n.start;
+  if (!n.running())
+    x.end = n.end;
+  x.state = n.state;
+  x.cause = n.cause;
+  x.exit_code = n.exit_code;
+  x.signal = n.signal;
+  if (n.container)
+    x.container = n.container->id;
+  x.container_init = n.container_init;
+  x.threads = n.threads;
+  x.execs = n.execs;
+  x.subreaper = n.subreaper;
+  x.parent_origin = n.parent_origin;
+  x.exec_origin = n.exec_origin;
+  x.start_origin = n.start_origin;
+  x.end_origin = n.end_origin;
+  return x;
+}
+
+// -- the public face ---------------------------------------------------------------------
+
+process_tree::process_tree() : process_tree(options{}) {
+}
+
+process_tree::process_tree(options opts)
+  : impl_(std::make_unique<impl>(std::move(opts))) {
+}
+
+process_tree::~process_tree() = default;
+
+process_tree::process_tree(process_tree&&) noexcept = default;
+
+process_tree& process_tree::operator=(process_tree&&) noexcept = default;
+
+void process_tree::apply(const process_event& event, time_point now,
+                         std::vector<reap_request>& reaps) {
+  impl_->apply(event, now, reaps);
+}
+
+bool process_tree::reap(const process_key& key, uint64_t generation) {
+  return impl_->reap(key, generation);
+}
+
+std::optional<process_info> process_tree::find(int32_t pid) const {
+  if (auto* n = impl_->newest(pid))
+    return impl_->info(*n);
+  return std::nullopt;
+}
+
+std::optional<process_info> process_tree::find(const process_key& key) const {
+  if (auto* n = impl_->find_node(key))
+    return impl_->info(*n);
+  return std::nullopt;
+}
+
+std::vector<process_info> process_tree::snapshot() const {
+  std::vector<process_info> out;
+  out.reserve(impl_->nodes_.size());
+  for (auto& [key, n] : impl_->nodes_)
+    out.push_back(impl_->info(n));
+  return out;
+}
+
+std::vector<process_info>
+process_tree::container_tree(std::string_view id) const {
+  std::vector<process_info> out;
+  for (auto& [key, n] : impl_->nodes_)
+    if (n.container && n.container->id == id)
+      out.push_back(impl_->info(n));
+  return out;
+}
+
+std::vector<process_info> process_tree::ancestry(int32_t pid) const {
+  std::vector<process_info> out;
+  int depth = 0;
+  for (auto* n = impl_->newest(pid); n != nullptr && depth < max_depth;
+       n = impl_->find_node(n->parent), ++depth)
+    out.push_back(impl_->info(*n));
+  return out;
+}
+
+std::vector<container_info> process_tree::containers() const {
+  std::vector<container_info> out;
+  for (auto& [id, c] : impl_->containers_) {
+    container_info x;
+    x.id = c->id;
+    x.runtime = c->runtime;
+    x.init_pid = c->init.pid;
+    x.first_seen = c->first_seen;
+    x.end = c->end;
+    for (auto& key : c->members) {
+      if (auto* m = impl_->find_node(key)) {
+        ++x.num_processes;
+        if (m->running())
+          ++x.num_running;
+      }
+    }
+    out.push_back(std::move(x));
+  }
+  std::sort(out.begin(), out.end(), [](auto& x, auto& y) {
+    return x.first_seen < y.first_seen;
+  });
+  return out;
+}
+
+size_t process_tree::size() const {
+  return impl_->nodes_.size();
+}
+
+const tree_stats& process_tree::stats() const {
+  return impl_->stats_;
+}
+
+// -- names ------------------------------------------------------------------------------
+
+const char* to_string(process_state x) {
+  switch (x) {
+    case process_state::running:
+      return "running";
+    case process_state::exited:
+      return "exited";
+    case process_state::killed:
+      return "killed";
+    case process_state::vanished:
+      return "vanished";
+  }
+  return "?";
+}
+
+const char* to_string(vanish_cause x) {
+  switch (x) {
+    case vanish_cause::none:
+      return "none";
+    case vanish_cause::namespace_teardown:
+      return "namespace_teardown";
+    case vanish_cause::pid_reused:
+      return "pid_reused";
+    case vanish_cause::orphaned_children:
+      return "orphaned_children";
+  }
+  return "?";
+}
+
+const char* to_string(fact_origin x) {
+  switch (x) {
+    case fact_origin::unknown:
+      return "unknown";
+    case fact_origin::audit:
+      return "audit";
+    case fact_origin::proc_connector:
+      return "proc_connector";
+    case fact_origin::proc_scan:
+      return "proc_scan";
+    case fact_origin::inferred:
+      return "inferred";
+  }
+  return "?";
+}
+
+} // namespace auditree

@@ -1,0 +1,259 @@
+#pragma once
+
+// The process table: every process lifetime the agent knows of, built from
+// process events that arrive out of order, with pids reused and deaths that
+// audit never reports. Pure: time is passed in, reaps are returned as
+// requests for the caller (the tree actor) to schedule.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/process_event.hpp"
+
+namespace auditree {
+
+/// Identifies one process lifetime. A reused pid is a new lifetime with a
+/// new key. `first_seen` is the stamp of the event that first showed this
+/// lifetime to the table (its fork when the fork came first); it never
+/// changes, even when a late fork later tells the true start.
+struct process_key {
+  int32_t pid = 0;
+  event_id first_seen;
+
+  friend bool operator==(const process_key& x, const process_key& y) {
+    return x.pid == y.pid && x.first_seen == y.first_seen;
+  }
+  friend bool operator!=(const process_key& x, const process_key& y) {
+    return !(x == y);
+  }
+  friend bool operator<(const process_key& x, const process_key& y) {
+    return x.pid != y.pid ? x.pid < y.pid : x.first_seen < y.first_seen;
+  }
+};
+
+/// Where a lifetime stands, as far as the table knows.
+enum class process_state : uint8_t {
+  running,  ///< No sign of its end yet.
+  exited,   ///< exit_group or a connector exit, with its status.
+  killed,   ///< A record named the fatal signal (ANOM_ABEND, connector).
+  vanished, ///< Gone without a record of its own; `end` is an upper bound.
+};
+
+/// Why the table decided that a process vanished.
+enum class vanish_cause : uint8_t {
+  none,
+  namespace_teardown, ///< Its container's init died or was stopped.
+  pid_reused,         ///< Its pid was handed out again.
+  orphaned_children,  ///< A child's record showed a new parent.
+};
+
+/// Who told the table a fact. `inferred` facts follow from a rule (an
+/// orphan's new parent, a teardown) and await a record to confirm them.
+enum class fact_origin : uint8_t {
+  unknown,
+  audit,
+  proc_connector,
+  proc_scan,
+  inferred,
+};
+
+/// One process lifetime as a plain value: what queries return and what the
+/// renderers print.
+struct process_info {
+  process_key key;
+  int32_t pid = 0;
+  /// The current parent (after reparenting); 0 when unknown.
+  int32_t ppid = 0;
+  /// The current parent's lifetime; `first_seen` is zero when the table
+  /// does not hold it (any more).
+  process_key parent;
+  /// The parent at fork (the caller's tgid, or its parent for
+  /// CLONE_PARENT); 0 when unknown.
+  int32_t fork_ppid = 0;
+  std::string comm;
+  std::string exe;
+  std::vector<std::string> argv;
+  std::string cwd;
+  uint32_t uid = process_event::unset_id;
+  uint32_t euid = process_event::unset_id;
+  uint32_t auid = process_event::unset_id;
+  /// The stamp of the fork that created it, when that fork was seen.
+  std::optional<event_id> start;
+  /// When it ended (for `vanished`, the time the table learnt it).
+  std::optional<event_id> end;
+  process_state state = process_state::running;
+  vanish_cause cause = vanish_cause::none;
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  /// Container id (`default/c-life-1`, `docker/<64-hex>`, ...); empty on
+  /// the host.
+  std::string container;
+  /// The first process of its container (its pid namespace's init).
+  bool container_init = false;
+  /// Threads created in this lifetime (CLONE_THREAD clones, and clone3
+  /// children that never turned out to be processes).
+  uint32_t threads = 0;
+  /// Successful execs seen in this lifetime.
+  uint32_t execs = 0;
+  /// Known to adopt orphans (PR_SET_CHILD_SUBREAPER).
+  bool subreaper = false;
+  fact_origin parent_origin = fact_origin::unknown;
+  fact_origin exec_origin = fact_origin::unknown;
+  fact_origin start_origin = fact_origin::unknown;
+  fact_origin end_origin = fact_origin::unknown;
+};
+
+/// One container as lineage shows it.
+struct container_info {
+  std::string id;
+  /// `containerd`, `docker` or `runc`.
+  std::string runtime;
+  /// Its init's pid, 0 until the init exec'd.
+  int32_t init_pid = 0;
+  event_id first_seen;
+  std::optional<event_id> end;
+  /// Member lifetimes the table holds, and how many of them run.
+  uint32_t num_processes = 0;
+  uint32_t num_running = 0;
+};
+
+/// A removal for the caller to schedule: at `due`, call
+/// `reap(key, generation)`.
+struct reap_request {
+  process_key key;
+  uint64_t generation = 0;
+  std::chrono::steady_clock::time_point due;
+};
+
+/// Counters of one table.
+struct tree_stats {
+  uint64_t num_events = 0;
+  uint64_t num_created = 0;
+  /// A late fork that merged into the lifetime its child's records opened.
+  uint64_t num_late_forks_merged = 0;
+  /// A late fork for a pid that already exited: ignored, not resurrected.
+  uint64_t num_late_forks_ignored = 0;
+  uint64_t num_threads = 0;
+  /// clone3 children confirmed as processes.
+  uint64_t num_clone3_confirmed = 0;
+  /// Namespaced fork children linked through their own records.
+  uint64_t num_namespaced_linked = 0;
+  uint64_t num_reparented = 0;
+  /// A record's `ppid=` changed the parent the table had.
+  uint64_t num_parent_corrections = 0;
+  uint64_t num_vanished = 0;
+  uint64_t num_reaped = 0;
+  /// Events the table could not place (no pid, an exit before any trace).
+  uint64_t num_ignored = 0;
+};
+
+/// The process table. Rules (see ../shared/KERNEL-FACTS.md):
+/// - fork/vfork/clone children belong to the caller's tgid, or to its
+///   parent with CLONE_PARENT; CLONE_THREAD creates no process.
+/// - A clone3 child is pending until a record of its own (exec, exit_group)
+///   or a /proc or connector fact shows it is a process.
+/// - A caller inside a container's pid namespace reports the child's
+///   namespace pid in `exit=`; that value is never taken as a host pid. The
+///   child is linked when its own record (`pid=`, `ppid=`) arrives.
+/// - Events are placed by time into the lifetime of the pid that was alive
+///   then: an exec before its fork creates the process and the fork merges
+///   into it; a fork for a pid that already exited does not resurrect it.
+/// - An exit marks the process and requests a reap after the grace period;
+///   orphans go to the nearest live subreaper ancestor in their pid
+///   namespace, else the namespace's init, else pid 1. A later `ppid=`
+///   corrects the guess (and proves the old parent died).
+/// - Containers come from lineage: a shim's `-namespace/-id`, runc's
+///   `create/run/exec <id>`; the first exec of runc's init lineage joins the
+///   container and every descendant inherits it. When the init exits, or
+///   runc deletes or SIGKILLs the container, its other members vanish.
+class process_tree {
+public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+
+  struct options {
+    /// How long an ended process stays visible before its reap.
+    std::chrono::milliseconds exit_grace{1000};
+    /// Never reap: every lifetime stays, with its end (history checks).
+    bool keep_exited = false;
+    /// Reaped lifetimes remembered so that a late fork does not resurrect
+    /// them.
+    size_t recently_exited = 4096;
+    /// Bound on clone3 children awaiting confirmation and on namespaced
+    /// fork children awaiting their own records.
+    size_t max_pending = 65536;
+    /// containerd namespace -> container id prefix. Docker runs its
+    /// containers in namespace `moby` under the cgroup parent `docker`.
+    std::vector<std::pair<std::string, std::string>> namespace_prefixes
+      = {{"moby", "docker"}};
+    /// Prefix for containers that plain `runc run/create` starts. Their
+    /// cgroup parent lives in config.json, which no record shows; empty
+    /// means the bare runc id.
+    std::string runc_prefix;
+  };
+
+  process_tree();
+  explicit process_tree(options opts);
+  ~process_tree();
+  process_tree(process_tree&&) noexcept;
+  process_tree& operator=(process_tree&&) noexcept;
+
+  /// Applies one process event at `now`; reaps it makes due are appended
+  /// to `reaps` (none in keep-exited mode).
+  void apply(const process_event& event, time_point now,
+             std::vector<reap_request>& reaps);
+
+  /// Removes an ended lifetime if `generation` is still the one its reap
+  /// was requested with. Returns whether it removed something; a stale
+  /// timer (the lifetime is gone or rescheduled) is a no-op.
+  bool reap(const process_key& key, uint64_t generation);
+
+  /// The newest lifetime of `pid`, if the table holds one.
+  std::optional<process_info> find(int32_t pid) const;
+
+  /// One lifetime by key.
+  std::optional<process_info> find(const process_key& key) const;
+
+  /// Every lifetime, ordered by pid, then by first_seen.
+  std::vector<process_info> snapshot() const;
+
+  /// The lifetimes of one container's members, ordered like snapshot().
+  std::vector<process_info> container_tree(std::string_view id) const;
+
+  /// The newest lifetime of `pid` followed by its parent, grandparent, ...
+  /// up to the root.
+  std::vector<process_info> ancestry(int32_t pid) const;
+
+  /// Containers known from lineage, ordered by first_seen.
+  std::vector<container_info> containers() const;
+
+  /// Number of lifetimes held.
+  size_t size() const;
+
+  /// Counters since construction.
+  const tree_stats& stats() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Milliseconds since the epoch of an audit stamp: the time order events
+/// are placed in (serials carry no causal order across tasks).
+inline uint64_t stamp_ms(const event_id& id) {
+  return id.seconds * 1000 + id.millis;
+}
+
+/// Stable names for output and logs.
+const char* to_string(process_state x);
+/// Stable names for output and logs.
+const char* to_string(vanish_cause x);
+/// Stable names for output and logs.
+const char* to_string(fact_origin x);
+
+} // namespace auditree

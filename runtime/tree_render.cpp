@@ -1,0 +1,201 @@
+#include "runtime/tree_render.hpp"
+
+#include <algorithm>
+#include <map>
+#include <string_view>
+
+#include "runtime/container_lineage.hpp"
+#include "runtime/ecs_json.hpp"
+
+namespace auditree {
+
+namespace {
+
+// comm and exe come from user space: keep control bytes out of a terminal.
+std::string printable(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f)
+      c = '?';
+  }
+  return out;
+}
+
+std::string label(const process_info& p) {
+  std::string name = !p.comm.empty()  ? printable(p.comm)
+                     : !p.exe.empty() ? printable(base_name(p.exe))
+                                      : std::string{"?"};
+  auto out = name + "(" + std::to_string(p.pid) + ")";
+  switch (p.state) {
+    case process_state::running:
+      break;
+    case process_state::exited:
+      out += "[exit:" + std::to_string(p.exit_code) + "]";
+      break;
+    case process_state::killed:
+      out += "[killed:" + std::to_string(p.signal) + "]";
+      break;
+    case process_state::vanished:
+      out += "[gone]";
+      break;
+  }
+  return out;
+}
+
+// Display width in code points, so that columns line up under UTF-8
+// names.
+size_t width(std::string_view s) {
+  size_t n = 0;
+  for (auto c : s)
+    if ((static_cast<unsigned char>(c) & 0xc0) != 0x80)
+      ++n;
+  return n;
+}
+
+struct forest {
+  const std::vector<process_info>& procs;
+  /// Children of each process (indices), in the process's own block.
+  std::vector<std::vector<size_t>> kids;
+  /// Containers whose members hang below a host process.
+  std::vector<std::vector<std::string>> container_leaves;
+
+  std::vector<std::string> lines(size_t i) const {
+    auto lab = label(procs[i]);
+    std::vector<std::vector<std::string>> subs;
+    for (auto k : kids[i])
+      subs.push_back(lines(k));
+    for (auto& id : container_leaves[i])
+      subs.push_back({"[container " + printable(id) + "]"});
+    if (subs.empty())
+      return {lab};
+    std::string pad(width(lab), ' ');
+    std::vector<std::string> out;
+    for (size_t k = 0; k < subs.size(); ++k) {
+      bool first = k == 0;
+      bool last = k + 1 == subs.size();
+      bool only = subs.size() == 1;
+      for (size_t j = 0; j < subs[k].size(); ++j) {
+        std::string conn;
+        if (j == 0)
+          conn = first ? (only ? "───" : "─┬─") : (last ? " └─" : " ├─");
+        else
+          conn = last ? "   " : " │ ";
+        out.push_back((first && j == 0 ? lab : pad) + conn + subs[k][j]);
+      }
+    }
+    return out;
+  }
+};
+
+} // namespace
+
+std::string render_pstree(const std::vector<process_info>& procs) {
+  std::map<process_key, size_t> index;
+  for (size_t i = 0; i < procs.size(); ++i)
+    index.emplace(procs[i].key, i);
+  forest f{procs, {}, {}};
+  f.kids.resize(procs.size());
+  f.container_leaves.resize(procs.size());
+  // Roots by block: the host ("") first, then containers by id.
+  std::map<std::string, std::vector<size_t>> roots;
+  roots[""];
+  for (size_t i = 0; i < procs.size(); ++i) {
+    auto& p = procs[i];
+    auto parent = index.find(p.parent);
+    if (parent == index.end()) {
+      roots[p.container].push_back(i);
+      continue;
+    }
+    auto& pp = procs[parent->second];
+    if (pp.container == p.container) {
+      f.kids[parent->second].push_back(i);
+    } else {
+      roots[p.container].push_back(i);
+      auto& leaves = f.container_leaves[parent->second];
+      if (!p.container.empty()
+          && std::find(leaves.begin(), leaves.end(), p.container)
+               == leaves.end())
+        leaves.push_back(p.container);
+    }
+  }
+  // Indices follow the snapshot's order (pid, then first_seen), and so do
+  // the lists built from them.
+  std::string out;
+  for (auto& [id, block] : roots) {
+    if (id.empty() && block.empty())
+      continue;
+    if (!out.empty())
+      out += '\n';
+    if (!id.empty())
+      out += "container " + printable(id) + "\n";
+    for (auto root : block)
+      for (auto& line : f.lines(root)) {
+        out += line;
+        out += '\n';
+      }
+  }
+  return out;
+}
+
+std::string render_json(const std::vector<process_info>& procs) {
+  std::string out = "[";
+  bool first = true;
+  for (auto& p : procs) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += "{\"process\":{\"pid\":";
+    out += std::to_string(p.pid);
+    if (!p.comm.empty()) {
+      out += ",\"name\":";
+      append_json_string(out, p.comm);
+    }
+    if (p.ppid != 0) {
+      out += ",\"parent\":{\"pid\":";
+      out += std::to_string(p.ppid);
+      out += '}';
+    }
+    if (!p.exe.empty()) {
+      out += ",\"executable\":";
+      append_json_string(out, p.exe);
+    }
+    if (!p.argv.empty()) {
+      out += ",\"args\":[";
+      for (size_t i = 0; i < p.argv.size(); ++i) {
+        if (i > 0)
+          out += ',';
+        append_json_string(out, p.argv[i]);
+      }
+      out += ']';
+    }
+    if (!p.cwd.empty()) {
+      out += ",\"working_directory\":";
+      append_json_string(out, p.cwd);
+    }
+    if (p.start) {
+      out += ",\"start\":\"";
+      append_timestamp(out, *p.start);
+      out += '"';
+    }
+    if (p.end) {
+      out += ",\"end\":\"";
+      append_timestamp(out, *p.end);
+      out += '"';
+    }
+    if (p.state == process_state::exited) {
+      out += ",\"exit_code\":";
+      out += std::to_string(p.exit_code);
+    }
+    out += '}';
+    if (!p.container.empty()) {
+      out += ",\"container\":{\"id\":";
+      append_json_string(out, p.container);
+      out += '}';
+    }
+    out += '}';
+  }
+  out += first ? "]\n" : "\n]\n";
+  return out;
+}
+
+} // namespace auditree

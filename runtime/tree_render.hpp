@@ -1,0 +1,29 @@
+#pragma once
+
+// Text and JSON views of a process table snapshot. Pure: they format what
+// process_tree::snapshot() (or a subset of it) returns.
+
+#include <string>
+#include <vector>
+
+#include "runtime/process_tree.hpp"
+
+namespace auditree {
+
+/// Renders lifetimes like `pstree -p`: the host's tree first, then one
+/// block per container (`container ID` and its members' tree). A host
+/// process whose children belong to a container shows a `[container ID]`
+/// leaf where they hang. Ended processes carry their end, e.g.
+/// `sleep(812)[exit:0]`. Children are ordered by pid.
+std::string render_pstree(const std::vector<process_info>& procs);
+
+/// Renders lifetimes as one JSON array with one object per process in
+/// nested ECS form:
+/// `{"process":{"pid":812,"name":"sleep","parent":{"pid":790},
+/// "executable":"/bin/sleep","args":["sleep","2"],"working_directory":"/",
+/// "start":"…","end":"…","exit_code":0},"container":{"id":"…"}}`.
+/// Unknown facts are left out: `end` and `exit_code` appear only for ended
+/// processes, `container` only when known.
+std::string render_json(const std::vector<process_info>& procs);
+
+} // namespace auditree

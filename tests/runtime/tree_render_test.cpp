@@ -1,0 +1,105 @@
+// The pstree-like and JSON views of a table snapshot.
+//
+//   bash(100)─┬─sleep(101)[exit:0]
+//             └─containerd-shim(50)───[container default/web]
+//   container default/web
+//   sh(63)───sleep(64)
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "runtime/process_tree.hpp"
+#include "runtime/tree_render.hpp"
+
+using namespace auditree;
+
+namespace {
+
+constexpr uint64_t t0_seconds = 1'795'990'188;
+
+process_info proc(int32_t pid, int32_t ppid, std::string comm,
+                  std::string container = {}) {
+  process_info p;
+  p.key = process_key{pid, event_id{t0_seconds, 0, static_cast<uint32_t>(pid)}};
+  p.pid = pid;
+  p.ppid = ppid;
+  p.parent = process_key{ppid,
+                         event_id{t0_seconds, 0, static_cast<uint32_t>(ppid)}};
+  p.comm = std::move(comm);
+  p.container = std::move(container);
+  return p;
+}
+
+std::vector<process_info> world() {
+  auto bash = proc(100, 1, "bash");
+  bash.parent = process_key{}; // pid 1 is not in the snapshot
+  auto sleep = proc(101, 100, "sleep");
+  sleep.state = process_state::exited;
+  sleep.end = event_id{t0_seconds + 2, 5, 9};
+  auto shim = proc(50, 100, "containerd-shim");
+  auto init = proc(63, 50, "sh", "default/web");
+  auto child = proc(64, 63, "sleep", "default/web");
+  return {shim, init, child, bash, sleep};
+}
+
+} // namespace
+
+TEST_CASE("pstree view: host first, then one block per container",
+          "[tree][render]") {
+  auto procs = world();
+  std::sort(procs.begin(), procs.end(),
+            [](auto& x, auto& y) { return x.key < y.key; });
+  CHECK(render_pstree(procs)
+        == "bash(100)─┬─containerd-shim(50)───[container default/web]\n"
+           "          └─sleep(101)[exit:0]\n"
+           "\n"
+           "container default/web\n"
+           "sh(63)───sleep(64)\n");
+}
+
+TEST_CASE("pstree view: deeper trees keep their columns", "[tree][render]") {
+  std::vector<process_info> procs{proc(1, 0, "init"), proc(2, 1, "a"),
+                                  proc(3, 2, "b"),    proc(4, 2, "c"),
+                                  proc(5, 1, "d")};
+  procs[0].parent = process_key{};
+  CHECK(render_pstree(procs)
+        == "init(1)─┬─a(2)─┬─b(3)\n"
+           "        │      └─c(4)\n"
+           "        └─d(5)\n");
+}
+
+TEST_CASE("pstree view: names without comm, control bytes, ends",
+          "[tree][render]") {
+  auto p = proc(7, 0, "");
+  p.parent = process_key{};
+  p.exe = "/usr/bin/true";
+  auto q = proc(8, 0, "a\x1b[31mb");
+  q.parent = process_key{};
+  q.state = process_state::vanished;
+  CHECK(render_pstree({p, q}) == "true(7)\na?[31mb(8)[gone]\n");
+}
+
+TEST_CASE("JSON view: nested ECS objects, unknown facts left out",
+          "[tree][render]") {
+  auto sleep = proc(812, 790, "sleep", "docker/abc");
+  sleep.exe = "/bin/sleep";
+  sleep.argv = {"sleep", "2"};
+  sleep.cwd = "/";
+  sleep.start = event_id{t0_seconds, 310, 1};
+  sleep.end = event_id{t0_seconds + 2, 311, 2};
+  sleep.state = process_state::exited;
+  sleep.exit_code = 0;
+  auto bare = proc(790, 0, "");
+  CHECK(render_json({sleep, bare})
+        == "[\n"
+           "{\"process\":{\"pid\":812,\"name\":\"sleep\",\"parent\":{\"pid\":"
+           "790},\"executable\":\"/bin/sleep\",\"args\":[\"sleep\",\"2\"],"
+           "\"working_directory\":\"/\",\"start\":\"2026-11-29T22:09:48.310Z\","
+           "\"end\":\"2026-11-29T22:09:50.311Z\",\"exit_code\":0},"
+           "\"container\":{\"id\":\"docker/abc\"}},\n"
+           "{\"process\":{\"pid\":790}}\n"
+           "]\n");
+  CHECK(render_json({}) == "[]\n");
+}
