@@ -9,6 +9,7 @@
 #include "actors/assembler_actor.hpp"
 #include "actors/json_sink_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
+#include "actors/proc_connector_actor.hpp"
 #include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
@@ -18,6 +19,7 @@ namespace auditree {
 
 namespace {
 
+constexpr int cap_net_admin = 12;
 constexpr int cap_audit_control = 30;
 constexpr int cap_audit_read = 37;
 
@@ -79,6 +81,8 @@ std::string missing_capabilities(const agent_config& cfg) {
   need(cap_audit_control, "CAP_AUDIT_CONTROL", "to install rules");
   if (cfg.mode == "multicast")
     need(cap_audit_read, "CAP_AUDIT_READ", "to join the multicast group");
+  if (cfg.proc_connector)
+    need(cap_net_admin, "CAP_NET_ADMIN", "to join the proc connector");
   return missing;
 }
 
@@ -112,7 +116,15 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   src_opts.status_interval = cfg.status_interval;
   auto source = sys.spawn(netlink_source_actor, src_opts, assemblers);
   self->monitor(source);
+  caf::actor connector;
+  if (cfg.proc_connector) {
+    connector = sys.spawn(proc_connector_actor, tree);
+    self->monitor(connector);
+  }
   auto stop_rest = [&] {
+    if (connector)
+      self->send_exit(connector, caf::exit_reason::user_shutdown);
+
     for (auto& a : assemblers)
       self->send_exit(a, caf::exit_reason::user_shutdown);
     self->send_exit(tree, caf::exit_reason::user_shutdown);
@@ -140,11 +152,12 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);
-  bool source_down = false;
-  caf::error source_error;
+  // A source that stops on its own stops the agent (with exit code 1).
+  caf::actor_addr died;
+  caf::error why;
   int exit_code = 0;
   auto next_print = std::chrono::steady_clock::now() + cfg.print_interval;
-  while (!source_down) {
+  while (!died) {
     timespec tick{0, 100 * 1000 * 1000};
     auto sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
@@ -159,25 +172,34 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     }
     self->receive(
       [&](caf::down_msg& down) {
-        source_down = true;
-        source_error = down.reason;
+        died = down.source;
+        why = down.reason;
       },
       caf::after(std::chrono::seconds(0)) >> [] {});
   }
-  if (source_down) {
-    log::error("the audit source stopped: ", sys.render(source_error));
+  if (died) {
+    log::error(died == source ? "the audit source" : "the proc connector",
+               " stopped: ", sys.render(why));
     exit_code = 1;
   }
   netlink_source_stats src;
-  if (!source_down) {
+  if (died != source) {
     self->request(source, caf::infinite, stats_atom::value)
       .receive([&](const netlink_source_stats& x) { src = x; },
                [&](const caf::error&) {});
     // The source goes first: rules removed and settings restored before
     // the rest drains.
     self->send_exit(source, caf::exit_reason::user_shutdown);
-    self->receive([](caf::down_msg&) {});
+    self->receive([&](caf::down_msg& down) {
+      if (down.source != source)
+        self->receive([](caf::down_msg&) {});
+    });
   }
+  connector_stats conn;
+  if (connector && died != connector)
+    self->request(connector, caf::infinite, stats_atom::value)
+      .receive([&](const connector_stats& x) { conn = x; },
+               [&](const caf::error&) {});
   assembler_stats total;
   for (auto& a : assemblers)
     self->request(a, caf::infinite, flush_atom::value)
@@ -194,6 +216,13 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     .receive([&](uint64_t x) { written = x; }, [&](const caf::error&) {});
   stop_rest();
   print_summary(src, total, written);
+  std::fprintf(stderr,
+               "  connector messages:   %llu\n"
+               "  connector gaps:       %llu\n"
+               "  connector overruns:   %llu\n",
+               (unsigned long long) conn.num_messages,
+               (unsigned long long) conn.num_gaps,
+               (unsigned long long) conn.num_overruns);
   std::fprintf(stderr, "  processes in tree:    %llu\n",
                (unsigned long long) num_processes);
   return exit_code;

@@ -33,6 +33,8 @@ agent_config::agent_config() {
          "how often kernel lost/backlog counters are polled")
     .add(state_file, "state-file",
          "where settings to restore after a crash are kept")
+    .add(proc_connector, "proc-connector",
+         "also listen to the proc connector for exits audit never reports")
     .add(print_interval, "print-interval",
          "print the tree to stderr this often (0: only on SIGUSR1)");
 }

@@ -68,6 +68,9 @@ public:
   caf::timespan status_interval = std::chrono::seconds{1};
   /// Settings to restore after a crash are kept here while running.
   std::string state_file = "/run/auditree/audit-state";
+  /// Also listen to the proc connector, the exit oracle for deaths audit
+  /// never reports (needs CAP_NET_ADMIN).
+  bool proc_connector = true;
   /// Print the tree to stderr this often (0: only on SIGUSR1).
   caf::timespan print_interval = caf::timespan{0};
 

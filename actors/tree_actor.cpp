@@ -31,6 +31,21 @@ void schedule(self_pointer self, std::vector<reap_request>& reaps,
   reaps.clear();
 }
 
+// The stream reports what audit saw, plus the deaths only the connector
+// sees (signals); its forks, execs and normal exits would repeat audit's.
+// A /proc scan states what exists; it is no event at all.
+bool belongs_in_stream(const process_event& ev) {
+  switch (ev.source) {
+    case fact_source::audit:
+      return true;
+    case fact_source::proc_connector:
+      return ev.action == process_action::exit && ev.signal != 0;
+    case fact_source::proc_scan:
+      return false;
+  }
+  return false;
+}
+
 void run_due_reaps(tree_state& st) {
   while (!st.pending_reaps.empty()
          && st.pending_reaps.begin()->first <= st.stream_now) {
@@ -63,10 +78,9 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       }
       if (st.stream_time)
         run_due_reaps(st);
-      // A /proc scan states what exists; it is no event of the stream.
       batch.erase(std::remove_if(batch.begin(), batch.end(),
                                  [](const process_event& ev) {
-                                   return ev.source == fact_source::proc_scan;
+                                   return !belongs_in_stream(ev);
                                  }),
                   batch.end());
       if (st.downstream && !batch.empty())

@@ -35,8 +35,8 @@ struct tree_state {
 /// Owns the process table.
 /// Protocol (see messages/type_ids.hpp):
 /// - `process_event_batch`: applies the events, forwards them downstream
-///   (with `container` filled in; /proc scan facts are not forwarded),
-///   schedules reaps.
+///   (with `container` filled in) if audit reported them or they are deaths
+///   by signal that only the proc connector sees; schedules reaps.
 /// - `reap, pid, first_seen, generation` (delayed self-message): removes an
 ///   ended process unless its pid was reused (the generation moved on).
 /// - `tree` -> `std::string`: the tree like `pstree -p`.

@@ -31,17 +31,17 @@ long resident_bytes() {
 }
 
 constexpr std::array<const char*, 8> exes = {
-  "/usr/bin/date",      "/usr/bin/cat",
-  "/usr/sbin/runc",     "/usr/bin/containerd-shim-runc-v2",
-  "/usr/bin/mawk",      "/bin/busybox",
-  "/usr/bin/docker",    "/root/.pyenv/versions/3.11.7/bin/python3.11",
+    "/usr/bin/date",   "/usr/bin/cat",
+    "/usr/sbin/runc",  "/usr/bin/containerd-shim-runc-v2",
+    "/usr/bin/mawk",   "/bin/busybox",
+    "/usr/bin/docker", "/root/.pyenv/versions/3.11.7/bin/python3.11",
 };
 
 constexpr std::array<const char*, 4> cwds = {
-  "/work/steering/shared/tools",
-  "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1",
-  "/var/lib/feas-containers/bundles/r-life-1",
-  "/",
+    "/work/steering/shared/tools",
+    "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1",
+    "/var/lib/feas-containers/bundles/r-life-1",
+    "/",
 };
 
 event_id stamp(uint64_t ms, uint32_t serial) {
@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     fork.id = stamp(ms++, ++serial);
     fork.syscall = "clone";
     fork.pid = parent;
-    fork.ppid = parent == 1 ? 0 : first_pid + std::max(0, (parent - first_pid - 1) / 4);
+    fork.ppid =
+        parent == 1 ? 0 : first_pid + std::max(0, (parent - first_pid - 1) / 4);
     fork.child = pid;
     fork.clone_flags = 0x1200011;
     fork.clone_flags_known = true;
@@ -86,8 +87,8 @@ int main(int argc, char** argv) {
     exec.ppid = parent;
     exec.exe = exes[static_cast<size_t>(i) % exes.size()];
     exec.comm = "worker";
-    exec.argv = {exec.exe, "--config", "/var/lib/feas-containers/a.toml",
-                 "-n", std::to_string(i)};
+    exec.argv = {exec.exe, "--config", "/var/lib/feas-containers/a.toml", "-n",
+                 std::to_string(i)};
     exec.cwd = cwds[static_cast<size_t>(i) % cwds.size()];
     exec.uid = exec.euid = exec.auid = 0;
     tree.apply(exec, now, reaps);

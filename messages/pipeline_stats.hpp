@@ -64,4 +64,16 @@ struct netlink_source_stats {
   uint64_t num_rules = 0;
 };
 
+/// Counters of the proc connector stream.
+struct connector_stats {
+  uint64_t num_messages = 0;
+  /// Messages the per-CPU sequence numbers show were lost.
+  uint64_t num_gaps = 0;
+  uint64_t num_malformed = 0;
+  /// Thread creations and thread exits: no process event.
+  uint64_t num_thread_events = 0;
+  /// ENOBUFS on the connector socket.
+  uint64_t num_overruns = 0;
+};
+
 } // namespace auditree

@@ -60,6 +60,12 @@ typename Inspector::result_type inspect(Inspector& f,
            x.backlog, x.max_backlog, x.backlog_wait_time_actual, x.num_rules);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connector_stats& x) {
+  return f(caf::meta::type_name("connector_stats"), x.num_messages,
+           x.num_gaps, x.num_malformed, x.num_thread_events, x.num_overruns);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -73,6 +79,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::assembler_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::source_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::netlink_source_stats))
+  CAF_ADD_TYPE_ID(auditree, (auditree::connector_stats))
 
   /// Periodic self-message: close events whose timeout passed.
   CAF_ADD_ATOM(auditree, auditree, tick_atom, "tick")

@@ -12,17 +12,33 @@ namespace {
 // flag; getting that wrong can only misplace the id of a command we then
 // fail to match, never invent a container from a host process.
 constexpr std::array<std::string_view, 22> runc_value_options = {
-  "--root",         "--log",         "--log-format",   "--criu",
-  "--rootless",     "--bundle",      "-b",             "--pid-file",
-  "--console-socket", "--preserve-fds", "--cwd",        "--env",
-  "-e",             "--user",        "-u",             "--additional-gids",
-  "-g",             "--process",     "-p",             "--process-label",
-  "--apparmor",     "--cap",
+    "--root",
+    "--log",
+    "--log-format",
+    "--criu",
+    "--rootless",
+    "--bundle",
+    "-b",
+    "--pid-file",
+    "--console-socket",
+    "--preserve-fds",
+    "--cwd",
+    "--env",
+    "-e",
+    "--user",
+    "-u",
+    "--additional-gids",
+    "-g",
+    "--process",
+    "-p",
+    "--process-label",
+    "--apparmor",
+    "--cap",
 };
 
 bool takes_value(std::string_view opt) {
   return std::find(runc_value_options.begin(), runc_value_options.end(), opt)
-           != runc_value_options.end()
+             != runc_value_options.end()
          || opt == "-c" || opt == "--cgroup";
 }
 

@@ -23,12 +23,12 @@ constexpr size_t max_namespaced_per_parent = 256;
 
 fact_origin origin_of(fact_source x) {
   switch (x) {
-    case fact_source::audit:
-      return fact_origin::audit;
-    case fact_source::proc_connector:
-      return fact_origin::proc_connector;
-    case fact_source::proc_scan:
-      return fact_origin::proc_scan;
+  case fact_source::audit:
+    return fact_origin::audit;
+  case fact_source::proc_connector:
+    return fact_origin::proc_connector;
+  case fact_source::proc_scan:
+    return fact_origin::proc_scan;
   }
   return fact_origin::unknown;
 }
@@ -55,6 +55,8 @@ std::vector<std::string> split_argv(const std::string& joined, size_t argc) {
   size_t begin = 0;
   for (size_t i = 0; i + 1 < argc; ++i) {
     auto nul = joined.find('\0', begin);
+    if (nul == std::string::npos)
+      break;
     out.emplace_back(joined, begin, nul - begin);
     begin = nul + 1;
   }
@@ -122,6 +124,9 @@ struct node {
   std::shared_ptr<container_state> container;
   std::shared_ptr<const runtime_facts> runtime;
   std::string comm;
+  /// Children, possibly with stale entries (moved away or reaped): a
+  /// child belongs here only while its `parent` is this lifetime. Lazy, so
+  /// that reaping an orphan of pid 1 costs no scan of pid 1's children.
   std::vector<process_key> children;
   event_id start;
   event_id end;
@@ -174,13 +179,12 @@ struct pending_child {
 
 using namespace tree_detail;
 
-// -- construction ---------------------------------------------------------------
+// -- construction -------------------------------------------------------------
 
 struct process_tree::impl {
   using time_point = process_tree::time_point;
 
-  explicit impl(options opts) : opts_(std::move(opts)) {
-  }
+  explicit impl(options opts) : opts_(std::move(opts)) {}
 
   void apply(const process_event& ev, time_point now,
              std::vector<reap_request>& reaps);
@@ -199,24 +203,23 @@ struct process_tree::impl {
   bool ended_recently(int32_t pid, uint64_t t) const;
   node& create(int32_t pid, const event_id& at);
   void set_parent(node& child, node* parent, fact_origin origin);
+  void add_child(node& parent, const process_key& child);
   node* parent_for_record(int32_t ppid, const event_id& at);
   void inherit_lineage(node& child, const node& creator);
   void inherit(node& child, const node& creator);
   void fill_subject_facts(node& n, const process_event& ev);
-  void request_reap(node& n, time_point now,
-                    std::vector<reap_request>& reaps);
+  void request_reap(node& n, time_point now, std::vector<reap_request>& reaps);
   node* reaper_for(const node& dead, const event_id& at);
   void reparent_orphans(node& dead, const event_id& at);
   void resolve_pending_threads(node& caller);
-  void end(node& n, process_state state, const event_id& at,
-           fact_origin origin, time_point now,
-           std::vector<reap_request>& reaps);
-  void vanish(node& n, vanish_cause cause, const event_id& at,
-              time_point now, std::vector<reap_request>& reaps);
+  void end(node& n, process_state state, const event_id& at, fact_origin origin,
+           time_point now, std::vector<reap_request>& reaps);
+  void vanish(node& n, vanish_cause cause, const event_id& at, time_point now,
+              std::vector<reap_request>& reaps);
   void teardown(container_state& c, const event_id& at, const node* except,
                 time_point now, std::vector<reap_request>& reaps);
-  void correct_parent(node& n, int32_t ppid, const event_id& at,
-                      time_point now, std::vector<reap_request>& reaps);
+  void correct_parent(node& n, int32_t ppid, const event_id& at, time_point now,
+                      std::vector<reap_request>& reaps);
   bool take_pending_clone(node& n, int32_t ppid);
   std::optional<pending_child> take_namespaced(int32_t ppid, uint64_t t);
   node* subject(const process_event& ev, time_point now,
@@ -251,7 +254,7 @@ struct process_tree::impl {
   tree_stats stats_;
 };
 
-// -- lookup -----------------------------------------------------------------------
+// -- lookup -------------------------------------------------------------------
 
 node* process_tree::impl::find_node(const process_key& key) {
   if (key.pid <= 0)
@@ -260,8 +263,7 @@ node* process_tree::impl::find_node(const process_key& key) {
   return i == nodes_.end() ? nullptr : &i->second;
 }
 
-const node*
-process_tree::impl::find_node(const process_key& key) const {
+const node* process_tree::impl::find_node(const process_key& key) const {
   if (key.pid <= 0)
     return nullptr;
   auto i = nodes_.find(key);
@@ -308,7 +310,7 @@ bool process_tree::impl::ended_recently(int32_t pid, uint64_t t) const {
   return false;
 }
 
-// -- building blocks --------------------------------------------------------------
+// -- building blocks ----------------------------------------------------------
 
 node& process_tree::impl::create(int32_t pid, const event_id& at) {
   auto [i, added] = nodes_.try_emplace(process_key{pid, at});
@@ -319,22 +321,32 @@ node& process_tree::impl::create(int32_t pid, const event_id& at) {
   return i->second;
 }
 
-void process_tree::impl::set_parent(node& child, node* parent, fact_origin origin) {
-  if (auto* old = find_node(child.parent)) {
-    auto& kids = old->children;
-    kids.erase(std::remove(kids.begin(), kids.end(), child.key), kids.end());
+void process_tree::impl::add_child(node& parent, const process_key& child) {
+  auto& kids = parent.children;
+  // Compact only when the vector would grow: amortised O(1) per child.
+  if (!kids.empty() && kids.size() == kids.capacity()) {
+    kids.erase(std::remove_if(kids.begin(), kids.end(),
+                              [&](const process_key& key) {
+                                auto* c = find_node(key);
+                                return c == nullptr || c->parent != parent.key;
+                              }),
+               kids.end());
   }
+  kids.push_back(child);
+}
+
+void process_tree::impl::set_parent(node& child, node* parent,
+                                    fact_origin origin) {
   if (parent != nullptr) {
     child.parent = parent->key;
-    parent->children.push_back(child.key);
+    add_child(*parent, child.key);
   } else {
     child.parent = process_key{};
   }
   child.parent_origin = origin;
 }
 
-node* process_tree::impl::parent_for_record(int32_t ppid,
-                                                    const event_id& at) {
+node* process_tree::impl::parent_for_record(int32_t ppid, const event_id& at) {
   if (ppid <= 0)
     return nullptr;
   auto t = stamp_ms(at);
@@ -394,18 +406,17 @@ void process_tree::impl::fill_subject_facts(node& n, const process_event& ev) {
 }
 
 void process_tree::impl::request_reap(node& n, time_point now,
-                                std::vector<reap_request>& reaps) {
+                                      std::vector<reap_request>& reaps) {
   if (opts_.keep_exited)
     return;
   n.reap_generation = ++next_generation_;
-  reaps.push_back(reap_request{n.key, n.reap_generation,
-                               now + opts_.exit_grace});
+  reaps.push_back(
+      reap_request{n.key, n.reap_generation, now + opts_.exit_grace});
 }
 
-// -- ends, orphans, teardown ------------------------------------------------------
+// -- ends, orphans, teardown --------------------------------------------------
 
-node* process_tree::impl::reaper_for(const node& dead,
-                                             const event_id& at) {
+node* process_tree::impl::reaper_for(const node& dead, const event_id& at) {
   auto up = [this](const node& n) { return find_node(n.parent); };
   // Inside a container the walk stops at the namespace's init: the
   // kernel never hands an orphan to a reaper outside its namespace.
@@ -434,7 +445,7 @@ void process_tree::impl::reparent_orphans(node& dead, const event_id& at) {
   auto kids = dead.children;
   for (auto& key : kids) {
     auto* child = find_node(key);
-    if (child == nullptr || !child->running())
+    if (child == nullptr || child->parent != dead.key || !child->running())
       continue;
     if (reaper == nullptr)
       reaper = reaper_for(dead, at);
@@ -464,8 +475,8 @@ void process_tree::impl::resolve_pending_threads(node& caller) {
 }
 
 void process_tree::impl::end(node& n, process_state state, const event_id& at,
-                       fact_origin origin, time_point now,
-                       std::vector<reap_request>& reaps) {
+                             fact_origin origin, time_point now,
+                             std::vector<reap_request>& reaps) {
   n.state = state;
   n.end = at;
   n.end_origin = origin;
@@ -489,7 +500,8 @@ void process_tree::impl::end(node& n, process_state state, const event_id& at,
 }
 
 void process_tree::impl::vanish(node& n, vanish_cause cause, const event_id& at,
-                          time_point now, std::vector<reap_request>& reaps) {
+                                time_point now,
+                                std::vector<reap_request>& reaps) {
   if (!n.running())
     return;
   n.cause = cause;
@@ -501,8 +513,8 @@ void process_tree::impl::vanish(node& n, vanish_cause cause, const event_id& at,
 }
 
 void process_tree::impl::teardown(container_state& c, const event_id& at,
-                            const node* except, time_point now,
-                            std::vector<reap_request>& reaps) {
+                                  const node* except, time_point now,
+                                  std::vector<reap_request>& reaps) {
   if (!c.end)
     c.end = at;
   auto members = c.members;
@@ -513,9 +525,9 @@ void process_tree::impl::teardown(container_state& c, const event_id& at,
   }
 }
 
-void process_tree::impl::correct_parent(node& n, int32_t ppid, const event_id& at,
-                                  time_point now,
-                                  std::vector<reap_request>& reaps) {
+void process_tree::impl::correct_parent(node& n, int32_t ppid,
+                                        const event_id& at, time_point now,
+                                        std::vector<reap_request>& reaps) {
   if (ppid <= 0)
     return;
   if (n.parent.pid == ppid) {
@@ -551,7 +563,7 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid, const event_id& a
   n.parent_at = at;
 }
 
-// -- pending children ---------------------------------------------------------------
+// -- pending children ---------------------------------------------------------
 
 bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
   auto i = pending_clones_.find(n.key.pid);
@@ -584,8 +596,8 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
   return true;
 }
 
-std::optional<pending_child>
-process_tree::impl::take_namespaced(int32_t ppid, uint64_t t) {
+std::optional<pending_child> process_tree::impl::take_namespaced(int32_t ppid,
+                                                                 uint64_t t) {
   auto i = namespaced_.find(ppid);
   if (i == namespaced_.end())
     return std::nullopt;
@@ -614,11 +626,10 @@ process_tree::impl::take_namespaced(int32_t ppid, uint64_t t) {
   return taken;
 }
 
-// -- the subject of a record ----------------------------------------------------------
+// -- the subject of a record --------------------------------------------------
 
-node* process_tree::impl::subject(const process_event& ev,
-                                          time_point now,
-                                          std::vector<reap_request>& reaps) {
+node* process_tree::impl::subject(const process_event& ev, time_point now,
+                                  std::vector<reap_request>& reaps) {
   auto t = stamp_ms(ev.id);
   auto* n = lifetime_at(ev.pid, t);
   if (n == nullptr) {
@@ -666,31 +677,31 @@ node* process_tree::impl::subject(const process_event& ev,
   return n;
 }
 
-// -- events ---------------------------------------------------------------------------
+// -- events -------------------------------------------------------------------
 
 void process_tree::impl::apply(const process_event& ev, time_point now,
-                         std::vector<reap_request>& reaps) {
+                               std::vector<reap_request>& reaps) {
   ++stats_.num_events;
   if (ev.pid <= 0) {
     ++stats_.num_ignored;
     return;
   }
   switch (ev.action) {
-    case process_action::fork:
-      apply_fork(ev, now, reaps);
-      break;
-    case process_action::exec:
-      apply_exec(ev, now, reaps);
-      break;
-    case process_action::exit:
-    case process_action::abend:
-      apply_exit(ev, now, reaps);
-      break;
+  case process_action::fork:
+    apply_fork(ev, now, reaps);
+    break;
+  case process_action::exec:
+    apply_exec(ev, now, reaps);
+    break;
+  case process_action::exit:
+  case process_action::abend:
+    apply_exit(ev, now, reaps);
+    break;
   }
 }
 
 void process_tree::impl::apply_fork(const process_event& ev, time_point now,
-                              std::vector<reap_request>& reaps) {
+                                    std::vector<reap_request>& reaps) {
   auto* caller = subject(ev, now, reaps);
   if (caller == nullptr || ev.child <= 0) {
     ++stats_.num_ignored;
@@ -707,8 +718,8 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   bool namespaced = ev.source == fact_source::audit && caller->in_pid_ns;
   bool thread = ev.clone_flags_known && (ev.clone_flags & clone_thread) != 0;
   bool maybe_thread = !ev.clone_flags_known;
-  bool to_grandparent = ev.clone_flags_known
-                        && (ev.clone_flags & clone_parent) != 0;
+  bool to_grandparent =
+      ev.clone_flags_known && (ev.clone_flags & clone_parent) != 0;
   process_key parent_key = to_grandparent ? caller->parent : caller->key;
   if (to_grandparent && parent_key.pid == 0 && ev.ppid > 0)
     parent_key = process_key{ev.ppid, event_id{}};
@@ -765,8 +776,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     ++stats_.num_threads;
     return;
   }
-  if (auto old = pending_clones_.find(ev.child);
-      old != pending_clones_.end()) {
+  if (auto old = pending_clones_.find(ev.child); old != pending_clones_.end()) {
     // An earlier clone3 child with this id never showed itself: it was a
     // thread, and its id is free again.
     if (auto* c = find_node(old->second.caller)) {
@@ -809,7 +819,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
 }
 
 void process_tree::impl::apply_exec(const process_event& ev, time_point now,
-                              std::vector<reap_request>& reaps) {
+                                    std::vector<reap_request>& reaps) {
   auto* n = subject(ev, now, reaps);
   if (n == nullptr) {
     ++stats_.num_ignored;
@@ -838,7 +848,7 @@ void process_tree::impl::apply_exec(const process_event& ev, time_point now,
 }
 
 void process_tree::impl::apply_exit(const process_event& ev, time_point now,
-                              std::vector<reap_request>& reaps) {
+                                    std::vector<reap_request>& reaps) {
   auto* n = subject(ev, now, reaps);
   if (n == nullptr) {
     ++stats_.num_ignored;
@@ -867,7 +877,7 @@ void process_tree::impl::apply_exit(const process_event& ev, time_point now,
   end(*n, state, ev.id, origin, now, reaps);
 }
 
-// -- containers -------------------------------------------------------------------------
+// -- containers ---------------------------------------------------------------
 
 std::string process_tree::impl::shim_namespace(const node& n) const {
   int depth = 0;
@@ -880,7 +890,8 @@ std::string process_tree::impl::shim_namespace(const node& n) const {
 
 std::shared_ptr<container_state>
 process_tree::impl::container_for(const std::string& ns, const std::string& id,
-                            bool plain, bool create_new, const event_id& at) {
+                                  bool plain, bool create_new,
+                                  const event_id& at) {
   std::string prefix = plain ? opts_.runc_prefix : ns;
   std::string runtime = plain ? "runc" : "containerd";
   if (!plain) {
@@ -909,8 +920,8 @@ process_tree::impl::container_for(const std::string& ns, const std::string& id,
 }
 
 void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
-                                     time_point now,
-                                     std::vector<reap_request>& reaps) {
+                                           time_point now,
+                                           std::vector<reap_request>& reaps) {
   auto runc = parse_runc(ev.argv, ev.exe);
   if (runc && runc->command == runc_command::init) {
     // runc's init helper (and its re-exec from a memfd): it and the
@@ -958,8 +969,8 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
     facts->role = runtime_facts::runc;
     facts->creates = runc->command == runc_command::create;
     facts->foreground = runc->foreground;
-    facts->container = container_for(ns, runc->id, plain, facts->creates,
-                                     ev.id);
+    facts->container =
+        container_for(ns, runc->id, plain, facts->creates, ev.id);
     if (facts->container)
       n.runtime = std::move(facts);
     return;
@@ -970,8 +981,7 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
     facts->ns = shim->ns;
     facts->serves = shim->serves;
     if (shim->serves)
-      facts->container = container_for(shim->ns, shim->id, false, true,
-                                        ev.id);
+      facts->container = container_for(shim->ns, shim->id, false, true, ev.id);
     n.runtime = std::move(facts);
     // containerd shims set PR_SET_CHILD_SUBREAPER: a container's init
     // goes to its shim when runc exits.
@@ -979,7 +989,7 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
   }
 }
 
-// -- reaping ----------------------------------------------------------------------------
+// -- reaping ------------------------------------------------------------------
 
 bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
   auto i = nodes_.find(key);
@@ -989,10 +999,6 @@ bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
   if (n.running() || n.reap_generation != generation)
     return false;
   auto end_ms = n.end_ms();
-  if (auto* parent = find_node(n.parent)) {
-    auto& kids = parent->children;
-    kids.erase(std::remove(kids.begin(), kids.end(), key), kids.end());
-  }
   if (n.container) {
     auto& members = n.container->members;
     members.erase(std::remove(members.begin(), members.end(), key),
@@ -1031,7 +1037,7 @@ bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
   return true;
 }
 
-// -- queries ----------------------------------------------------------------------------
+// -- queries ------------------------------------------------------------------
 
 process_info process_tree::impl::info(const node& n) const {
   process_info x;
@@ -1070,14 +1076,12 @@ process_info process_tree::impl::info(const node& n) const {
   return x;
 }
 
-// -- the public face ---------------------------------------------------------------------
+// -- the public face ----------------------------------------------------------
 
-process_tree::process_tree() : process_tree(options{}) {
-}
+process_tree::process_tree() : process_tree(options{}) {}
 
 process_tree::process_tree(options opts)
-  : impl_(std::make_unique<impl>(std::move(opts))) {
-}
+    : impl_(std::make_unique<impl>(std::move(opts))) {}
 
 process_tree::~process_tree() = default;
 
@@ -1150,9 +1154,8 @@ std::vector<container_info> process_tree::containers() const {
     }
     out.push_back(std::move(x));
   }
-  std::sort(out.begin(), out.end(), [](auto& x, auto& y) {
-    return x.first_seen < y.first_seen;
-  });
+  std::sort(out.begin(), out.end(),
+            [](auto& x, auto& y) { return x.first_seen < y.first_seen; });
   return out;
 }
 
@@ -1164,48 +1167,48 @@ const tree_stats& process_tree::stats() const {
   return impl_->stats_;
 }
 
-// -- names ------------------------------------------------------------------------------
+// -- names --------------------------------------------------------------------
 
 const char* to_string(process_state x) {
   switch (x) {
-    case process_state::running:
-      return "running";
-    case process_state::exited:
-      return "exited";
-    case process_state::killed:
-      return "killed";
-    case process_state::vanished:
-      return "vanished";
+  case process_state::running:
+    return "running";
+  case process_state::exited:
+    return "exited";
+  case process_state::killed:
+    return "killed";
+  case process_state::vanished:
+    return "vanished";
   }
   return "?";
 }
 
 const char* to_string(vanish_cause x) {
   switch (x) {
-    case vanish_cause::none:
-      return "none";
-    case vanish_cause::namespace_teardown:
-      return "namespace_teardown";
-    case vanish_cause::pid_reused:
-      return "pid_reused";
-    case vanish_cause::orphaned_children:
-      return "orphaned_children";
+  case vanish_cause::none:
+    return "none";
+  case vanish_cause::namespace_teardown:
+    return "namespace_teardown";
+  case vanish_cause::pid_reused:
+    return "pid_reused";
+  case vanish_cause::orphaned_children:
+    return "orphaned_children";
   }
   return "?";
 }
 
 const char* to_string(fact_origin x) {
   switch (x) {
-    case fact_origin::unknown:
-      return "unknown";
-    case fact_origin::audit:
-      return "audit";
-    case fact_origin::proc_connector:
-      return "proc_connector";
-    case fact_origin::proc_scan:
-      return "proc_scan";
-    case fact_origin::inferred:
-      return "inferred";
+  case fact_origin::unknown:
+    return "unknown";
+  case fact_origin::audit:
+    return "audit";
+  case fact_origin::proc_connector:
+    return "proc_connector";
+  case fact_origin::proc_scan:
+    return "proc_scan";
+  case fact_origin::inferred:
+    return "inferred";
   }
   return "?";
 }

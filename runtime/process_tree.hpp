@@ -189,8 +189,8 @@ public:
     size_t max_pending = 65536;
     /// containerd namespace -> container id prefix. Docker runs its
     /// containers in namespace `moby` under the cgroup parent `docker`.
-    std::vector<std::pair<std::string, std::string>> namespace_prefixes
-      = {{"moby", "docker"}};
+    std::vector<std::pair<std::string, std::string>> namespace_prefixes = {
+        {"moby", "docker"}};
     /// Prefix for containers that plain `runc run/create` starts. Their
     /// cgroup parent lives in config.json, which no record shows; empty
     /// means the bare runc id.

@@ -28,17 +28,17 @@ std::string label(const process_info& p) {
                                       : std::string{"?"};
   auto out = name + "(" + std::to_string(p.pid) + ")";
   switch (p.state) {
-    case process_state::running:
-      break;
-    case process_state::exited:
-      out += "[exit:" + std::to_string(p.exit_code) + "]";
-      break;
-    case process_state::killed:
-      out += "[killed:" + std::to_string(p.signal) + "]";
-      break;
-    case process_state::vanished:
-      out += "[gone]";
-      break;
+  case process_state::running:
+    break;
+  case process_state::exited:
+    out += "[exit:" + std::to_string(p.exit_code) + "]";
+    break;
+  case process_state::killed:
+    out += "[killed:" + std::to_string(p.signal) + "]";
+    break;
+  case process_state::vanished:
+    out += "[gone]";
+    break;
   }
   return out;
 }
@@ -115,7 +115,7 @@ std::string render_pstree(const std::vector<process_info>& procs) {
       auto& leaves = f.container_leaves[parent->second];
       if (!p.container.empty()
           && std::find(leaves.begin(), leaves.end(), p.container)
-               == leaves.end())
+                 == leaves.end())
         leaves.push_back(p.container);
     }
   }

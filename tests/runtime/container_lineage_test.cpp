@@ -25,10 +25,10 @@ TEST_CASE("a containerd shim gives its namespace and id", "[tree][lineage]") {
   }
   SECTION("the start and delete invocations do not") {
     auto start = parse_shim(
-      {"/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-address",
-       "/run/containerd/containerd.sock", "-publish-binary",
-       "/usr/bin/containerd", "-id", std::string(64, 'f'), "start"},
-      "/usr/bin/containerd-shim-runc-v2");
+        {"/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-address",
+         "/run/containerd/containerd.sock", "-publish-binary",
+         "/usr/bin/containerd", "-id", std::string(64, 'f'), "start"},
+        "/usr/bin/containerd-shim-runc-v2");
     REQUIRE(start);
     CHECK(start->ns == "moby");
     CHECK(!start->serves);
@@ -55,16 +55,16 @@ TEST_CASE("a containerd shim gives its namespace and id", "[tree][lineage]") {
 TEST_CASE("runc create, run and exec name the container", "[tree][lineage]") {
   SECTION("containerd: the namespace is in --bundle") {
     auto x = parse_runc(
-      {"runc", "--root", "/run/containerd/runc/default", "--log",
-       "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1/"
-       "log.json",
-       "--log-format", "json", "create", "--bundle",
-       "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1",
-       "--pid-file",
-       "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1/"
-       "init.pid",
-       "c-life-1"},
-      "/usr/sbin/runc");
+        {"runc", "--root", "/run/containerd/runc/default", "--log",
+         "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1/"
+         "log.json",
+         "--log-format", "json", "create", "--bundle",
+         "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1",
+         "--pid-file",
+         "/run/containerd/io.containerd.runtime.v2.task/default/c-life-1/"
+         "init.pid",
+         "c-life-1"},
+        "/usr/sbin/runc");
     REQUIRE(x);
     CHECK(x->command == runc_command::create);
     CHECK(x->id == "c-life-1");
@@ -74,9 +74,9 @@ TEST_CASE("runc create, run and exec name the container", "[tree][lineage]") {
   SECTION("docker: namespace moby, from --root when there is no bundle") {
     auto id = std::string(64, 'c');
     auto x = parse_runc({"runc", "--root", "/var/run/docker/runtime-runc/moby",
-                         "--log", "/x/log.json", "--log-format", "json",
-                         "exec", "--process", "/tmp/runc-process109486892",
-                         "--detach", "--pid-file", "/x/y.pid", id},
+                         "--log", "/x/log.json", "--log-format", "json", "exec",
+                         "--process", "/tmp/runc-process109486892", "--detach",
+                         "--pid-file", "/x/y.pid", id},
                         "/usr/sbin/runc");
     REQUIRE(x);
     CHECK(x->command == runc_command::exec);

@@ -60,8 +60,8 @@ std::string unescape(std::string_view s) {
       out += ',';
       ++i;
     } else if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x') {
-      out += static_cast<char>(std::stoi(std::string{s.substr(i + 2, 2)},
-                                         nullptr, 16));
+      out += static_cast<char>(
+          std::stoi(std::string{s.substr(i + 2, 2)}, nullptr, 16));
       i += 3;
     } else {
       out += s[i];
@@ -140,8 +140,7 @@ struct replay {
   size_t num_malformed = 0;
   size_t num_interpret_errors = 0;
 
-  explicit replay(process_tree::options opts) : tree(std::move(opts)) {
-  }
+  explicit replay(process_tree::options opts) : tree(std::move(opts)) {}
 };
 
 void run_pipeline(const fs::path& log, replay& r) {
@@ -190,11 +189,10 @@ const process_info* match(const std::multimap<int32_t, process_info>& mine,
   auto [first, last] = mine.equal_range(t.pid);
   for (auto i = first; i != last; ++i) {
     auto& p = i->second;
-    double begin = static_cast<double>(stamp_ms(p.start ? *p.start
-                                                        : p.key.first_seen))
-                   / 1000.0;
-    double end = p.end ? static_cast<double>(stamp_ms(*p.end)) / 1000.0
-                       : 1e18;
+    double begin =
+        static_cast<double>(stamp_ms(p.start ? *p.start : p.key.first_seen))
+        / 1000.0;
+    double end = p.end ? static_cast<double>(stamp_ms(*p.end)) / 1000.0 : 1e18;
     // The truth's times are the connector reader's, 0.4 to 8.3 ms after the
     // audit stamp; audit stamps are cut to the millisecond.
     double tb = t.start - 0.02;
@@ -211,8 +209,7 @@ const process_info* match(const std::multimap<int32_t, process_info>& mine,
 }
 
 struct field_score {
-  explicit field_score(const char* n) : name(n) {
-  }
+  explicit field_score(const char* n) : name(n) {}
 
   const char* name;
   size_t knowable = 0;
@@ -249,8 +246,8 @@ std::string describe(const truth_proc& t, const process_info* p) {
     os << "none";
   } else {
     os << "fork_ppid=" << p->fork_ppid << " ppid=" << p->ppid
-       << " exe=" << p->exe << " container="
-       << (p->container.empty() ? "-" : p->container)
+       << " exe=" << p->exe
+       << " container=" << (p->container.empty() ? "-" : p->container)
        << " state=" << to_string(p->state);
   }
   os << ")";
@@ -338,35 +335,31 @@ TEST_CASE("the tree agrees with the proc connector on every corpus",
         ++missing;
       auto detail = describe(t, p);
       if (t.ppid != "?")
-        parent.count(saw, p != nullptr && std::to_string(p->fork_ppid) == t.ppid,
+        parent.count(saw,
+                     p != nullptr && std::to_string(p->fork_ppid) == t.ppid,
                      detail);
       if (t.exe != "-" && t.exe != "?")
         exe.count(t.audit_saw("execve"), p != nullptr && p->exe == t.exe,
                   detail);
-      container.count(saw, p != nullptr && p->container == t.container,
-                      detail);
+      container.count(saw, p != nullptr && p->container == t.container, detail);
       bool truth_gone = t.status != "running";
-      bool abend = std::any_of(r.abends.begin(), r.abends.end(),
-                               [&](auto& a) {
-                                 return a.first == t.pid
-                                        && a.second / 1000.0 >= t.start - 0.05
-                                        && (t.end < 0
-                                            || a.second / 1000.0
-                                                 <= t.end + 0.05);
-                               });
+      bool abend = std::any_of(r.abends.begin(), r.abends.end(), [&](auto& a) {
+        return a.first == t.pid && a.second / 1000.0 >= t.start - 0.05
+               && (t.end < 0 || a.second / 1000.0 <= t.end + 0.05);
+      });
       bool end_known = t.audit_saw("exit_group") || abend;
       gone.count(end_known,
                  p != nullptr
-                   && (p->state != process_state::running) == truth_gone,
+                     && (p->state != process_state::running) == truth_gone,
                  detail);
       if (t.exit_ppid != "-" && end_known)
-        exit_parent.count(true,
-                          p != nullptr && std::to_string(p->ppid) == t.exit_ppid,
-                          detail);
+        exit_parent.count(
+            true, p != nullptr && std::to_string(p->ppid) == t.exit_ppid,
+            detail);
       if (end_known)
         threads.count(true, p != nullptr && p->threads == t.threads,
                       detail + " threads=" + std::to_string(t.threads) + "/"
-                        + (p ? std::to_string(p->threads) : "-"));
+                          + (p ? std::to_string(p->threads) : "-"));
     }
     auto& stats = r.tree.stats();
     std::cout << "fidelity " << name << ": " << scenario
@@ -382,8 +375,7 @@ TEST_CASE("the tree agrees with the proc connector on every corpus",
               << stats.num_clone3_confirmed << " clone3 children confirmed, "
               << stats.num_threads << " threads, " << stats.num_reparented
               << " reparented, " << stats.num_parent_corrections
-              << " parent corrections, " << stats.num_vanished
-              << " vanished\n";
+              << " parent corrections, " << stats.num_vanished << " vanished\n";
     std::cout << "  phantoms: " << phantoms
               << " forked lifetimes the connector never saw";
     for (auto& x : phantom_list)

@@ -61,17 +61,14 @@ event_id stamp(uint64_t offset_ms, uint32_t serial) {
 
 /// A synthetic audit source and the table under test (`aut`).
 struct world {
-  explicit world(process_tree::options opts = {}) : aut(std::move(opts)) {
-  }
+  explicit world(process_tree::options opts = {}) : aut(std::move(opts)) {}
 
   process_tree aut;
   process_tree::time_point now{};
   std::vector<reap_request> reaps;
   uint32_t serial = 1000;
 
-  void apply(process_event ev) {
-    aut.apply(ev, now, reaps);
-  }
+  void apply(process_event ev) { aut.apply(ev, now, reaps); }
 
   /// fork/clone by `caller` (whose parent is `ppid`) returning `child`.
   void fork(int32_t caller, int32_t ppid, int32_t child, uint64_t at,
@@ -285,8 +282,8 @@ TEST_CASE("orphans go to the nearest live subreaper ancestor", "[tree]") {
   SECTION("a containerd shim is a subreaper") {
     world w;
     w.exec(50, 1, 0, "/usr/bin/containerd-shim-runc-v2",
-           {"/usr/bin/containerd-shim-runc-v2", "-namespace", "default",
-            "-id", "web", "-address", "/run/containerd/containerd.sock"});
+           {"/usr/bin/containerd-shim-runc-v2", "-namespace", "default", "-id",
+            "web", "-address", "/run/containerd/containerd.sock"});
     w.fork(50, 1, 60, 1, fork_flags, "containerd-shim");
     w.exec(60, 50, 2, "/usr/sbin/runc", {"runc", "state", "web"});
     w.fork(60, 50, 61, 3, fork_flags, "runc");
@@ -431,8 +428,8 @@ TEST_CASE("a container's init dying takes its pid namespace with it",
   w.fork(50, 1, 60, 1, fork_flags, "containerd-shim");
   w.exec(60, 50, 2, "/usr/sbin/runc",
          {"runc", "--root", "/run/containerd/runc/default", "create",
-          "--bundle", "/run/containerd/io.containerd.runtime.v2.task/default/web",
-          "web"});
+          "--bundle",
+          "/run/containerd/io.containerd.runtime.v2.task/default/web", "web"});
   w.fork(60, 50, 61, 3, fork_flags, "runc");
   w.exec(61, 60, 4, "/usr/sbin/runc", {"runc", "init"});
   w.fork(61, 60, 62, 5, clone_parent_flags, "runc:[0:PARENT]");
@@ -478,8 +475,8 @@ TEST_CASE("runc kill -9 and runc delete end a container", "[tree]") {
   world w;
   auto start = [&](int32_t base, const std::string& id) {
     w.exec(base, 1, base, "/usr/bin/containerd-shim-runc-v2",
-           {"/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id",
-            id, "-address", "/run/containerd/containerd.sock"});
+           {"/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", id,
+            "-address", "/run/containerd/containerd.sock"});
     w.fork(base, 1, base + 1, base + 1, fork_flags, "containerd-shim");
     w.exec(base + 1, base, base + 2, "/usr/sbin/runc",
            {"runc", "create", "--bundle",
@@ -575,8 +572,7 @@ TEST_CASE("a record fills what the table did not know of a process", "[tree]") {
   CHECK(w.get(101).exe == "/usr/bin/bash");
 }
 
-TEST_CASE("queries: ancestry, one container's tree, snapshot order",
-          "[tree]") {
+TEST_CASE("queries: ancestry, one container's tree, snapshot order", "[tree]") {
   world w;
   w.bash_and_sleep();
   w.fork(101, 100, 102, 2);

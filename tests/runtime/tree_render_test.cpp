@@ -25,8 +25,8 @@ process_info proc(int32_t pid, int32_t ppid, std::string comm,
   p.key = process_key{pid, event_id{t0_seconds, 0, static_cast<uint32_t>(pid)}};
   p.pid = pid;
   p.ppid = ppid;
-  p.parent = process_key{ppid,
-                         event_id{t0_seconds, 0, static_cast<uint32_t>(ppid)}};
+  p.parent =
+      process_key{ppid, event_id{t0_seconds, 0, static_cast<uint32_t>(ppid)}};
   p.comm = std::move(comm);
   p.container = std::move(container);
   return p;
@@ -61,7 +61,7 @@ TEST_CASE("pstree view: host first, then one block per container",
 
 TEST_CASE("pstree view: deeper trees keep their columns", "[tree][render]") {
   std::vector<process_info> procs{proc(1, 0, "init"), proc(2, 1, "a"),
-                                  proc(3, 2, "b"),    proc(4, 2, "c"),
+                                  proc(3, 2, "b"), proc(4, 2, "c"),
                                   proc(5, 1, "d")};
   procs[0].parent = process_key{};
   CHECK(render_pstree(procs)

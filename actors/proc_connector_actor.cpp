@@ -1,0 +1,153 @@
+#include "actors/proc_connector_actor.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "messages/type_ids.hpp"
+#include "runtime/cgroup_container.hpp"
+#include "runtime/log.hpp"
+#include "runtime/proc_scan.hpp"
+
+namespace auditree {
+
+namespace {
+
+using self_pointer = caf::stateful_actor<proc_connector_state>*;
+
+// Sends PROC_CN_MCAST_LISTEN or _IGNORE.
+bool send_op(int fd, proc_cn_mcast_op op) {
+  // nlmsghdr, then cn_msg (whose flexible array holds the op).
+  constexpr size_t size = NLMSG_HDRLEN + sizeof(cn_msg) + sizeof(op);
+  alignas(nlmsghdr) char buf[size] = {};
+  auto header = reinterpret_cast<nlmsghdr*>(buf);
+  header->nlmsg_len = size;
+  header->nlmsg_type = NLMSG_DONE;
+  header->nlmsg_pid = static_cast<uint32_t>(getpid());
+  cn_msg msg{};
+  msg.id.idx = CN_IDX_PROC;
+  msg.id.val = CN_VAL_PROC;
+  msg.len = sizeof(op);
+  std::memcpy(buf + NLMSG_HDRLEN, &msg, sizeof(msg));
+  std::memcpy(buf + NLMSG_HDRLEN + sizeof(cn_msg), &op, sizeof(op));
+  return ::send(fd, buf, size, 0) == static_cast<ssize_t>(size);
+}
+
+int open_socket(std::string& error) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+  if (fd < 0) {
+    error = std::string{"cannot open NETLINK_CONNECTOR: "}
+            + std::strerror(errno);
+    return -1;
+  }
+  int size = 16 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = CN_IDX_PROC;
+  addr.nl_pid = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+      || !send_op(fd, PROC_CN_MCAST_LISTEN)) {
+    error = std::string{"cannot join the proc connector (needs "
+                        "CAP_NET_ADMIN): "}
+            + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+    duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count());
+}
+
+// On the reader thread: what /proc still shows of the process.
+void enrich(proc_connector_state& st, process_event& ev) {
+  auto pid = ev.action == process_action::fork ? ev.child : ev.pid;
+  auto p = read_proc_process("/proc", pid, st.boot_time);
+  if (!p)
+    return;
+  ev.container = container_from_cgroup(p->cgroup);
+  if (ev.action != process_action::exec)
+    return;
+  ev.ppid = p->ppid;
+  ev.comm = std::move(p->comm);
+  ev.exe = std::move(p->exe);
+  ev.argv = std::move(p->argv);
+  ev.cwd = std::move(p->cwd);
+  ev.uid = p->uid;
+  ev.euid = p->euid;
+}
+
+void take_datagram(proc_connector_state& st, const char* data, size_t size) {
+  auto ev = st.decoder.decode(data, size, now_ms());
+  if (!ev)
+    return;
+  if (ev->action != process_action::exit)
+    enrich(st, *ev);
+  st.batch.push_back(std::move(*ev));
+}
+
+void send_batch(proc_connector_state& st) {
+  {
+    std::lock_guard<std::mutex> guard{st.stats_mutex};
+    st.stats = st.decoder.stats();
+  }
+  if (st.batch.empty())
+    return;
+  caf::anon_send(st.tree, std::move(st.batch));
+  st.batch = process_event_batch{};
+}
+
+} // namespace
+
+proc_connector_state::~proc_connector_state() {
+  if (reader) {
+    // Tell the kernel before the socket closes.
+    send_op(reader->native_handle(), PROC_CN_MCAST_IGNORE);
+    reader.reset();
+  }
+}
+
+caf::behavior proc_connector_actor(self_pointer self, caf::actor tree) {
+  auto& st = self->state;
+  st.tree = std::move(tree);
+  st.boot_time = read_boot_time("/proc").value_or(0);
+  std::string error;
+  auto fd = open_socket(error);
+  if (fd < 0) {
+    log::error(error);
+    self->quit(caf::make_error(caf::sec::runtime_error, error));
+    return {};
+  }
+  auto* state = &st;
+  st.reader = std::make_unique<netlink_reader>(
+    fd, NETLINK_CONNECTOR, 4096,
+    netlink_reader::handlers{
+      [state](const char* data, size_t size) {
+        take_datagram(*state, data, size);
+      },
+      [state] { send_batch(*state); }});
+  log::info("listening to the proc connector");
+  return {
+    [=](stats_atom) {
+      std::lock_guard<std::mutex> guard{self->state.stats_mutex};
+      auto result = self->state.stats;
+      result.num_overruns = self->state.reader->num_overruns();
+      return result;
+    },
+  };
+}
+
+} // namespace auditree

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/netlink_reader.hpp"
+#include "messages/process_event.hpp"
+#include "runtime/proc_connector.hpp"
+
+namespace auditree {
+
+/// State of the proc connector source. The reader stops first (member
+/// order) so that no callback outlives the rest.
+struct proc_connector_state {
+  static inline const char* name = "proc_connector";
+
+  ~proc_connector_state();
+
+  caf::actor tree;
+  uint64_t boot_time = 0;
+  /// Touched on the reader's thread; `stats_mutex` guards the counters'
+  /// copy that the actor reads.
+  proc_connector_decoder decoder;
+  process_event_batch batch;
+  std::mutex stats_mutex;
+  connector_stats stats;
+  std::unique_ptr<netlink_reader> reader;
+};
+
+/// Listens to the kernel's proc connector through a Boost.Asio reader and
+/// sends FORK, EXEC and EXIT of processes to the tree as a second source:
+/// the exit oracle for deaths audit never reports (signals, pid-namespace
+/// teardown). Execs and forks are enriched from /proc at once (exe, argv,
+/// cgroup), since short-lived processes vanish quickly. If the socket
+/// cannot be opened (needs CAP_NET_ADMIN), the actor quits with the reason.
+/// Protocol:
+/// - `stats` -> `connector_stats`.
+caf::behavior
+proc_connector_actor(caf::stateful_actor<proc_connector_state>* self,
+                     caf::actor tree);
+
+} // namespace auditree
