@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/assembler_actor.hpp"
+#include "actors/file_source_actor.hpp"
 #include "actors/json_sink_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
 #include "actors/proc_connector_actor.hpp"
@@ -78,7 +79,8 @@ std::string missing_capabilities(const agent_config& cfg) {
       missing += std::string{missing.empty() ? "" : ", "} + name + " (" + why
                  + ")";
   };
-  need(cap_audit_control, "CAP_AUDIT_CONTROL", "to install rules");
+  if (cfg.mode != "stdin")
+    need(cap_audit_control, "CAP_AUDIT_CONTROL", "to install rules");
   if (cfg.mode == "multicast")
     need(cap_audit_read, "CAP_AUDIT_READ", "to join the multicast group");
   if (cfg.proc_connector)
@@ -114,8 +116,17 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   src_opts.session.state_file = cfg.state_file;
   src_opts.receive_buffer = static_cast<int>(cfg.receive_buffer);
   src_opts.status_interval = cfg.status_interval;
-  auto source = sys.spawn(netlink_source_actor, src_opts, assemblers);
+  // As an auditd plugin the records come on stdin and auditd owns the
+  // kernel side; else the agent listens to the kernel itself.
+  bool from_stdin = cfg.mode == "stdin";
+  auto source = from_stdin ? sys.spawn<caf::detached>(file_source_actor,
+                                                      std::string{"-"},
+                                                      assemblers)
+                           : sys.spawn(netlink_source_actor, src_opts,
+                                       assemblers);
   self->monitor(source);
+  if (from_stdin)
+    self->send(source, run_atom::value); // Replies at the end of stdin.
   caf::actor connector;
   if (cfg.proc_connector) {
     connector = sys.spawn(proc_connector_actor, tree);
@@ -170,12 +181,19 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
       dump_tree();
       next_print = now + cfg.print_interval;
     }
+    bool input_ended = false;
     self->receive(
       [&](caf::down_msg& down) {
         died = down.source;
         why = down.reason;
       },
+      [&](const source_stats& x) {
+        log::info("stdin ended after ", x.num_records, " records");
+        input_ended = true;
+      },
       caf::after(std::chrono::seconds(0)) >> [] {});
+    if (input_ended)
+      break;
   }
   if (died) {
     log::error(died == source ? "the audit source" : "the proc connector",
@@ -184,9 +202,10 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   netlink_source_stats src;
   if (died != source) {
-    self->request(source, caf::infinite, stats_atom::value)
-      .receive([&](const netlink_source_stats& x) { src = x; },
-               [&](const caf::error&) {});
+    if (!from_stdin)
+      self->request(source, caf::infinite, stats_atom::value)
+        .receive([&](const netlink_source_stats& x) { src = x; },
+                 [&](const caf::error&) {});
     // The source goes first: rules removed and settings restored before
     // the rest drains.
     self->send_exit(source, caf::exit_reason::user_shutdown);

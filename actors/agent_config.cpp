@@ -21,8 +21,8 @@ agent_config::agent_config() {
     .add(exit_grace, "exit-grace",
          "how long an ended process stays in the tree before removal")
     .add(mode, "mode",
-         "multicast (read-only, coexists with auditd) or unicast (registers "
-         "as the audit daemon)")
+         "multicast (read-only, coexists with auditd), unicast (registers "
+         "as the audit daemon) or stdin (an auditd plugin)")
     .add(rules_file, "rules-file", "audit rules to install (auditctl syntax)")
     .add(rule_key, "rule-key", "key that tags every rule the agent adds")
     .add(backlog_limit, "backlog-limit",
@@ -77,6 +77,24 @@ std::string agent_config::parse_all(int argc, char** argv) {
   for (auto& opt : options)
     if (opt.rfind("--config-file=", 0) == 0)
       config_file = opt.substr(14);
+  // CAF's command line sets flags only to true: take `--KEY=true|false`
+  // for flags here and store them after CAF has read the file.
+  std::vector<std::pair<const caf::config_option*, bool>> flags;
+  for (auto i = options.begin(); i != options.end();) {
+    auto eq = i->find('=');
+    auto opt = i->rfind("--", 0) == 0 && eq != std::string::npos
+                 ? custom_options_.qualified_name_lookup(i->substr(2, eq - 2))
+                 : nullptr;
+    if (opt == nullptr || !opt->is_flag()) {
+      ++i;
+      continue;
+    }
+    auto value = i->substr(eq + 1);
+    if (value != "true" && value != "false")
+      return "invalid option " + *i + " (true or false)";
+    flags.emplace_back(opt, value == "true");
+    i = options.erase(i);
+  }
   if (auto err = parse(options, config_file.c_str())) {
     auto text = render(err);
     // Turn CAF's rendering into words: which argument, or where in the file.
@@ -95,6 +113,10 @@ std::string agent_config::parse_all(int argc, char** argv) {
       return config_file + ":" + line + ":" + value_of("column")
              + ": syntax error";
     return config_file + ": " + text;
+  }
+  for (auto& [opt, value] : flags) {
+    opt->store(caf::config_value{value});
+    put(content, str(opt->full_name()), value);
   }
   // CAF drops values of the wrong type and keeps unknown keys silently:
   // compare the file's [auditree] section with what CAF took.
@@ -151,8 +173,8 @@ std::string agent_config::validate() const {
            + ": one of error, warning, info, debug";
   if (exit_grace < caf::timespan{0})
     return "auditree.exit-grace must not be negative";
-  if (mode != "multicast" && mode != "unicast")
-    return "auditree.mode=" + mode + ": multicast or unicast";
+  if (mode != "multicast" && mode != "unicast" && mode != "stdin")
+    return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)
     return "auditree.rule-key=" + rule_key + ": 1 to 31 characters";
   if (status_interval <= caf::timespan{0})

@@ -53,8 +53,9 @@ public:
 
   // -- the live agent (auditree run) -----------------------------------------
 
-  /// `multicast` (read-only, coexists with auditd) or `unicast` (registers
-  /// as the audit daemon).
+  /// `multicast` (read-only, coexists with auditd), `unicast` (registers
+  /// as the audit daemon) or `stdin` (records from auditd's plugin
+  /// dispatcher; auditd owns rules and settings).
   std::string mode = "multicast";
   /// Rules to install while running (auditctl syntax).
   std::string rules_file = "config/audit.rules";

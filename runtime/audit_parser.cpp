@@ -1,5 +1,6 @@
 #include "runtime/audit_parser.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "runtime/record_types.hpp"
@@ -27,6 +28,13 @@ bool consume_number(std::string_view& s, char stop, T& out) {
   s.remove_prefix(end + 1);
   return true;
 }
+
+// 9999-12-31T23:59:59Z, the last second a four-digit year can show.
+constexpr uint64_t max_stamp_seconds = 253402300799;
+
+// The kernel's MAX_ARG_STRLEN (32 pages), hex-encoded: the longest aN_len
+// real records carry.
+constexpr uint64_t max_logged_arg_len = 2 * 32 * 4096;
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9')
@@ -57,6 +65,12 @@ parse_result parse_payload(uint32_t type, std::string_view payload) {
   }
   if (rec.id.millis > 999) {
     result.error = "milliseconds out of range";
+    return result;
+  }
+  // No kernel clock reaches past 9999-12-31T23:59:59Z, and a stamp beyond
+  // it has no RFC 3339 timestamp and overflows millisecond arithmetic.
+  if (rec.id.seconds > max_stamp_seconds) {
+    result.error = "seconds out of range";
     return result;
   }
   if (!consume(s, ":")) {
@@ -302,7 +316,8 @@ bool execve_reassembler::add(std::string_view text) {
       pending_len_ = *len;
       next_chunk_ = 0;
       pending_.clear();
-      pending_.reserve(*len);
+      // aN_len is untrusted: reserve no more than real chunks can fill.
+      pending_.reserve(std::min(*len, max_logged_arg_len));
       if (*len == 0 && !close_argument())
         return false;
     } else if (suffix.front() == '[' && suffix.back() == ']') {

@@ -140,7 +140,10 @@ struct node {
   int32_t exit_code = 0;
   int32_t signal = 0;
   uint32_t threads = 0;
-  uint32_t execs = 0;
+  /// Execs as audit counted them, and as the other sources did: each sees
+  /// every exec, so the count is the larger.
+  uint32_t audit_execs = 0;
+  uint32_t other_execs = 0;
   /// clone3 children of this process still pending.
   uint32_t pending_clones = 0;
   process_state state = process_state::running;
@@ -221,7 +224,18 @@ struct process_tree::impl {
   void correct_parent(node& n, int32_t ppid, const event_id& at, time_point now,
                       std::vector<reap_request>& reaps);
   bool take_pending_clone(node& n, int32_t ppid);
-  std::optional<pending_child> take_namespaced(int32_t ppid, uint64_t t);
+  bool near(const event_id& x, uint64_t t) const;
+  node* twin_fork(int32_t pid, uint64_t t, fact_origin origin);
+  void merge_twin(node& x, const process_event& ev, const node& caller,
+                  const process_key& parent_key);
+  void revive(node& n);
+  void adopt_cgroup(node& n, const process_event& ev);
+  std::optional<pending_child>
+  take_namespaced(int32_t ppid, uint64_t t,
+                  uint64_t max_age = std::numeric_limits<uint64_t>::max());
+  uint64_t window_ms() const {
+    return static_cast<uint64_t>(opts_.cross_source_window.count());
+  }
   node* subject(const process_event& ev, time_point now,
                 std::vector<reap_request>& reaps);
   std::string shim_namespace(const node& n) const;
@@ -231,6 +245,8 @@ struct process_tree::impl {
                                                  const event_id& at);
   void recognise_runtime(node& n, const process_event& ev, time_point now,
                          std::vector<reap_request>& reaps);
+  bool takes_image(const node& n, const process_event& ev) const;
+  process_key newest_key(int32_t pid) const;
   process_info info(const node& n) const;
 
   options opts_;
@@ -292,6 +308,11 @@ node* process_tree::impl::lifetime_at(int32_t pid, uint64_t t) {
       return nullptr;
   }
   return nullptr;
+}
+
+process_key process_tree::impl::newest_key(int32_t pid) const {
+  auto* n = newest(pid);
+  return n != nullptr ? n->key : process_key{};
 }
 
 const node* process_tree::impl::newest(int32_t pid) const {
@@ -596,8 +617,9 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
   return true;
 }
 
-std::optional<pending_child> process_tree::impl::take_namespaced(int32_t ppid,
-                                                                 uint64_t t) {
+std::optional<pending_child>
+process_tree::impl::take_namespaced(int32_t ppid, uint64_t t,
+                                    uint64_t max_age) {
   auto i = namespaced_.find(ppid);
   if (i == namespaced_.end())
     return std::nullopt;
@@ -607,7 +629,8 @@ std::optional<pending_child> process_tree::impl::take_namespaced(int32_t ppid,
   // order they were forked.
   auto pick = list.end();
   for (auto j = list.begin(); j != list.end(); ++j) {
-    if (stamp_ms(j->at) > t)
+    auto at = stamp_ms(j->at);
+    if (at > t || t - at > max_age)
       continue;
     if (!j->maybe_thread) {
       pick = j;
@@ -741,6 +764,14 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     ++num_namespaced_;
     return;
   }
+  auto origin = origin_of(ev.source);
+  // The other source's report of this very fork: one fact, two witnesses.
+  if (!thread) {
+    if (auto* twin = twin_fork(ev.child, t, origin)) {
+      merge_twin(*twin, ev, *caller, parent_key);
+      return;
+    }
+  }
   // A host pid or tid handed out at t means whoever held it before has
   // died, with or without a record.
   auto* x = lifetime_at(ev.child, t);
@@ -777,15 +808,33 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     return;
   }
   if (auto old = pending_clones_.find(ev.child); old != pending_clones_.end()) {
+    auto pending = old->second;
+    pending_clones_.erase(old);
+    auto* c = find_node(pending.caller);
+    if (c != nullptr && c->pending_clones > 0)
+      --c->pending_clones;
+    if (ev.source != fact_source::audit && near(pending.at, t)) {
+      // The connector reports processes only: audit's clone3 made this
+      // one. Audit's stamp is the start, the connector's parent the parent.
+      auto& child = create(ev.child, pending.at);
+      child.has_start = true;
+      child.start = pending.at;
+      child.start_origin = fact_origin::audit;
+      child.fork_ppid = parent_key.pid;
+      set_parent(child, parent_for_record(parent_key.pid, pending.at), origin);
+      child.parent_at = ev.id;
+      if (c != nullptr)
+        inherit(child, *c);
+      adopt_cgroup(child, ev);
+      ++stats_.num_clone3_confirmed;
+      ++stats_.num_duplicates;
+      return;
+    }
     // An earlier clone3 child with this id never showed itself: it was a
     // thread, and its id is free again.
-    if (auto* c = find_node(old->second.caller)) {
+    if (c != nullptr)
       ++c->threads;
-      if (c->pending_clones > 0)
-        --c->pending_clones;
-    }
     ++stats_.num_threads;
-    pending_clones_.erase(old);
   }
   if (maybe_thread && ev.source == fact_source::audit) {
     if (pending_clones_.size() >= opts_.max_pending) {
@@ -806,45 +855,96 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   auto& child = create(ev.child, ev.id);
   child.has_start = true;
   child.start = ev.id;
-  child.start_origin = origin_of(ev.source);
+  child.start_origin = origin;
   child.fork_ppid = parent_key.pid;
   if (auto* p = find_node(parent_key)) {
-    set_parent(child, p, origin_of(ev.source));
+    set_parent(child, p, origin);
   } else {
     child.parent = parent_key;
-    child.parent_origin = origin_of(ev.source);
+    child.parent_origin = origin;
   }
   child.parent_at = ev.id;
   inherit(child, *caller);
+  if (ev.source != fact_source::audit) {
+    // Audit may have reported this fork already, by its namespace pid.
+    if (auto p = take_namespaced(parent_key.pid, t, window_ms())) {
+      child.start = p->at;
+      child.start_origin = fact_origin::audit;
+      if (auto* creator = find_node(p->caller))
+        inherit_lineage(child, *creator);
+      ++stats_.num_duplicates;
+    }
+  }
+  adopt_cgroup(child, ev);
 }
 
 void process_tree::impl::apply_exec(const process_event& ev, time_point now,
                                     std::vector<reap_request>& reaps) {
+  auto t = stamp_ms(ev.id);
+  auto origin = origin_of(ev.source);
+  // A non-leader thread that execs makes the kernel end the old leader,
+  // which the connector reports as the pid's exit, then the exec. Only
+  // the connector's own exec proves it: an audit exec may be a late report
+  // from before a real death.
+  if (ev.source == fact_source::proc_connector
+      && lifetime_at(ev.pid, t) == nullptr) {
+    auto* last = find_node(newest_key(ev.pid));
+    if (last != nullptr && !last->running()
+        && last->end_origin == fact_origin::proc_connector
+        && t >= stamp_ms(last->end) && t - stamp_ms(last->end) <= window_ms())
+      revive(*last);
+  }
   auto* n = subject(ev, now, reaps);
   if (n == nullptr) {
     ++stats_.num_ignored;
     return;
   }
-  if (ev.source != fact_source::proc_scan)
-    ++n->execs;
-  if (n->exec_origin != fact_origin::unknown && ev.id < n->last_exec)
-    return; // A newer exec already set the image.
-  auto img = std::make_shared<exec_image>();
-  img->exe = ev.exe;
-  img->args = join_argv(ev.argv);
-  img->argc = static_cast<uint32_t>(ev.argv.size());
-  img->cwd = ev.cwd;
-  n->image = std::move(img);
-  n->last_exec = ev.id;
-  n->exec_origin = origin_of(ev.source);
-  if (!ev.comm.empty())
-    n->comm = ev.comm;
-  if (ev.uid != process_event::unset_id) {
-    n->uid = ev.uid;
-    n->euid = ev.euid;
-    n->auid = ev.auid;
+  // Each source sees every exec; a /proc scan states what runs, no exec.
+  if (ev.source == fact_source::audit)
+    ++n->audit_execs;
+  else if (ev.source == fact_source::proc_connector)
+    ++n->other_execs;
+  if (takes_image(*n, ev)) {
+    auto img = std::make_shared<exec_image>();
+    img->exe = ev.exe;
+    img->args = join_argv(ev.argv);
+    img->argc = static_cast<uint32_t>(ev.argv.size());
+    img->cwd = ev.cwd;
+    n->image = std::move(img);
+    n->last_exec = ev.id;
+    n->exec_origin = origin;
+    if (!ev.comm.empty())
+      n->comm = ev.comm;
+    if (ev.uid != process_event::unset_id) {
+      n->uid = ev.uid;
+      n->euid = ev.euid;
+      n->auid = ev.auid;
+    }
+    recognise_runtime(*n, ev, now, reaps);
+  } else if (n->exec_origin != origin) {
+    ++stats_.num_duplicates;
   }
-  recognise_runtime(*n, ev, now, reaps);
+  adopt_cgroup(*n, ev);
+}
+
+bool process_tree::impl::takes_image(const node& n,
+                                     const process_event& ev) const {
+  // The connector could not read /proc: it knows an exec happened, not
+  // what it loaded.
+  if (ev.exe.empty() && ev.argv.empty())
+    return false;
+  if (n.exec_origin == fact_origin::unknown)
+    return true;
+  auto t = stamp_ms(ev.id);
+  auto last = stamp_ms(n.last_exec);
+  if (n.exec_origin == origin_of(ev.source))
+    return !(ev.id < n.last_exec); // never an older exec over a newer one
+  // Audit's argv is the exact one (/proc may be gone or cut short): it
+  // replaces the other source's report of the same exec, and the other
+  // source replaces audit's only with a later exec.
+  if (ev.source == fact_source::audit)
+    return t + window_ms() >= last;
+  return t > last + window_ms();
 }
 
 void process_tree::impl::apply_exit(const process_event& ev, time_point now,
@@ -875,6 +975,116 @@ void process_tree::impl::apply_exit(const process_event& ev, time_point now,
   n->exit_code = ev.exit_code;
   n->signal = ev.signal;
   end(*n, state, ev.id, origin, now, reaps);
+}
+
+// -- two sources, one fact ----------------------------------------------------
+
+bool process_tree::impl::near(const event_id& x, uint64_t t) const {
+  auto a = stamp_ms(x);
+  return (a > t ? a - t : t - a) <= window_ms();
+}
+
+node* process_tree::impl::twin_fork(int32_t pid, uint64_t t,
+                                    fact_origin origin) {
+  auto first = nodes_.lower_bound(process_key{pid, event_id{}});
+  auto last = nodes_.lower_bound(process_key{pid + 1, event_id{}});
+  for (auto i = first; i != last; ++i) {
+    auto& n = i->second;
+    if (n.has_start && n.start_origin != origin
+        && n.start_origin != fact_origin::inferred && near(n.start, t))
+      return &n;
+  }
+  return nullptr;
+}
+
+void process_tree::impl::merge_twin(node& x, const process_event& ev,
+                                    const node& caller,
+                                    const process_key& parent_key) {
+  ++stats_.num_duplicates;
+  if (ev.source == fact_source::audit) {
+    // Audit stamps the syscall's entry, the exact start, and names the
+    // caller, whose program the child runs until it execs (the connector
+    // names the parent, which CLONE_PARENT makes the caller's parent).
+    x.start = ev.id;
+    x.start_origin = fact_origin::audit;
+    if (x.audit_execs == 0 && x.other_execs == 0) {
+      x.image = caller.image;
+      if (!caller.comm.empty())
+        x.comm = caller.comm;
+    }
+    if (caller.runtime && caller.runtime->role == runtime_facts::joining)
+      x.runtime = caller.runtime;
+    inherit_lineage(x, caller);
+  } else if (x.fork_ppid != parent_key.pid) {
+    // The connector names the kernel's real parent, which audit infers
+    // (CLONE_PARENT is invisible in a clone3 record).
+    bool unchanged = x.parent.pid == x.fork_ppid;
+    x.fork_ppid = parent_key.pid;
+    if (unchanged) {
+      set_parent(x, parent_for_record(parent_key.pid, x.start),
+                 fact_origin::proc_connector);
+      x.parent_at = x.start;
+    }
+  }
+  adopt_cgroup(x, ev);
+}
+
+void process_tree::impl::revive(node& n) {
+  auto old_end = n.end;
+  n.state = process_state::running;
+  n.cause = vanish_cause::none;
+  n.end = event_id{};
+  n.end_origin = fact_origin::unknown;
+  n.exit_code = 0;
+  n.signal = 0;
+  // Undo what the false end did. Its children never left the thread group;
+  // a container init's namespace never died. The reap it requested is
+  // stale: reap() spares a running process, and its next end requests a
+  // new generation.
+  auto kids = n.children;
+  for (auto& key : kids) {
+    auto* c = find_node(key);
+    if (c != nullptr && c->parent != n.key
+        && c->parent_origin == fact_origin::inferred && c->parent_at == old_end)
+      set_parent(*c, &n, fact_origin::proc_connector);
+  }
+  if (n.container_init && n.container && n.container->end == old_end) {
+    n.container->end.reset();
+    for (auto& key : n.container->members) {
+      auto* m = find_node(key);
+      if (m != nullptr && m->state == process_state::vanished
+          && m->cause == vanish_cause::namespace_teardown
+          && m->end == old_end) {
+        m->state = process_state::running;
+        m->cause = vanish_cause::none;
+        m->end = event_id{};
+        m->end_origin = fact_origin::unknown;
+        m->signal = 0;
+      }
+    }
+  }
+  ++stats_.num_revived;
+}
+
+void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
+  // /proc/<pid>/cgroup is the container's own word: it beats lineage. It
+  // makes a member, never an init (a `docker exec` is in the cgroup too).
+  if (ev.container.empty() || (n.container && n.container->id == ev.container))
+    return;
+  auto& c = containers_[ev.container];
+  if (!c || c->end) {
+    c = std::make_shared<container_state>();
+    c->id = ev.container;
+    c->runtime = starts_with(ev.container, "docker/")   ? "docker"
+                 : starts_with(ev.container, "libpod/") ? "podman"
+                                                        : "containerd";
+    c->first_seen = ev.id;
+  }
+  n.container = c;
+  c->members.push_back(n.key);
+  // Containers get their own pid namespace: from now on this process's
+  // `exit=` values are namespace pids.
+  n.in_pid_ns = true;
 }
 
 // -- containers ---------------------------------------------------------------
@@ -1067,7 +1277,7 @@ process_info process_tree::impl::info(const node& n) const {
     x.container = n.container->id;
   x.container_init = n.container_init;
   x.threads = n.threads;
-  x.execs = n.execs;
+  x.execs = std::max(n.audit_execs, n.other_execs);
   x.subreaper = n.subreaper;
   x.parent_origin = n.parent_origin;
   x.exec_origin = n.exec_origin;

@@ -22,7 +22,9 @@ namespace auditree {
 /// lifetime to the table (its fork when the fork came first); it never
 /// changes, even when a late fork later tells the true start.
 struct process_key {
+  /// Thread-group id in the initial pid namespace.
   int32_t pid = 0;
+  /// Stamp of the event that opened this lifetime in the table.
   event_id first_seen;
 
   friend bool operator==(const process_key& x, const process_key& y) {
@@ -46,7 +48,7 @@ enum class process_state : uint8_t {
 
 /// Why the table decided that a process vanished.
 enum class vanish_cause : uint8_t {
-  none,
+  none,               ///< It did not vanish.
   namespace_teardown, ///< Its container's init died or was stopped.
   pid_reused,         ///< Its pid was handed out again.
   orphaned_children,  ///< A child's record showed a new parent.
@@ -55,17 +57,19 @@ enum class vanish_cause : uint8_t {
 /// Who told the table a fact. `inferred` facts follow from a rule (an
 /// orphan's new parent, a teardown) and await a record to confirm them.
 enum class fact_origin : uint8_t {
-  unknown,
-  audit,
-  proc_connector,
-  proc_scan,
-  inferred,
+  unknown,        ///< Nobody yet.
+  audit,          ///< An audit record.
+  proc_connector, ///< The kernel's proc connector.
+  proc_scan,      ///< A read of /proc.
+  inferred,       ///< A rule of the table.
 };
 
 /// One process lifetime as a plain value: what queries return and what the
 /// renderers print.
 struct process_info {
+  /// Which lifetime this is.
   process_key key;
+  /// Same as `key.pid`.
   int32_t pid = 0;
   /// The current parent (after reparenting); 0 when unknown.
   int32_t ppid = 0;
@@ -75,10 +79,14 @@ struct process_info {
   /// The parent at fork (the caller's tgid, or its parent for
   /// CLONE_PARENT); 0 when unknown.
   int32_t fork_ppid = 0;
+  /// `comm=` of the newest record (at most 15 bytes).
   std::string comm;
+  /// The last exec's exe, argv and cwd; a process that never exec'd has
+  /// its parent's (fork copies the image), or the exe= of its records.
   std::string exe;
   std::vector<std::string> argv;
   std::string cwd;
+  /// Credentials; process_event::unset_id when unknown.
   uint32_t uid = process_event::unset_id;
   uint32_t euid = process_event::unset_id;
   uint32_t auid = process_event::unset_id;
@@ -87,8 +95,11 @@ struct process_info {
   /// When it ended (for `vanished`, the time the table learnt it).
   std::optional<event_id> end;
   process_state state = process_state::running;
+  /// Why it vanished, for `vanished`.
   vanish_cause cause = vanish_cause::none;
+  /// exit_group's status, for `exited`.
   int32_t exit_code = 0;
+  /// The fatal signal, for `killed` (9 for a namespace teardown).
   int32_t signal = 0;
   /// Container id (`default/c-life-1`, `docker/<64-hex>`, ...); empty on
   /// the host.
@@ -102,6 +113,7 @@ struct process_info {
   uint32_t execs = 0;
   /// Known to adopt orphans (PR_SET_CHILD_SUBREAPER).
   bool subreaper = false;
+  /// Who told the table each fact.
   fact_origin parent_origin = fact_origin::unknown;
   fact_origin exec_origin = fact_origin::unknown;
   fact_origin start_origin = fact_origin::unknown;
@@ -110,12 +122,15 @@ struct process_info {
 
 /// One container as lineage shows it.
 struct container_info {
+  /// Full id, as process_info::container spells it.
   std::string id;
   /// `containerd`, `docker` or `runc`.
   std::string runtime;
   /// Its init's pid, 0 until the init exec'd.
   int32_t init_pid = 0;
+  /// When lineage first named it.
   event_id first_seen;
+  /// When its init died or runc stopped it.
   std::optional<event_id> end;
   /// Member lifetimes the table holds, and how many of them run.
   uint32_t num_processes = 0;
@@ -125,30 +140,47 @@ struct container_info {
 /// A removal for the caller to schedule: at `due`, call
 /// `reap(key, generation)`.
 struct reap_request {
+  /// The ended lifetime.
   process_key key;
+  /// Pass back to reap(); a newer request for the same lifetime wins.
   uint64_t generation = 0;
+  /// `now` at the end plus the exit grace.
   std::chrono::steady_clock::time_point due;
 };
 
 /// Counters of one table.
 struct tree_stats {
+  /// Events applied.
   uint64_t num_events = 0;
+  /// Lifetimes opened (including processes first named as a parent).
   uint64_t num_created = 0;
   /// A late fork that merged into the lifetime its child's records opened.
   uint64_t num_late_forks_merged = 0;
   /// A late fork for a pid that already exited: ignored, not resurrected.
   uint64_t num_late_forks_ignored = 0;
+  /// Thread creations (CLONE_THREAD, and clone3 children that stayed
+  /// unclaimed until their caller ended).
   uint64_t num_threads = 0;
   /// clone3 children confirmed as processes.
   uint64_t num_clone3_confirmed = 0;
   /// Namespaced fork children linked through their own records.
   uint64_t num_namespaced_linked = 0;
+  /// Forks and execs a second source reported again (merged, not counted
+  /// twice).
+  uint64_t num_duplicates = 0;
+  /// Lifetimes revived: the connector's exit of a thread-group leader whose
+  /// non-leader thread exec'd, then the exec.
+  uint64_t num_revived = 0;
+  /// Orphans handed to a reaper by rule.
   uint64_t num_reparented = 0;
   /// A record's `ppid=` changed the parent the table had.
   uint64_t num_parent_corrections = 0;
+  /// Lifetimes ended by inference (process_state::vanished).
   uint64_t num_vanished = 0;
+  /// Lifetimes removed by reap().
   uint64_t num_reaped = 0;
-  /// Events the table could not place (no pid, an exit before any trace).
+  /// Events the table could not place: no pid or no child pid, or a late
+  /// record of a lifetime that was reaped already.
   uint64_t num_ignored = 0;
 };
 
@@ -170,7 +202,11 @@ struct tree_stats {
 /// - Containers come from lineage: a shim's `-namespace/-id`, runc's
 ///   `create/run/exec <id>`; the first exec of runc's init lineage joins the
 ///   container and every descendant inherits it. When the init exits, or
-///   runc deletes or SIGKILLs the container, its other members vanish.
+///   runc deletes or SIGKILLs the container, its other members vanish. An
+///   event's `container` (from /proc/<pid>/cgroup) overrides lineage.
+/// - The same fork or exec reported by audit and the connector within
+///   `cross_source_window` is one fact: audit's stamp and argv, the
+///   connector's parent.
 class process_tree {
 public:
   using clock = std::chrono::steady_clock;
@@ -187,6 +223,10 @@ public:
     /// Bound on clone3 children awaiting confirmation and on namespaced
     /// fork children awaiting their own records.
     size_t max_pending = 65536;
+    /// Audit and the proc connector report the same fork, exec and exit,
+    /// stamped a few milliseconds apart (syscall entry vs. receipt): reports
+    /// of one pid from the two sources this close are one fact.
+    std::chrono::milliseconds cross_source_window{500};
     /// containerd namespace -> container id prefix. Docker runs its
     /// containers in namespace `moby` under the cgroup parent `docker`.
     std::vector<std::pair<std::string, std::string>> namespace_prefixes = {
@@ -226,7 +266,7 @@ public:
   std::vector<process_info> container_tree(std::string_view id) const;
 
   /// The newest lifetime of `pid` followed by its parent, grandparent, ...
-  /// up to the root.
+  /// up to the root (at most 4096 levels).
   std::vector<process_info> ancestry(int32_t pid) const;
 
   /// Containers known from lineage, ordered by first_seen.

@@ -60,31 +60,67 @@ struct forest {
   /// Containers whose members hang below a host process.
   std::vector<std::vector<std::string>> container_leaves;
 
-  std::vector<std::string> lines(size_t i) const {
-    auto lab = label(procs[i]);
-    std::vector<std::vector<std::string>> subs;
-    for (auto k : kids[i])
-      subs.push_back(lines(k));
-    for (auto& id : container_leaves[i])
-      subs.push_back({"[container " + printable(id) + "]"});
-    if (subs.empty())
-      return {lab};
-    std::string pad(width(lab), ' ');
-    std::vector<std::string> out;
-    for (size_t k = 0; k < subs.size(); ++k) {
-      bool first = k == 0;
-      bool last = k + 1 == subs.size();
-      bool only = subs.size() == 1;
-      for (size_t j = 0; j < subs[k].size(); ++j) {
-        std::string conn;
-        if (j == 0)
-          conn = first ? (only ? "───" : "─┬─") : (last ? " └─" : " ├─");
-        else
-          conn = last ? "   " : " │ ";
-        out.push_back((first && j == 0 ? lab : pad) + conn + subs[k][j]);
+  size_t num_kids(size_t i) const {
+    return kids[i].size() + container_leaves[i].size();
+  }
+
+  /// Appends the tree below `root`. Iterative, with one shared prefix, so
+  /// that a deep fork chain costs neither stack nor copies of subtrees.
+  void render(size_t root, std::string& out) const {
+    struct frame {
+      size_t node;
+      size_t next = 0;
+      /// Length of the continuation prefix above this node's children.
+      size_t prefix_len;
+      /// Display width of this node's label.
+      size_t pad;
+    };
+    std::string prefix;
+    std::string line = label(procs[root]);
+    std::vector<frame> stack;
+    auto open = [&](size_t i) {
+      if (num_kids(i) == 0) {
+        out += line;
+        out += '\n';
+        line.clear();
+        return;
       }
+      stack.push_back(frame{i, 0, prefix.size(), width(label(procs[i]))});
+    };
+    open(root);
+    while (!stack.empty()) {
+      auto& f = stack.back();
+      auto n = num_kids(f.node);
+      if (f.next == n) {
+        prefix.resize(f.prefix_len);
+        stack.pop_back();
+        continue;
+      }
+      auto k = f.next++;
+      bool last = k + 1 == n;
+      std::string pad(f.pad, ' ');
+      // The first child continues its parent's line; the others start a
+      // line of their own under it.
+      if (k == 0)
+        line += n == 1 ? "───" : "─┬─";
+      else
+        line = prefix.substr(0, f.prefix_len) + pad + (last ? " └─" : " ├─");
+      prefix.resize(f.prefix_len);
+      prefix += pad;
+      prefix += last ? "   " : " │ ";
+      if (k >= kids[f.node].size()) {
+        line += "[container "
+                + printable(container_leaves[f.node][k - kids[f.node].size()])
+                + "]";
+        out += line;
+        out += '\n';
+        line.clear();
+        continue;
+      }
+      auto child = kids[f.node][k];
+      line += label(procs[child]);
+      open(child); // may invalidate f
     }
-    return out;
   }
 };
 
@@ -130,10 +166,7 @@ std::string render_pstree(const std::vector<process_info>& procs) {
     if (!id.empty())
       out += "container " + printable(id) + "\n";
     for (auto root : block)
-      for (auto& line : f.lines(root)) {
-        out += line;
-        out += '\n';
-      }
+      f.render(root, out);
   }
   return out;
 }

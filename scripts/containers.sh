@@ -364,14 +364,18 @@ runc_bundle() {
   local b=$BUNDLES/$id
   rm -rf "$b"; mkdir -p "$b"
   runc spec --bundle "$b"
-  jq --arg root "$ROOTFS" --arg host "$id" --arg cgroup "$cgroup" '
+  # One --arg per word: jq would take a "-c" among --args for its own option.
+  local argv='[]' word
+  for word in "$@"; do argv=$(jq -c --arg w "$word" '. + [$w]' <<<"$argv"); done
+  jq --arg root "$ROOTFS" --arg host "$id" --arg cgroup "$cgroup" \
+    --argjson argv "$argv" '
       .process.terminal = false
-    | .process.args = $ARGS.positional
+    | .process.args = $argv
     | .process.env = ["PATH=/bin", "HOME=/root"]
     | .root = {path: $root, readonly: true}
     | .hostname = $host
     | .linux.cgroupsPath = $cgroup' \
-    "$b/config.json" --args "$@" >"$b/config.json.new"
+    "$b/config.json" >"$b/config.json.new"
   mv "$b/config.json.new" "$b/config.json"
 }
 

@@ -9,6 +9,7 @@ packages=(
   libaudit-dev libauparse-dev
   libboost-dev libboost-system-dev
   catch2                # Catch2 v2
+  python3               # integration test scripts
 )
 
 missing=()

@@ -10,7 +10,9 @@ produce records too):
 - sh -c 'sleep 5 & exec sleep 6': the tree equals /proc (pid, ppid, exe);
 - a burst of 2,000 short processes: every exec is in the JSON stream with
   the right parent and exe, and none is left in the tree after the grace;
-- a process killed with SIGKILL: audit records its exec but no exit.
+- a process killed with SIGKILL: audit records its exec but no exit; the
+  proc connector reports the death with its signal, and the process leaves
+  the tree after the grace.
 Afterwards: no rule with the test's key, audit settings as before, no
 audit pid registered.
 """
@@ -174,17 +176,30 @@ try:
             or p["process"]["pid"] == burst.pid]
     check(not left, f"burst: {len(left)} processes left after the grace")
 
-    # SIGKILL: audit shows the exec, never the death.
+    # SIGKILL: audit shows the exec, never the death; the proc connector
+    # does, with the signal.
     victim = subprocess.Popen(["sleep", "100"])
     time.sleep(0.3)
     victim.kill()
     victim.wait()
-    time.sleep(GRACE_S + 0.5)
+    time.sleep(0.2)
+    killed = dump_tree().get(victim.pid, {}).get("process", {})
+    check(killed.get("end") is not None,
+          "sigkill: the victim has ended in the tree")
+    time.sleep(GRACE_S + 0.3)
+    check(victim.pid not in dump_tree(),
+          "sigkill: the victim left the tree after the grace")
     mine = [e for e in events() if e["process"]["pid"] == victim.pid]
-    check(any(e["event"]["action"] == "exec" for e in mine),
-          "sigkill: the victim's exec is in the stream")
-    check(not any(e["event"]["action"] == "exit" for e in mine),
+    check(any(e["event"]["action"] == "exec"
+              and e["auditree"]["source"] == "audit" for e in mine),
+          "sigkill: audit reported the victim's exec")
+    check(not any(e["event"]["action"] == "exit"
+                  and e["auditree"]["source"] == "audit" for e in mine),
           "sigkill: audit has no exit for a SIGKILLed process")
+    check(any(e["event"]["action"] == "exit"
+              and e["auditree"]["source"] == "proc_connector"
+              and e["auditree"].get("signal") == 9 for e in mine),
+          "sigkill: the stream has the connector's exit with signal 9")
 finally:
     agent.send_signal(signal.SIGTERM)
     try:

@@ -750,3 +750,39 @@ TEST_CASE("execve_reassembler: argc=0 and a (null) argument") {
   CHECK(error == nullptr);
   CHECK(argv == std::vector<std::string>{"x", ""});
 }
+
+// -- found by fuzz/ -----------------------------------------------------------
+
+TEST_CASE("parse_line rejects a stamp past the year 9999") {
+  // assembler_fuzzer: the stamp made a five-digit @timestamp, no RFC 3339.
+  auto fuzzed = parse_line(
+      "type=SYSCALL msg=audit(1795990090081.226:307797): arch=c000003e "
+      "syscall=59 success=yes exit=0 ppid=14355 pid=14538");
+  CHECK_FALSE(fuzzed);
+  REQUIRE(fuzzed.error != nullptr);
+  CHECK(fuzzed.error == "seconds out of range"sv);
+  auto last = parse_line("type=EOE msg=audit(253402300799.999:1):");
+  REQUIRE(last);
+  CHECK(last.record.id.seconds == 253402300799u);
+  CHECK_FALSE(parse_line("type=EOE msg=audit(253402300800.000:1):"));
+  CHECK_FALSE(parse_payload(1320, "audit(18446744073709551615.000:1):"));
+}
+
+TEST_CASE("execve_reassembler: a hostile aN_len allocates no more than "
+          "real chunks") {
+  // execve_fuzzer: reserve(aN_len) asked for 6.6 PB and threw bad_alloc.
+  auto fuzzed = "argc=2 a0=\"x\" a1_len="s + std::string(138, '0')
+                + "6666666666666667";
+  auto len = GENERATE(as<std::string>{}, "18446744073709551615",
+                      "6666666666666667", "4294967296");
+  for (auto text : {fuzzed, "argc=2 a0=\"x\" a1_len=" + len}) {
+    INFO(text.substr(0, 40));
+    execve_reassembler aut;
+    bool ok = false;
+    REQUIRE_NOTHROW(ok = aut.add(text));
+    CHECK(ok);
+    CHECK(aut.add(" a1[0]=\"abc\""));
+    aut.finish();
+    CHECK(aut.error() == "argument cut short"sv);
+  }
+}

@@ -1,38 +1,49 @@
-// Fidelity of the pure pipeline against ground truth: each capture in
-// ../shared/corpus is replayed (parse_line -> event_assembler -> interpret
-// -> process_tree in keep-exited mode) and the final table is compared with
-// the capture's truth file, which the proc connector wrote independently of
-// audit.
+// Fidelity of the pure pipeline against ground truth. Each capture in
+// ../shared/corpus is replayed into a process_tree in keep-exited mode and
+// the final table is compared with the capture's truth file, which the proc
+// connector wrote independently of audit.
+//
+// Two replays per capture:
+// - audit alone: parse_line -> event_assembler -> interpret -> tree, as
+//   `auditree replay` runs;
+// - audit and the proc connector together, as `auditree run` feeds the
+//   tree: the capture's own connector log (NAME.procevents.txt.gz, the
+//   events the truth was built from, with what /proc showed at each) turned
+//   into connector events, merged with audit's by time, once with audit
+//   first and once with audit late.
 //
 // For every scenario process (PROC lines with in_scenario=1) it compares:
 //   parent     truth `ppid` (the parent at fork) with the tree's fork parent
-//   exe        truth `exe` (where not `-` or `?`) with the last exec's exe=
-//   container  truth `container` with the container lineage gave
+//   exe        truth `exe` (where not `-` or `?`) with the last exec's exe
+//   container  truth `container` with the tree's
 //   gone       truth status != running with the tree's state != running
-// A field counts as knowable when audit recorded what it needs: any event
-// for parent and container, a successful execve for exe, an exit_group or
-// ANOM_ABEND for gone. The goal is 100% on the knowable ones; the others
-// (deaths by signal without a record, exit(2) from Go's fork helper that
-// the rules do not cover, processes no record names) are counted and
-// printed, not required.
+// A field counts as knowable when a source recorded what it needs. Audit
+// alone: any event for parent and container, a successful execve for exe,
+// an exit_group or ANOM_ABEND for gone. With the connector every fork and
+// exit is seen. The goal is 100% on the knowable ones; the others (deaths
+// by signal without a record, exit(2) from Go's fork helper that the rules
+// do not cover) are counted and printed, not required. Also required: no
+// phantom (a lifetime the tree saw forked that no source ever had) and no
+// duplicate (two lifetimes for one).
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "runtime/audit_parser.hpp"
+#include "runtime/cgroup_container.hpp"
 #include "runtime/event_assembler.hpp"
 #include "runtime/event_interpreter.hpp"
 #include "runtime/process_tree.hpp"
@@ -50,6 +61,34 @@ fs::path corpus_dir() {
   auto repo = fs::path{__FILE__}.parent_path().parent_path().parent_path();
   return repo.parent_path() / "shared" / "corpus";
 }
+
+/// The corpus's captures, or none (and a loud skip) when it is missing.
+std::vector<fs::path> corpus_logs() {
+  auto dir = corpus_dir();
+  if (!fs::exists(dir)) {
+    auto* ci = std::getenv("CI");
+    if (ci != nullptr && std::string_view{ci} == "true")
+      FAIL("corpus not found at " << dir << " (CI=true)");
+    WARN("SKIPPED: corpus not found at " << dir
+                                         << "; the fidelity test did not run");
+    return {};
+  }
+  std::vector<fs::path> logs;
+  for (auto& entry : fs::directory_iterator{dir})
+    if (entry.path().extension() == ".log"
+        && fs::exists(dir / (entry.path().stem().string() + ".truth.txt")))
+      logs.push_back(entry.path());
+  std::sort(logs.begin(), logs.end());
+  REQUIRE(!logs.empty());
+  return logs;
+}
+
+fs::path sibling(const fs::path& log, const std::string& suffix) {
+  return log.parent_path() / (log.stem().string() + suffix);
+}
+
+// -- truth
+// ----------------------------------------------------------------------
 
 // Truth values escape `,` as `\,` and space, backslash and control bytes as
 // `\xNN`.
@@ -132,44 +171,41 @@ std::vector<truth_proc> read_truth(const fs::path& path) {
   return out;
 }
 
-struct replay {
-  process_tree tree;
-  /// Lifetimes an ANOM_ABEND named: (pid, ms).
-  std::vector<std::pair<int32_t, uint64_t>> abends;
+// -- sources
+// ----------------------------------------------------------------------
+
+struct audit_stream {
+  /// Process events in the order the pipeline closes them.
+  std::vector<process_event> events;
   size_t num_lines = 0;
   size_t num_malformed = 0;
   size_t num_interpret_errors = 0;
-
-  explicit replay(process_tree::options opts) : tree(std::move(opts)) {}
 };
 
-void run_pipeline(const fs::path& log, replay& r) {
+audit_stream read_audit(const fs::path& log) {
+  audit_stream out;
   event_assembler assembler{event_assembler::options{}};
   // The assembler's timeout does not matter here: EOE closes every event
   // and the stream's end flushes the rest.
   event_assembler::time_point now{};
   std::vector<audit_event> events;
-  std::vector<reap_request> reaps;
   auto drain = [&] {
     for (auto& ev : events) {
       auto x = interpret(ev);
       if (x.error)
-        ++r.num_interpret_errors;
-      if (!x.event)
-        continue;
-      if (x.event->action == process_action::abend)
-        r.abends.emplace_back(x.event->pid, stamp_ms(x.event->id));
-      r.tree.apply(*x.event, now, reaps);
+        ++out.num_interpret_errors;
+      if (x.event)
+        out.events.push_back(std::move(*x.event));
     }
     events.clear();
   };
   std::ifstream in{log, std::ios::binary};
   std::string line;
   while (std::getline(in, line)) {
-    ++r.num_lines;
+    ++out.num_lines;
     auto parsed = parse_line(line);
     if (!parsed) {
-      ++r.num_malformed;
+      ++out.num_malformed;
       continue;
     }
     assembler.add(parsed.record.to_record(), now, events);
@@ -177,7 +213,131 @@ void run_pipeline(const fs::path& log, replay& r) {
   }
   assembler.flush(events);
   drain();
+  return out;
 }
+
+std::string field(const std::string& line, std::string_view key) {
+  auto pos = line.find(" " + std::string{key} + "=");
+  if (pos == std::string::npos)
+    return {};
+  pos += key.size() + 2;
+  return line.substr(pos, line.find(' ', pos) - pos);
+}
+
+/// The capture's connector log as the connector source would deliver it:
+/// what runtime/proc_connector.cpp decodes (processes only, not threads),
+/// with what its reader found in /proc at an exec (exe, argv, container of
+/// the cgroup). Empty if the log or gzip is missing.
+std::vector<process_event> read_connector(const fs::path& gz) {
+  std::vector<process_event> out;
+  if (!fs::exists(gz))
+    return out;
+  auto cmd = "gzip -dc '" + gz.string() + "'";
+  auto* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr)
+    return out;
+  uint32_t seq = 0;
+  char buf[1 << 16];
+  std::string line;
+  auto to_int = [](const std::string& s) {
+    return static_cast<int32_t>(std::stol(s, nullptr, 0));
+  };
+  while (fgets(buf, sizeof(buf), pipe) != nullptr) {
+    line = buf;
+    if (!line.empty() && line.back() == '\n')
+      line.pop_back();
+    std::istringstream words{line};
+    std::string ktime;
+    std::string wall;
+    std::string what;
+    words >> ktime >> wall >> what;
+    if (what != "FORK" && what != "EXEC" && what != "EXIT")
+      continue;
+    auto ms = static_cast<uint64_t>(std::llround(std::stod(wall) * 1000.0));
+    process_event ev;
+    ev.source = fact_source::proc_connector;
+    ev.id = event_id{ms / 1000, static_cast<uint32_t>(ms % 1000), ++seq};
+    if (what == "FORK") {
+      if (field(line, "child_pid") != field(line, "child_tgid"))
+        continue; // a thread
+      ev.action = process_action::fork;
+      ev.pid = to_int(field(line, "parent_tgid"));
+      ev.child = to_int(field(line, "child_tgid"));
+    } else if (what == "EXEC") {
+      ev.action = process_action::exec;
+      ev.pid = to_int(field(line, "tgid"));
+      auto exe = field(line, "exe");
+      if (exe != "?") {
+        // The log cuts exe at a space; the argv hex is whole.
+        ev.exe = line.substr(line.find(" exe=") + 5,
+                             line.find(" cgroup=") - line.find(" exe=") - 5);
+      }
+      auto cgroup = line.substr(line.find(" cgroup=") + 8);
+      cgroup = cgroup.substr(0, cgroup.find(" argv="));
+      if (cgroup != "?")
+        ev.container = container_from_cgroup(cgroup);
+      auto argv = field(line, "argv");
+      if (argv != "?" && !argv.empty())
+        if (auto bytes = decode_hex(argv))
+          ev.argv = split_proctitle(*bytes);
+    } else {
+      if (field(line, "pid") != field(line, "tgid"))
+        continue; // a thread
+      ev.action = process_action::exit;
+      ev.pid = to_int(field(line, "tgid"));
+      ev.ppid = to_int(field(line, "parent_tgid"));
+      auto code = to_int(field(line, "exit_code"));
+      ev.exit_code = (code >> 8) & 0xff;
+      ev.signal = code & 0x7f;
+    }
+    out.push_back(std::move(ev));
+  }
+  pclose(pipe);
+  return out;
+}
+
+/// Interleaves the two sources as the tree actor would receive them: audit
+/// in its own order, with its clock (the newest stamp so far) `lag_ms`
+/// late; the connector in its order.
+std::vector<process_event> merge(const std::vector<process_event>& audit,
+                                 const std::vector<process_event>& connector,
+                                 uint64_t lag_ms) {
+  std::vector<process_event> out;
+  out.reserve(audit.size() + connector.size());
+  size_t a = 0;
+  size_t c = 0;
+  uint64_t audit_clock = 0;
+  while (a < audit.size() || c < connector.size()) {
+    uint64_t next_audit =
+        a < audit.size() ? std::max(audit_clock, stamp_ms(audit[a].id)) + lag_ms
+                         : UINT64_MAX;
+    uint64_t next_connector =
+        c < connector.size() ? stamp_ms(connector[c].id) : UINT64_MAX;
+    if (next_audit <= next_connector) {
+      audit_clock = std::max(audit_clock, stamp_ms(audit[a].id));
+      out.push_back(audit[a++]);
+    } else {
+      out.push_back(connector[c++]);
+    }
+  }
+  return out;
+}
+
+process_tree replay(const std::vector<process_event>& events) {
+  process_tree::options opts;
+  opts.keep_exited = true;
+  // The runc scenario gives its containers the cgroup parent `feas` in
+  // config.json, which no audit record shows (see runc_prefix).
+  opts.runc_prefix = "feas";
+  process_tree tree{opts};
+  std::vector<reap_request> reaps;
+  for (auto& ev : events)
+    tree.apply(ev, process_tree::time_point{}, reaps);
+  return tree;
+}
+
+// -- comparison
+// -------------------------------------------------------------------
 
 // The tree's lifetime of `t.pid` that overlaps the truth's lifetime and
 // began closest to it: a reused pid's old lifetime may overlap a short new
@@ -235,6 +395,8 @@ struct field_score {
   double percent() const {
     return knowable == 0 ? 100.0 : 100.0 * agree / knowable;
   }
+
+  bool perfect() const { return agree == knowable; }
 };
 
 std::string describe(const truth_proc& t, const process_info* p) {
@@ -254,150 +416,173 @@ std::string describe(const truth_proc& t, const process_info* p) {
   return os.str();
 }
 
-} // namespace
+struct verdict {
+  field_score parent{"parent"};
+  field_score exe{"exe"};
+  field_score container{"container"};
+  field_score gone{"gone"};
+  // Informational: the parent at death and the thread count.
+  field_score exit_parent{"exit_ppid"};
+  field_score threads{"threads"};
+  size_t scenario = 0;
+  size_t unseen = 0;
+  size_t missing = 0;
+  size_t phantoms = 0;
+  size_t duplicates = 0;
+};
 
-TEST_CASE("the tree agrees with the proc connector on every corpus",
-          "[tree][fidelity]") {
-  auto dir = corpus_dir();
-  if (!fs::exists(dir)) {
-    auto* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view{ci} == "true")
-      FAIL("corpus not found at " << dir << " (CI=true)");
-    WARN("SKIPPED: corpus not found at " << dir
-                                         << "; the fidelity test did not run");
-    return;
-  }
-  std::vector<fs::path> logs;
-  for (auto& entry : fs::directory_iterator{dir})
-    if (entry.path().extension() == ".log")
-      logs.push_back(entry.path());
-  std::sort(logs.begin(), logs.end());
-  REQUIRE(!logs.empty());
-  for (auto& log : logs) {
-    auto name = log.stem().string();
-    auto truth_path = dir / (name + ".truth.txt");
-    if (!fs::exists(truth_path)) {
-      WARN(name << ": no truth file, skipped");
+/// Compares the tree with the truth and prints the figures.
+verdict compare(const std::string& title, const process_tree& tree,
+                const std::vector<truth_proc>& truth,
+                const std::vector<process_event>& events, bool with_connector) {
+  verdict v;
+  std::multimap<int32_t, process_info> mine;
+  for (auto& p : tree.snapshot())
+    mine.emplace(p.pid, p);
+  // Phantoms: lifetimes the tree says it saw forked that the connector
+  // never saw begin then (a namespace pid taken for a host pid would be
+  // one). The connector saw every fork on the machine.
+  std::multimap<int32_t, double> truth_starts;
+  for (auto& t : truth)
+    truth_starts.emplace(t.pid, t.start);
+  std::vector<std::string> phantom_list;
+  for (auto& [pid, p] : mine) {
+    if (!p.start)
       continue;
+    auto begin = static_cast<double>(stamp_ms(*p.start)) / 1000.0;
+    auto [first, last] = truth_starts.equal_range(pid);
+    bool found = std::any_of(first, last, [&](auto& x) {
+      return std::abs(x.second - begin) < 0.05;
+    });
+    if (!found) {
+      ++v.phantoms;
+      if (phantom_list.size() < 12)
+        phantom_list.push_back(std::to_string(pid) + " (" + p.comm + ")");
     }
-    process_tree::options opts;
-    opts.keep_exited = true;
-    // The runc scenario gives its containers the cgroup parent `feas` in
-    // config.json, which no audit record shows (see runc_prefix).
-    opts.runc_prefix = "feas";
-    replay r{opts};
-    run_pipeline(log, r);
-    std::multimap<int32_t, process_info> mine;
-    for (auto& p : r.tree.snapshot())
-      mine.emplace(p.pid, p);
-    field_score parent{"parent"};
-    field_score exe{"exe"};
-    field_score container{"container"};
-    field_score gone{"gone"};
-    // Informational: the parent at death and the thread count.
-    field_score exit_parent{"exit_ppid"};
-    field_score threads{"threads"};
-    size_t scenario = 0;
-    size_t unseen = 0;
-    size_t missing = 0;
-    auto truth = read_truth(truth_path);
-    // Phantoms: lifetimes the tree says it saw forked that the connector
-    // never saw begin then (a namespace pid taken for a host pid would be
-    // one). The connector saw every fork on the machine.
-    std::multimap<int32_t, double> truth_starts;
-    for (auto& t : truth)
-      truth_starts.emplace(t.pid, t.start);
-    size_t phantoms = 0;
-    std::vector<std::string> phantom_list;
-    for (auto& [pid, p] : mine) {
-      if (!p.start)
-        continue;
-      auto begin = static_cast<double>(stamp_ms(*p.start)) / 1000.0;
-      auto [first, last] = truth_starts.equal_range(pid);
-      bool found = std::any_of(first, last, [&](auto& x) {
-        return std::abs(x.second - begin) < 0.05;
-      });
-      if (!found) {
-        ++phantoms;
-        if (phantom_list.size() < 12)
-          phantom_list.push_back(std::to_string(pid) + " (" + p.comm + ")");
-      }
-    }
-    for (auto& t : truth) {
-      if (!t.in_scenario)
-        continue;
-      ++scenario;
-      bool saw = t.audit != "none";
-      if (!saw)
-        ++unseen;
-      auto* p = match(mine, t);
-      if (saw && p == nullptr)
-        ++missing;
-      auto detail = describe(t, p);
-      if (t.ppid != "?")
-        parent.count(saw,
-                     p != nullptr && std::to_string(p->fork_ppid) == t.ppid,
-                     detail);
-      if (t.exe != "-" && t.exe != "?")
-        exe.count(t.audit_saw("execve"), p != nullptr && p->exe == t.exe,
+  }
+  for (auto& t : truth) {
+    if (!t.in_scenario)
+      continue;
+    ++v.scenario;
+    bool saw = with_connector || t.audit != "none";
+    if (!saw)
+      ++v.unseen;
+    auto* p = match(mine, t);
+    if (saw && p == nullptr)
+      ++v.missing;
+    // Duplicates: two lifetimes that began with this one.
+    auto [first, last] = mine.equal_range(t.pid);
+    auto twins = std::count_if(first, last, [&](auto& x) {
+      return x.second.start
+             && std::abs(stamp_ms(*x.second.start) / 1000.0 - t.start) < 0.05;
+    });
+    if (twins > 1)
+      ++v.duplicates;
+    auto detail = describe(t, p);
+    if (t.ppid != "?")
+      v.parent.count(saw, p && std::to_string(p->fork_ppid) == t.ppid, detail);
+    if (t.exe != "-" && t.exe != "?")
+      v.exe.count(with_connector || t.audit_saw("execve"), p && p->exe == t.exe,
                   detail);
-      container.count(saw, p != nullptr && p->container == t.container, detail);
-      bool truth_gone = t.status != "running";
-      bool abend = std::any_of(r.abends.begin(), r.abends.end(), [&](auto& a) {
-        return a.first == t.pid && a.second / 1000.0 >= t.start - 0.05
-               && (t.end < 0 || a.second / 1000.0 <= t.end + 0.05);
-      });
-      bool end_known = t.audit_saw("exit_group") || abend;
-      gone.count(end_known,
-                 p != nullptr
-                     && (p->state != process_state::running) == truth_gone,
+    v.container.count(saw, p && p->container == t.container, detail);
+    bool truth_gone = t.status != "running";
+    bool abend = std::any_of(events.begin(), events.end(), [&](auto& ev) {
+      double at = stamp_ms(ev.id) / 1000.0;
+      return ev.action == process_action::abend && ev.pid == t.pid
+             && at >= t.start - 0.05 && (t.end < 0 || at <= t.end + 0.05);
+    });
+    bool end_known = with_connector || t.audit_saw("exit_group") || abend;
+    v.gone.count(end_known,
+                 p && (p->state != process_state::running) == truth_gone,
                  detail);
-      if (t.exit_ppid != "-" && end_known)
-        exit_parent.count(
-            true, p != nullptr && std::to_string(p->ppid) == t.exit_ppid,
-            detail);
-      if (end_known)
-        threads.count(true, p != nullptr && p->threads == t.threads,
+    if (t.exit_ppid != "-" && end_known)
+      v.exit_parent.count(true, p && std::to_string(p->ppid) == t.exit_ppid,
+                          detail);
+    if (end_known)
+      v.threads.count(true, p && p->threads == t.threads,
                       detail + " threads=" + std::to_string(t.threads) + "/"
                           + (p ? std::to_string(p->threads) : "-"));
-    }
-    auto& stats = r.tree.stats();
-    std::cout << "fidelity " << name << ": " << scenario
-              << " scenario processes, " << unseen
-              << " with no audit record at all, " << missing
-              << " seen by audit but not in the tree; " << r.num_lines
-              << " lines, " << r.num_malformed << " malformed, "
-              << r.num_interpret_errors << " interpretation errors\n";
-    std::cout << "  tree: " << r.tree.size() << " lifetimes, "
-              << stats.num_late_forks_merged << " late forks merged, "
-              << stats.num_late_forks_ignored << " ignored, "
-              << stats.num_namespaced_linked << " namespaced children linked, "
-              << stats.num_clone3_confirmed << " clone3 children confirmed, "
-              << stats.num_threads << " threads, " << stats.num_reparented
-              << " reparented, " << stats.num_parent_corrections
-              << " parent corrections, " << stats.num_vanished << " vanished\n";
-    std::cout << "  phantoms: " << phantoms
-              << " forked lifetimes the connector never saw";
-    for (auto& x : phantom_list)
-      std::cout << " " << x;
+  }
+  auto& stats = tree.stats();
+  std::cout << "fidelity " << title << ": " << v.scenario
+            << " scenario processes, " << v.unseen
+            << " that no source recorded, " << v.missing
+            << " recorded but not in the tree\n";
+  std::cout << "  tree: " << tree.size() << " lifetimes, "
+            << stats.num_late_forks_merged << " late forks merged, "
+            << stats.num_late_forks_ignored << " ignored, "
+            << stats.num_namespaced_linked << " namespaced children linked, "
+            << stats.num_clone3_confirmed << " clone3 children confirmed, "
+            << stats.num_threads << " threads, " << stats.num_reparented
+            << " reparented, " << stats.num_parent_corrections
+            << " parent corrections, " << stats.num_vanished << " vanished, "
+            << stats.num_duplicates << " duplicates merged, "
+            << stats.num_revived << " revived\n";
+  std::cout << "  phantoms: " << v.phantoms
+            << " forked lifetimes the connector never saw";
+  for (auto& x : phantom_list)
+    std::cout << " " << x;
+  std::cout << "; duplicated lifetimes: " << v.duplicates << "\n";
+  for (auto* f :
+       {&v.parent, &v.exe, &v.container, &v.gone, &v.exit_parent, &v.threads}) {
+    std::cout << "  " << std::setw(10) << f->name << ": " << std::fixed
+              << std::setprecision(2) << f->percent() << "% (" << f->agree
+              << "/" << f->knowable << " knowable)";
+    if (f->unknowable > 0)
+      std::cout << "; cannot be known " << f->unknowable << ", of which "
+                << f->unknowable_agree << " right anyway";
     std::cout << "\n";
-    for (auto* f : {&parent, &exe, &container, &gone, &exit_parent, &threads}) {
-      std::cout << "  " << std::setw(10) << f->name << ": " << std::fixed
-                << std::setprecision(2) << f->percent() << "% (" << f->agree
-                << "/" << f->knowable << " knowable)";
-      if (f->unknowable > 0)
-        std::cout << "; audit cannot know " << f->unknowable << ", of which "
-                  << f->unknowable_agree << " right anyway";
-      std::cout << "\n";
-      for (auto& m : f->misses)
-        std::cout << "      miss " << m << "\n";
+    for (auto& m : f->misses)
+      std::cout << "      miss " << m << "\n";
+  }
+  return v;
+}
+
+void require_goals(const std::string& title, const verdict& v) {
+  INFO(title);
+  CHECK(v.missing == 0);
+  CHECK(v.phantoms == 0);
+  CHECK(v.duplicates == 0);
+  CHECK(v.parent.perfect());
+  CHECK(v.exe.perfect());
+  CHECK(v.container.perfect());
+  CHECK(v.gone.perfect());
+}
+
+} // namespace
+
+TEST_CASE("replayed audit logs give the tree the proc connector saw",
+          "[tree][fidelity]") {
+  for (auto& log : corpus_logs()) {
+    auto name = log.stem().string();
+    auto audit = read_audit(log);
+    CHECK(audit.num_malformed == 0);
+    CHECK(audit.num_interpret_errors == 0);
+    auto tree = replay(audit.events);
+    auto truth = read_truth(sibling(log, ".truth.txt"));
+    require_goals(name, compare(name, tree, truth, audit.events, false));
+  }
+}
+
+TEST_CASE("audit and the proc connector together give the exact tree",
+          "[tree][fidelity]") {
+  for (auto& log : corpus_logs()) {
+    auto name = log.stem().string();
+    auto connector = read_connector(sibling(log, ".procevents.txt.gz"));
+    if (connector.empty()) {
+      WARN(name << ": no connector log (or no gzip), skipped");
+      continue;
     }
-    INFO(name);
-    CHECK(missing == 0);
-    CHECK(phantoms == 0);
-    CHECK(parent.agree == parent.knowable);
-    CHECK(exe.agree == exe.knowable);
-    CHECK(container.agree == container.knowable);
-    CHECK(gone.agree == gone.knowable);
+    auto audit = read_audit(log);
+    auto truth = read_truth(sibling(log, ".truth.txt"));
+    // Audit's records take the longer way (kernel queue, assemblers):
+    // once on time, once 50 ms late, so both orders of every pair meet.
+    for (uint64_t lag : {0, 50}) {
+      auto title =
+          name + " + connector, audit " + std::to_string(lag) + " ms late";
+      auto events = merge(audit.events, connector, lag);
+      auto tree = replay(events);
+      require_goals(title, compare(title, tree, truth, events, true));
+    }
   }
 }

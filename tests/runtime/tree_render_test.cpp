@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -102,4 +103,21 @@ TEST_CASE("JSON view: nested ECS objects, unknown facts left out",
            "{\"process\":{\"pid\":790}}\n"
            "]\n");
   CHECK(render_json({}) == "[]\n");
+}
+
+TEST_CASE("pstree view: a deep fork chain renders without recursion",
+          "[tree][render]") {
+  // Each process forks one child and waits: depth is bounded only by
+  // pid_max, so the renderer must not use the stack per level.
+  std::vector<process_info> chain;
+  for (int32_t pid = 1; pid <= 50000; ++pid) {
+    auto p = proc(pid, pid - 1, "sh");
+    if (pid == 1)
+      p.parent = process_key{};
+    chain.push_back(std::move(p));
+  }
+  auto out = render_pstree(chain);
+  CHECK(out.rfind("sh(1)───sh(2)───sh(3)", 0) == 0);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+  CHECK(out.find("sh(50000)\n") != std::string::npos);
 }
