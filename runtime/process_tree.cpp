@@ -163,6 +163,8 @@ struct node {
 
 struct pending_clone {
   process_key caller;
+  /// Counted as a thread already (its caller had ended when it arrived).
+  bool counted = false;
   /// The child's parent: the caller, or the caller's parent (CLONE_PARENT
   /// is invisible for clone3, so this is the caller).
   process_key parent;
@@ -201,13 +203,15 @@ struct process_tree::impl {
 
   node* find_node(const process_key& key);
   const node* find_node(const process_key& key) const;
-  node* lifetime_at(int32_t pid, uint64_t t);
+  node* lifetime_at(int32_t pid, uint64_t t,
+                    fact_origin from = fact_origin::unknown);
   const node* newest(int32_t pid) const;
   bool ended_recently(int32_t pid, uint64_t t) const;
   node& create(int32_t pid, const event_id& at);
   void set_parent(node& child, node* parent, fact_origin origin);
   void add_child(node& parent, const process_key& child);
-  node* parent_for_record(int32_t ppid, const event_id& at);
+  node* parent_for_record(int32_t ppid, const event_id& at,
+                          fact_origin from = fact_origin::unknown);
   void inherit_lineage(node& child, const node& creator);
   void inherit(node& child, const node& creator);
   void fill_subject_facts(node& n, const process_event& ev);
@@ -221,7 +225,8 @@ struct process_tree::impl {
               std::vector<reap_request>& reaps);
   void teardown(container_state& c, const event_id& at, const node* except,
                 time_point now, std::vector<reap_request>& reaps);
-  void correct_parent(node& n, int32_t ppid, const event_id& at, time_point now,
+  void correct_parent(node& n, int32_t ppid, const event_id& at,
+                      fact_origin from, time_point now,
                       std::vector<reap_request>& reaps);
   bool take_pending_clone(node& n, int32_t ppid);
   bool near(const event_id& x, uint64_t t) const;
@@ -232,7 +237,9 @@ struct process_tree::impl {
   void adopt_cgroup(node& n, const process_event& ev);
   std::optional<pending_child>
   take_namespaced(int32_t ppid, uint64_t t,
-                  uint64_t max_age = std::numeric_limits<uint64_t>::max());
+                  uint64_t max_age = std::numeric_limits<uint64_t>::max(),
+                  bool nearest_fork = false);
+  node* namespaced_twin(int32_t parent_pid, uint64_t t);
   uint64_t window_ms() const {
     return static_cast<uint64_t>(opts_.cross_source_window.count());
   }
@@ -286,7 +293,17 @@ const node* process_tree::impl::find_node(const process_key& key) const {
   return i == nodes_.end() ? nullptr : &i->second;
 }
 
-node* process_tree::impl::lifetime_at(int32_t pid, uint64_t t) {
+node* process_tree::impl::lifetime_at(int32_t pid, uint64_t t,
+                                      fact_origin from) {
+  // Audit stamps a syscall's entry, the connector the moment it read the
+  // event: a boundary one source set is blurred by the window for the
+  // other.
+  auto slack = [&](fact_origin boundary) {
+    return from != fact_origin::unknown && boundary != fact_origin::unknown
+                   && boundary != from
+               ? window_ms()
+               : uint64_t{0};
+  };
   auto first = nodes_.lower_bound(process_key{pid, event_id{}});
   auto last = nodes_.lower_bound(process_key{pid + 1, event_id{}});
   // Newest first: a pid's lifetimes follow each other in time.
@@ -296,15 +313,17 @@ node* process_tree::impl::lifetime_at(int32_t pid, uint64_t t) {
     uint64_t begin = stamp_ms(n.key.first_seen);
     if (n.has_start) {
       begin = stamp_ms(n.start);
+      begin -= std::min(begin, slack(n.start_origin));
     } else if (i == first) {
       // Seen only through its own records: it existed before them.
       begin = 0;
     } else if (auto& prev = std::prev(i)->second; !prev.running()) {
       begin = prev.end_ms() + 1;
     }
-    if (begin <= t && t <= n.end_ms())
+    auto end = n.running() ? forever : n.end_ms() + slack(n.end_origin);
+    if (begin <= t && t <= end)
       return &n;
-    if (t > n.end_ms())
+    if (t > end)
       return nullptr;
   }
   return nullptr;
@@ -367,11 +386,12 @@ void process_tree::impl::set_parent(node& child, node* parent,
   child.parent_origin = origin;
 }
 
-node* process_tree::impl::parent_for_record(int32_t ppid, const event_id& at) {
+node* process_tree::impl::parent_for_record(int32_t ppid, const event_id& at,
+                                            fact_origin from) {
   if (ppid <= 0)
     return nullptr;
   auto t = stamp_ms(at);
-  if (auto* p = lifetime_at(ppid, t))
+  if (auto* p = lifetime_at(ppid, t, from))
     return p;
   // The parent's lifetime was reaped since: the record is late, not a sign
   // of a new process with that pid.
@@ -485,8 +505,10 @@ void process_tree::impl::resolve_pending_threads(node& caller) {
   // showed a record of its own was one of them.
   for (auto i = pending_clones_.begin(); i != pending_clones_.end();) {
     if (i->second.caller == caller.key) {
-      ++caller.threads;
-      ++stats_.num_threads;
+      if (!i->second.counted) {
+        ++caller.threads;
+        ++stats_.num_threads;
+      }
       i = pending_clones_.erase(i);
     } else {
       ++i;
@@ -547,7 +569,8 @@ void process_tree::impl::teardown(container_state& c, const event_id& at,
 }
 
 void process_tree::impl::correct_parent(node& n, int32_t ppid,
-                                        const event_id& at, time_point now,
+                                        const event_id& at, fact_origin from,
+                                        time_point now,
                                         std::vector<reap_request>& reaps) {
   if (ppid <= 0)
     return;
@@ -570,7 +593,7 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid,
       vanish(*old, vanish_cause::orphaned_children, at, now, reaps);
   }
   bool adopted = n.parent.pid != 0;
-  auto* parent = parent_for_record(ppid, at);
+  auto* parent = parent_for_record(ppid, at, from);
   if (parent != nullptr) {
     set_parent(n, parent, fact_origin::audit);
     // The new parent adopted an orphan: it is pid 1, its namespace's init,
@@ -598,10 +621,17 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
   if (stamp_ms(pending.at) > stamp_ms(n.key.first_seen)
       || (ppid > 0 && ppid != pending.parent.pid)) {
     // Not this process: the clone3 made a thread whose id was reused.
-    if (caller != nullptr)
-      ++caller->threads;
-    ++stats_.num_threads;
+    if (!pending.counted) {
+      if (caller != nullptr)
+        ++caller->threads;
+      ++stats_.num_threads;
+    }
     return false;
+  }
+  if (pending.counted) {
+    if (caller != nullptr && caller->threads > 0)
+      --caller->threads;
+    --stats_.num_threads;
   }
   n.has_start = true;
   n.start = pending.at;
@@ -618,8 +648,8 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
 }
 
 std::optional<pending_child>
-process_tree::impl::take_namespaced(int32_t ppid, uint64_t t,
-                                    uint64_t max_age) {
+process_tree::impl::take_namespaced(int32_t ppid, uint64_t t, uint64_t max_age,
+                                    bool nearest_fork) {
   auto i = namespaced_.find(ppid);
   if (i == namespaced_.end())
     return std::nullopt;
@@ -632,6 +662,13 @@ process_tree::impl::take_namespaced(int32_t ppid, uint64_t t,
     auto at = stamp_ms(j->at);
     if (at > t || t - at > max_age)
       continue;
+    if (nearest_fork) {
+      // Matching the connector's fork: the latest fork before it, never a
+      // clone3 that may have made a thread.
+      if (!j->maybe_thread)
+        pick = j;
+      continue;
+    }
     if (!j->maybe_thread) {
       pick = j;
       break;
@@ -654,7 +691,7 @@ process_tree::impl::take_namespaced(int32_t ppid, uint64_t t,
 node* process_tree::impl::subject(const process_event& ev, time_point now,
                                   std::vector<reap_request>& reaps) {
   auto t = stamp_ms(ev.id);
-  auto* n = lifetime_at(ev.pid, t);
+  auto* n = lifetime_at(ev.pid, t, origin_of(ev.source));
   if (n == nullptr) {
     // A record of a lifetime that was reaped already changes nothing.
     if (ended_recently(ev.pid, t))
@@ -681,7 +718,7 @@ node* process_tree::impl::subject(const process_event& ev, time_point now,
       } else if (ev.ppid > 0) {
         // Existed before the table knew of it, or its fork is late: the
         // record's ppid is the best parent there is.
-        auto* parent = parent_for_record(ev.ppid, ev.id);
+        auto* parent = parent_for_record(ev.ppid, ev.id, origin_of(ev.source));
         n->fork_ppid = ev.ppid;
         if (parent != nullptr) {
           set_parent(*n, parent, origin_of(ev.source));
@@ -695,7 +732,7 @@ node* process_tree::impl::subject(const process_event& ev, time_point now,
       }
     }
   }
-  correct_parent(*n, ev.ppid, ev.id, now, reaps);
+  correct_parent(*n, ev.ppid, ev.id, origin_of(ev.source), now, reaps);
   fill_subject_facts(*n, ev);
   return n;
 }
@@ -752,6 +789,16 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
       ++stats_.num_threads;
       return;
     }
+    if (!maybe_thread) {
+      // The connector may have reported this child already, by host pid.
+      if (auto* twin = namespaced_twin(parent_key.pid, t)) {
+        twin->start = ev.id;
+        twin->start_origin = fact_origin::audit;
+        inherit_lineage(*twin, *caller);
+        ++stats_.num_duplicates;
+        return;
+      }
+    }
     auto& list = namespaced_[parent_key.pid];
     if (list.size() >= max_namespaced_per_parent
         || num_namespaced_ >= opts_.max_pending) {
@@ -762,6 +809,12 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     }
     list.push_back(pending_child{caller->key, ev.child, ev.id, maybe_thread});
     ++num_namespaced_;
+    if (maybe_thread && !caller->running()) {
+      // Its caller's end was reported first: count it now, as end() would
+      // have (a record that claims it later takes it back).
+      ++caller->threads;
+      ++stats_.num_threads;
+    }
     return;
   }
   auto origin = origin_of(ev.source);
@@ -774,7 +827,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   }
   // A host pid or tid handed out at t means whoever held it before has
   // died, with or without a record.
-  auto* x = lifetime_at(ev.child, t);
+  auto* x = lifetime_at(ev.child, t, origin);
   if (x != nullptr) {
     bool seen_first = !x->has_start && t <= stamp_ms(x->key.first_seen);
     if (seen_first && !thread) {
@@ -825,6 +878,11 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
       child.parent_at = ev.id;
       if (c != nullptr)
         inherit(child, *c);
+      if (pending.counted) {
+        if (c != nullptr && c->threads > 0)
+          --c->threads;
+        --stats_.num_threads;
+      }
       adopt_cgroup(child, ev);
       ++stats_.num_clone3_confirmed;
       ++stats_.num_duplicates;
@@ -832,9 +890,11 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     }
     // An earlier clone3 child with this id never showed itself: it was a
     // thread, and its id is free again.
-    if (c != nullptr)
-      ++c->threads;
-    ++stats_.num_threads;
+    if (!pending.counted) {
+      if (c != nullptr)
+        ++c->threads;
+      ++stats_.num_threads;
+    }
   }
   if (maybe_thread && ev.source == fact_source::audit) {
     if (pending_clones_.size() >= opts_.max_pending) {
@@ -845,7 +905,13 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
           break;
       }
     }
-    pending_clones_[ev.child] = pending_clone{caller->key, parent_key, ev.id};
+    pending_clones_[ev.child] =
+        pending_clone{caller->key, !caller->running(), parent_key, ev.id};
+    if (!caller->running()) {
+      // Its caller's end was reported first: nothing resolves it later.
+      ++caller->threads;
+      ++stats_.num_threads;
+    }
     pending_order_.push_back(ev.child);
     if (pending_order_.size() > 2 * opts_.max_pending)
       pending_order_.pop_front();
@@ -867,7 +933,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   inherit(child, *caller);
   if (ev.source != fact_source::audit) {
     // Audit may have reported this fork already, by its namespace pid.
-    if (auto p = take_namespaced(parent_key.pid, t, window_ms())) {
+    if (auto p = take_namespaced(parent_key.pid, t, window_ms(), true)) {
       child.start = p->at;
       child.start_origin = fact_origin::audit;
       if (auto* creator = find_node(p->caller))
@@ -883,11 +949,11 @@ void process_tree::impl::apply_exec(const process_event& ev, time_point now,
   auto t = stamp_ms(ev.id);
   auto origin = origin_of(ev.source);
   // A non-leader thread that execs makes the kernel end the old leader,
-  // which the connector reports as the pid's exit, then the exec. Only
-  // the connector's own exec proves it: an audit exec may be a late report
-  // from before a real death.
-  if (ev.source == fact_source::proc_connector
-      && lifetime_at(ev.pid, t) == nullptr) {
+  // which the connector reports as the pid's exit, then the exec. The
+  // connector's events come in the kernel's order: its exec right after its
+  // own exit of the same pid, with no fork between, is this case. An audit
+  // exec proves nothing (it may be a late report from before a real death).
+  if (ev.source == fact_source::proc_connector) {
     auto* last = find_node(newest_key(ev.pid));
     if (last != nullptr && !last->running()
         && last->end_origin == fact_origin::proc_connector
@@ -1027,6 +1093,25 @@ void process_tree::impl::merge_twin(node& x, const process_event& ev,
     }
   }
   adopt_cgroup(x, ev);
+}
+
+node* process_tree::impl::namespaced_twin(int32_t parent_pid, uint64_t t) {
+  auto* parent = lifetime_at(parent_pid, t);
+  if (parent == nullptr)
+    return nullptr;
+  node* best = nullptr;
+  for (auto& key : parent->children) {
+    auto* c = find_node(key);
+    if (c == nullptr || c->parent != parent->key || !c->has_start
+        || c->start_origin != fact_origin::proc_connector)
+      continue;
+    auto start = stamp_ms(c->start);
+    if (start < t || start - t > window_ms())
+      continue;
+    if (best == nullptr || c->start < best->start)
+      best = c;
+  }
+  return best;
 }
 
 void process_tree::impl::revive(node& n) {

@@ -66,7 +66,8 @@ usage: ${0##*/} COMMAND [ARGS]
   run-ctr  [-d] ID CMD...                   ctr run in namespace $CTR_NS
   run-docker [-d] NAME CMD...               docker run --network none
       Foreground by default: prints the command's output, exits with its status,
-      removes the container. -d: prints "CONTAINER-ID INIT-PID" and returns.
+      removes the container. -d: prints "CONTAINER-ID INIT-PID" and returns
+      (INIT-PID is 0 if the container already exited).
 
   pid  RUNTIME ID              host pid of the container's init
   stop RUNTIME ID [SECONDS]    SIGTERM, SIGKILL after SECONDS (default 5), then remove
@@ -76,7 +77,7 @@ usage: ${0##*/} COMMAND [ARGS]
 
 Start the auditree agent before 'up': the daemons' forks are audited only if
 audit was enabled before they started. State: $STATE
-(AUDITREE_CONTAINERS_STATE).
+(AUDITREE_CONTAINERS_STATE); ctr namespace: $CTR_NS (AUDITREE_CTR_NAMESPACE).
 EOF
 }
 
@@ -95,7 +96,10 @@ wait_for() {
   done
 }
 
-pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A zombie counts as gone: pid 1 may reap a dead daemon only much later
+# (on this VM it is not a real init), and kill -0 succeeds on zombies.
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+pid_alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 # ctr blocks ~10 s dialing a missing socket: check the socket first.
 ctrd_answers() {
   [ -S "$CTRD_SOCK" ] && timeout 5 ctr --address "$CTRD_SOCK" version >/dev/null 2>&1
@@ -107,10 +111,12 @@ ctrd_up() { pid_alive "$CTRD_PIDFILE" && ctrd_answers; }
 dockerd_up() { pid_alive "$DOCKER_PIDFILE" && docker_answers; }
 
 # Serialise prepare/up/down between concurrent callers; run-* need no lock.
+# The daemons must not inherit fd 9 (see `9>&-` below): a daemon holding
+# the lock would block every later `down`.
 lock() {
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
-  flock 9
+  flock -w 300 9 || die "another ${0##*/} holds $STATE/.lock"
 }
 
 # ---------------------------------------------------------------- prepare ---
@@ -216,12 +222,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CTRD_DIR/opt"
 EOF
-  # setsid: the daemon must not die with the caller's process group.
+  # setsid: the daemon must not die with the caller's process group. (It
+  # does not fork here: without job control a background job leads no
+  # process group, so $! is containerd itself.)
   setsid containerd --config "$CTRD_DIR/config.toml" \
-    </dev/null >>"$LOGS/containerd.log" 2>&1 &
+    </dev/null >>"$LOGS/containerd.log" 2>&1 9>&- &
+  echo $! >"$CTRD_PIDFILE"
   wait_for 20 ctrd_answers || die "containerd did not answer; see $LOGS/containerd.log"
-  # Not $!: setsid forks when it happens to lead a process group.
-  pgrep -xf "containerd --config $CTRD_DIR/config.toml" >"$CTRD_PIDFILE"
   log "containerd pid $(cat "$CTRD_PIDFILE") answers ($(elapsed))"
 }
 
@@ -236,7 +243,7 @@ start_dockerd() {
     --containerd "$CTRD_SOCK" \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
     --ip-masq=false --userland-proxy=false \
-    </dev/null >>"$LOGS/dockerd.log" 2>&1 &
+    </dev/null >>"$LOGS/dockerd.log" 2>&1 9>&- &
   wait_for 30 docker_answers || die "dockerd did not answer; see $LOGS/dockerd.log"
   log "dockerd pid $(cat "$DOCKER_PIDFILE") answers ($(elapsed))"
 }
@@ -260,7 +267,13 @@ cmd_up() {
   T0=$(now_ms)
   # Leftovers of a run that never reached `down` (crash, reboot) would make
   # the daemons trip over stale sockets, tasks and mounts.
-  if ! pid_alive "$CTRD_PIDFILE" && [ -d "$CTRD_DIR" ]; then teardown; fi
+  if ! ctrd_up; then
+    if [ -d "$CTRD_DIR" ]; then
+      log "cleaning up a previous session that never reached 'down'"
+      teardown
+    fi
+    rm -rf "$LOGS"   # the previous session's logs stay readable until now
+  fi
   mkdir -p "$RUNC_ROOT" "$BUNDLES" "$LOGS"
   start_containerd
   start_dockerd
@@ -270,15 +283,18 @@ cmd_up() {
 
 # ------------------------------------------------------------------- down ---
 
+STOPPED_PIDS=()   # daemons and shims stopped by teardown
+
 # stop_daemon PIDFILE NAME: SIGTERM, SIGKILL after 20 s.
 stop_daemon() {
   pid_alive "$1" || { rm -f "$1"; return 0; }
   local pid; pid=$(cat "$1")
+  STOPPED_PIDS+=("$pid")
   kill -TERM "$pid"
-  if ! wait_for 20 eval "! kill -0 $pid 2>/dev/null"; then
+  if ! wait_for 20 eval "! running $pid"; then
     log "$2 ignored SIGTERM; SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    wait_for 5 eval "! kill -0 $pid 2>/dev/null" || true
+    wait_for 5 eval "! running $pid" || true
   fi
   rm -f "$1"
   log "stopped $2 (pid $pid)"
@@ -293,6 +309,8 @@ state_mounts() {
 our_shims() { pgrep -f -- "-address $CTRD_SOCK" || true; }
 
 teardown() {
+  local shim
+  for shim in $(our_shims); do STOPPED_PIDS+=("$shim"); done
   if docker_answers; then
     local c
     for c in $(docker_ ps -aq); do docker_ rm -f "$c" >/dev/null 2>&1 || true; done
@@ -315,25 +333,46 @@ teardown() {
   local p
   for p in $(our_shims); do kill -KILL "$p" 2>/dev/null || true; done
 
-  if [ -d "$RUNC_ROOT" ]; then
-    local id
-    for id in $(runc_ list -q 2>/dev/null); do runc_ delete -f "$id" >/dev/null 2>&1 || true; done
-  fi
+  # Every container is a runc container in one of three runc roots: ours,
+  # docker's and the containerd shim's for our namespace. After a crash the
+  # daemons and shims are gone but the containers are not; `runc delete -f`
+  # kills them and removes their cgroups.
+  local root id pid ns
+  for root in "$RUNC_ROOT" "$DOCKER_DIR/exec/runtime-runc/moby" "/run/containerd/runc/$CTR_NS"; do
+    [ -d "$root" ] || continue
+    for id in $(runc --root "$root" list -q 2>/dev/null); do
+      pid=$(runc --root "$root" state "$id" 2>/dev/null | jq -r .pid) || true
+      [[ $pid =~ ^[1-9][0-9]*$ ]] && STOPPED_PIDS+=("$pid")
+      runc --root "$root" delete -f "$id" >/dev/null 2>&1 || true
+    done
+  done
 
   local m
   for m in $(state_mounts); do umount "$m" 2>/dev/null || umount -l "$m" || true; done
 
   # Empty cgroups our containers left, in every hierarchy (v1 and unified).
   # rmdir only succeeds on unpopulated cgroups, so others' are safe.
-  local d
-  for d in /sys/fs/cgroup/*/"${RUNC_CGROUP_PARENT#/}" /sys/fs/cgroup/*/"$CTR_NS" \
-           /sys/fs/cgroup/*/docker /sys/fs/cgroup/"${RUNC_CGROUP_PARENT#/}" \
-           /sys/fs/cgroup/"$CTR_NS" /sys/fs/cgroup/docker; do
-    if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  local tops=("${RUNC_CGROUP_PARENT#/}" "$CTR_NS" docker) top d
+  [ -f "$STATE/runc-cgroups" ] && mapfile -t -O 3 tops <"$STATE/runc-cgroups"
+  for top in "${tops[@]}"; do
+    for d in /sys/fs/cgroup/*/"$top" /sys/fs/cgroup/"$top"; do
+      if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+    done
   done
-  # The runc shim keeps its per-namespace runc root under the default
-  # containerd state dir, outside ours; drop it when empty.
-  rmdir /run/containerd/runc/"$CTR_NS" 2>/dev/null || true
+  rm -f "$STATE/runc-cgroups"
+  # A shim that was killed or crashed leaves its socket behind, at
+  # /run/containerd/s/<sha256 of "ADDRESS/NAMESPACE/ID">; its task dir tells
+  # which ones.
+  local task
+  for task in "$CTRD_DIR"/state/io.containerd.runtime.v2.task/*/*; do
+    [ -d "$task" ] || continue
+    id=${task##*/}; ns=${task%/*}; ns=${ns##*/}
+    rm -f "/run/containerd/s/$(printf '%s' "$CTRD_SOCK/$ns/$id" | sha256sum | cut -c1-64)"
+  done
+  # Shims and dockerd still use a few fixed paths under /run whatever their
+  # configured roots; drop them when empty (a system daemon's are not).
+  rmdir /run/containerd/runc/{"$CTR_NS",moby} /run/containerd/{runc,s} /run/containerd \
+    /run/docker/plugins /run/docker 2>/dev/null || true
 
   # --one-file-system: never follow a mount that survived the umount above.
   rm -rf --one-file-system "$CTRD_DIR" "$DOCKER_DIR" "$RUNC_ROOT" "$BUNDLES" "$STATE/fifo"
@@ -349,6 +388,13 @@ cmd_down() {
   [ -z "$(our_shims)" ] || { log "still running: shims $(our_shims | tr '\n' ' ')"; left=1; }
   [ -z "$(state_mounts)" ] || { log "still mounted: $(state_mounts | tr '\n' ' ')"; left=1; }
   [ "$left" = 0 ] || die "down left things behind"
+  # Dead daemons stay visible to pgrep as zombies until pid 1 reaps them,
+  # which a minimal init may do seconds later; callers check with pgrep.
+  if [ ${#STOPPED_PIDS[@]} -gt 0 ]; then
+    local pids; pids=$(IFS=,; echo "${STOPPED_PIDS[*]}")
+    wait_for 15 eval "! ps -p $pids >/dev/null" ||
+      log "note: pid 1 has not yet reaped $(ps -o pid= -p "$pids" | xargs)"
+  fi
   log "down in $(elapsed)"
 }
 
@@ -393,7 +439,12 @@ cmd_run_runc() {
   [ $# -ge 2 ] || { usage >&2; exit 2; }
   local id=$1; shift
   mkdir -p "$RUNC_ROOT" "$BUNDLES"
-  runc_bundle "$id" "${cgroup:-$RUNC_CGROUP_PARENT/$id}" "$@"
+  cgroup=${cgroup:-$RUNC_CGROUP_PARENT/$id}
+  # runc removes the leaf cgroup only; `down` removes the parents it lists here.
+  cgroup=/${cgroup#/}
+  local top=${cgroup#/}; top=${top%%/*}
+  grep -qxF "$top" "$STATE/runc-cgroups" 2>/dev/null || echo "$top" >>"$STATE/runc-cgroups"
+  runc_bundle "$id" "$cgroup" "$@"
   local b=$BUNDLES/$id
   if [ "$detach" = 1 ]; then
     # Detached runc hands its own stdio to the container: give it a file.

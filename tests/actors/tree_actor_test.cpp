@@ -52,7 +52,7 @@ struct tree_fixture : test::actor_fixture {
 
   process_event fork(int32_t caller, int32_t child, uint64_t at_ms,
                      uint64_t flags = 0x1200011) {
-    auto ev = event(process_action::fork, caller, 1, at_ms);
+    auto ev = event(process_action::fork, caller, 0, at_ms);
     ev.syscall = "clone";
     ev.child = child;
     ev.clone_flags = flags;

@@ -23,8 +23,9 @@
 // exit is seen. The goal is 100% on the knowable ones; the others (deaths
 // by signal without a record, exit(2) from Go's fork helper that the rules
 // do not cover) are counted and printed, not required. Also required: no
-// phantom (a lifetime the tree saw forked that no source ever had) and no
-// duplicate (two lifetimes for one).
+// phantom (a lifetime the tree saw forked that no source ever had), no
+// stray (one first seen through its own records that overlaps no real
+// lifetime of its pid) and no duplicate (two lifetimes for one).
 
 #include <catch2/catch.hpp>
 
@@ -253,7 +254,8 @@ std::vector<process_event> read_connector(const fs::path& gz) {
     words >> ktime >> wall >> what;
     if (what != "FORK" && what != "EXEC" && what != "EXIT")
       continue;
-    auto ms = static_cast<uint64_t>(std::llround(std::stod(wall) * 1000.0));
+    // The decoder stamps with the receipt time cut to the millisecond.
+    auto ms = static_cast<uint64_t>(std::stod(wall) * 1000.0);
     process_event ev;
     ev.source = fact_source::proc_connector;
     ev.id = event_id{ms / 1000, static_cast<uint32_t>(ms % 1000), ++seq};
@@ -428,6 +430,7 @@ struct verdict {
   size_t unseen = 0;
   size_t missing = 0;
   size_t phantoms = 0;
+  size_t strays = 0;
   size_t duplicates = 0;
 };
 
@@ -460,6 +463,29 @@ verdict compare(const std::string& title, const process_tree& tree,
         phantom_list.push_back(std::to_string(pid) + " (" + p.comm + ")");
     }
   }
+  // Strays: lifetimes first seen through their own records (no fork) that
+  // overlap none of the connector's lifetimes of their pid. Pids the truth
+  // never names (pid 1, parents older than the capture) are not judged.
+  std::multimap<int32_t, const truth_proc*> truth_by_pid;
+  for (auto& t : truth)
+    truth_by_pid.emplace(t.pid, &t);
+  for (auto& [pid, p] : mine) {
+    if (p.start || truth_by_pid.count(pid) == 0)
+      continue;
+    double b = stamp_ms(p.key.first_seen) / 1000.0 - 0.05;
+    double e = p.end ? stamp_ms(*p.end) / 1000.0 + 0.05 : 1e18;
+    auto [first, last] = truth_by_pid.equal_range(pid);
+    bool found = std::any_of(first, last, [&](auto& x) {
+      auto te = x.second->end < 0 ? 1e18 : x.second->end;
+      return std::min(e, te) >= std::max(b, x.second->start);
+    });
+    if (!found) {
+      ++v.strays;
+      if (phantom_list.size() < 12)
+        phantom_list.push_back("stray " + std::to_string(pid) + " (" + p.comm
+                               + ")");
+    }
+  }
   for (auto& t : truth) {
     if (!t.in_scenario)
       continue;
@@ -470,11 +496,13 @@ verdict compare(const std::string& title, const process_tree& tree,
     auto* p = match(mine, t);
     if (saw && p == nullptr)
       ++v.missing;
-    // Duplicates: two lifetimes that began with this one.
+    // Duplicates: two lifetimes of the tree within this one.
     auto [first, last] = mine.equal_range(t.pid);
     auto twins = std::count_if(first, last, [&](auto& x) {
-      return x.second.start
-             && std::abs(stamp_ms(*x.second.start) / 1000.0 - t.start) < 0.05;
+      auto& q = x.second;
+      double b = stamp_ms(q.start ? *q.start : q.key.first_seen) / 1000.0;
+      double e = q.end ? stamp_ms(*q.end) / 1000.0 : 1e18;
+      return std::min(e, t.end < 0 ? 1e18 : t.end) >= std::max(b, t.start);
     });
     if (twins > 1)
       ++v.duplicates;
@@ -522,7 +550,8 @@ verdict compare(const std::string& title, const process_tree& tree,
             << " forked lifetimes the connector never saw";
   for (auto& x : phantom_list)
     std::cout << " " << x;
-  std::cout << "; duplicated lifetimes: " << v.duplicates << "\n";
+  std::cout << "; strays: " << v.strays
+            << "; duplicated lifetimes: " << v.duplicates << "\n";
   for (auto* f :
        {&v.parent, &v.exe, &v.container, &v.gone, &v.exit_parent, &v.threads}) {
     std::cout << "  " << std::setw(10) << f->name << ": " << std::fixed
@@ -542,6 +571,7 @@ void require_goals(const std::string& title, const verdict& v) {
   INFO(title);
   CHECK(v.missing == 0);
   CHECK(v.phantoms == 0);
+  CHECK(v.strays == 0);
   CHECK(v.duplicates == 0);
   CHECK(v.parent.perfect());
   CHECK(v.exe.perfect());

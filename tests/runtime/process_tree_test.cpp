@@ -37,6 +37,16 @@
 //         ├─runc:[1:CHILD](62) ──clone(CLONE_PARENT)──► runc:[2:INIT](63)
 //         └─sh(63) default/web init ───sleep(64) (ns pid 7)
 //     sh(63) exits: sleep(64) vanishes with the namespace
+//
+//   two sources (audit stamps at syscall entry, the connector on receipt,
+//   a few ms later; each reports every fork, exec and exit):
+//
+//     bash(100)───sleep(101)    audit fork +10, connector fork +13: one
+//                               lifetime, started at +10
+//     threads(300)───{305}      audit clone3 +10, connector fork +12: a
+//                               process after all
+//     worker(400)               its thread execs: the connector reports the
+//                               pid's exit, then the exec: one lifetime
 
 #include <catch2/catch.hpp>
 
@@ -102,6 +112,45 @@ struct world {
     ev.argv = std::move(argv);
     ev.cwd = "/";
     ev.uid = ev.euid = ev.auid = 0;
+    apply(ev);
+  }
+
+  /// The connector's view of a fork: the real parent, the host pid.
+  void connector_fork(int32_t parent, int32_t child, uint64_t at) {
+    process_event ev;
+    ev.action = process_action::fork;
+    ev.source = fact_source::proc_connector;
+    ev.id = stamp(at, ++serial);
+    ev.pid = parent;
+    ev.child = child;
+    apply(ev);
+  }
+
+  /// The connector's exec, with what /proc showed (nothing if `exe` is
+  /// empty: the process was gone).
+  void connector_exec(int32_t pid, uint64_t at, std::string exe = {},
+                      std::vector<std::string> argv = {},
+                      std::string container = {}) {
+    process_event ev;
+    ev.action = process_action::exec;
+    ev.source = fact_source::proc_connector;
+    ev.id = stamp(at, ++serial);
+    ev.pid = pid;
+    ev.exe = std::move(exe);
+    ev.argv = std::move(argv);
+    ev.container = std::move(container);
+    apply(ev);
+  }
+
+  void connector_exit(int32_t pid, int32_t ppid, uint64_t at,
+                      int32_t signal = 0) {
+    process_event ev;
+    ev.action = process_action::exit;
+    ev.source = fact_source::proc_connector;
+    ev.id = stamp(at, ++serial);
+    ev.pid = pid;
+    ev.ppid = ppid;
+    ev.signal = signal;
     apply(ev);
   }
 
@@ -588,4 +637,133 @@ TEST_CASE("queries: ancestry, one container's tree, snapshot order", "[tree]") {
   CHECK(all[3].pid == 102);
   CHECK(w.aut.container_tree("default/web").empty());
   CHECK(w.aut.ancestry(999).empty());
+}
+
+TEST_CASE("audit and the connector report one fork: one lifetime", "[tree]") {
+  SECTION("audit first") {
+    world w;
+    w.fork(100, 1, 101, 10);
+    w.connector_fork(100, 101, 13);
+    auto all = w.aut.snapshot();
+    CHECK(all.size() == 3);
+    auto p = w.get(101);
+    CHECK(stamp_ms(*p.start) == t0_ms + 10);
+    CHECK(p.start_origin == fact_origin::audit);
+    CHECK(w.aut.stats().num_duplicates == 1);
+  }
+  SECTION("connector first: audit's stamp is the start") {
+    world w;
+    w.connector_fork(100, 101, 13);
+    w.fork(100, 1, 101, 10);
+    CHECK(w.aut.snapshot().size() == 3);
+    auto p = w.get(101);
+    CHECK(stamp_ms(*p.start) == t0_ms + 10);
+    CHECK(p.fork_ppid == 100);
+  }
+}
+
+TEST_CASE("connector events stamped after audit's exit belong to that "
+          "lifetime",
+          "[tree]") {
+  world w;
+  w.fork(100, 1, 101, 10);
+  w.exec(101, 100, 11, "/usr/bin/date", {"date", "+%s"});
+  w.exit(101, 100, 12);
+  // Received 1-3 ms after each syscall's entry.
+  w.connector_fork(100, 101, 13);
+  w.connector_exec(101, 14, "/usr/bin/date", {"date"});
+  w.connector_exit(101, 100, 15);
+  auto all = w.aut.snapshot();
+  CHECK(all.size() == 3);
+  auto p = w.get(101);
+  CHECK(p.state == process_state::exited);
+  CHECK(p.end_origin == fact_origin::audit);
+  CHECK(p.execs == 1);
+  // Audit's argv is the exact one; /proc's may be cut short.
+  CHECK(p.argv == std::vector<std::string>{"date", "+%s"});
+}
+
+TEST_CASE("the connector's fork confirms a clone3 child and names its parent",
+          "[tree]") {
+  world w;
+  // glibc's posix_spawn: clone3, CLONE_VM|CLONE_VFORK; the record cannot
+  // say thread or process. The connector reports processes only.
+  w.fork(300, 200, 305, 10, std::nullopt, "threads");
+  CHECK(!w.aut.find(305));
+  w.connector_fork(300, 305, 12);
+  auto p = w.get(305);
+  CHECK(stamp_ms(*p.start) == t0_ms + 10);
+  CHECK(p.fork_ppid == 300);
+  CHECK(p.exe == "/usr/bin/threads");
+  w.exit(300, 200, 20);
+  CHECK(w.get(300).threads == 0);
+}
+
+TEST_CASE("a /proc that is gone already wipes nothing", "[tree]") {
+  world w;
+  w.fork(100, 1, 101, 10);
+  w.exec(101, 100, 11, "/usr/bin/true", {"true"});
+  w.connector_exec(101, 13);
+  auto p = w.get(101);
+  CHECK(p.exe == "/usr/bin/true");
+  CHECK(p.execs == 1);
+}
+
+TEST_CASE("a thread's exec: the connector's exit of the leader is no death, "
+          "and the stale reap spares the pid",
+          "[tree]") {
+  world w;
+  w.fork(100, 1, 400, 0);
+  w.exec(400, 100, 1, "/usr/bin/worker", {"worker"});
+  w.connector_exec(400, 2, "/usr/bin/worker", {"worker"});
+  // A non-leader thread execs sleep: audit sees the exec (pid = tgid), the
+  // connector the old leader's exit, then the exec.
+  w.exec(400, 100, 50, "/usr/bin/sleep", {"sleep", "1"});
+  w.connector_exit(400, 100, 52);
+  REQUIRE(w.reaps.size() == 1);
+  auto stale = w.reaps[0];
+  w.connector_exec(400, 52, "/usr/bin/sleep", {"sleep", "1"});
+  auto p = w.get(400);
+  CHECK(p.state == process_state::running);
+  CHECK(p.exe == "/usr/bin/sleep");
+  CHECK(p.execs == 2);
+  CHECK(w.aut.stats().num_revived == 1);
+  CHECK(w.aut.snapshot().size() == 3);
+  // The old timer fires: the pid lives on.
+  CHECK(!w.aut.reap(stale.key, stale.generation));
+  w.exit(400, 100, 1050);
+  REQUIRE(w.reaps.size() == 2);
+  CHECK(w.reaps[1].generation != stale.generation);
+  CHECK(w.aut.reap(w.reaps[1].key, w.reaps[1].generation));
+}
+
+TEST_CASE("the connector reports deaths audit never sees", "[tree]") {
+  world w;
+  w.fork(100, 1, 101, 10);
+  w.exec(101, 100, 11, "/usr/bin/sleep", {"sleep", "30"});
+  w.connector_exit(101, 100, 500, 9);
+  auto p = w.get(101);
+  CHECK(p.state == process_state::killed);
+  CHECK(p.signal == 9);
+  CHECK(p.end_origin == fact_origin::proc_connector);
+  // A late audit record from before the death changes nothing.
+  w.exec(101, 100, 400, "/usr/bin/sleep", {"sleep", "30"});
+  CHECK(w.get(101).state == process_state::killed);
+  CHECK(w.aut.stats().num_revived == 0);
+}
+
+TEST_CASE("the cgroup a /proc read shows is the container", "[tree]") {
+  world w;
+  w.fork(100, 1, 101, 10);
+  auto id = "docker/" + std::string(64, 'c');
+  w.connector_exec(101, 12, "/bin/busybox", {"sleep", "30"}, id);
+  auto p = w.get(101);
+  CHECK(p.container == id);
+  CHECK(!p.container_init);
+  auto list = w.aut.containers();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].runtime == "docker");
+  // It is in the container's pid namespace now: exit= is a namespace pid.
+  w.fork(101, 100, 3, 20, fork_flags, "sleep");
+  CHECK(!w.aut.find(3));
 }
