@@ -131,6 +131,7 @@ std::optional<runc_args> parse_runc(const std::vector<std::string>& argv,
   std::string root;
   std::string subcommand;
   std::vector<std::string_view> positional;
+  bool detach = false;
   for (size_t i = 1; i < argv.size(); ++i) {
     std::string_view arg = argv[i];
     if (arg.size() > 1 && arg[0] == '-') {
@@ -149,6 +150,8 @@ std::optional<runc_args> parse_runc(const std::vector<std::string>& argv,
         bundle = std::string{value};
       else if (has_value && opt == "--root")
         root = std::string{value};
+      else if (opt == "-d" || opt == "--detach")
+        detach = true;
       continue;
     }
     if (subcommand.empty())
@@ -162,7 +165,9 @@ std::optional<runc_args> parse_runc(const std::vector<std::string>& argv,
   }
   if (subcommand == "create" || subcommand == "run") {
     result.command = runc_command::create;
-    result.foreground = subcommand == "run";
+    // `run -d` returns once the container started; only a foreground
+    // `run` lives as long as the container.
+    result.foreground = subcommand == "run" && !detach;
   } else if (subcommand == "exec") {
     result.command = runc_command::exec;
   } else if (subcommand == "delete") {

@@ -91,6 +91,16 @@ TEST_CASE("runc create, run and exec name the container", "[tree][lineage]") {
     CHECK(x->ns.empty());
     CHECK(x->foreground);
   }
+  SECTION("runc run -d returns once started: not in the foreground") {
+    for (auto flag : {"-d", "--detach"}) {
+      auto x = parse_runc({"runc", "--root", "/r", "run", flag, "--bundle",
+                           "/b", "--pid-file", "/b/init.pid", "r-orphan"},
+                          "/usr/sbin/runc");
+      REQUIRE(x);
+      CHECK(x->id == "r-orphan");
+      CHECK_FALSE(x->foreground);
+    }
+  }
 }
 
 TEST_CASE("runc delete and kill -9 stop a container; other commands do not",

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""`auditree run` with real containers: runc, containerd (ctr) and docker.
+
+With the agent listening, scripts/containers.sh starts containerd and
+dockerd (after the agent enabled audit, or their forks are not audited) and
+runs containers from a local busybox image:
+- `sh -c 'sleep 1 & sleep 2; ls'` in the foreground and a longer-lived tree
+  detached, in each runtime: while they run, the agent's processes for the
+  container equal /proc's processes in the container's cgroup (pids,
+  parents, exe), and the container id is the runtime's id;
+- docker stop, ctr kill -s SIGKILL, and an init that exits while its child
+  still runs: the container's processes leave the tree within the grace
+  (plus one reconciliation), and the stream shows their exits from the
+  proc connector with the signal.
+Afterwards no runtime daemon runs and kernel audit is as it was.
+Prints a table per scenario: expected and seen processes and exits.
+"""
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_harness import (Agent, check, finish, live_pids, proc_cgroup,
+                           proc_exe, proc_ppid, wait_for)
+
+AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
+CONTAINERS = os.path.join(REPO, "scripts", "containers.sh")
+NAMESPACE = "auditree"          # ctr namespace of containers.sh
+RUNC_PARENT = "auditree-runc"   # runc cgroup parent of containers.sh
+table = []
+
+
+def env(*args, check_rc=True):
+    out = subprocess.run([CONTAINERS, *args], capture_output=True, text=True)
+    if check_rc and out.returncode != 0:
+        print(out.stdout, out.stderr)
+        raise RuntimeError(f"containers.sh {' '.join(args)} failed")
+    return out.stdout.strip()
+
+
+def members_in_proc(cgroup):
+    """{pid: (ppid, exe)} of live processes in a cgroup path."""
+    return {pid: (proc_ppid(pid), proc_exe(pid)) for pid in live_pids()
+            if proc_cgroup(pid) == cgroup}
+
+
+def members_in_tree(tree, container):
+    return {pid: p for pid, p in tree.items()
+            if p.get("container", {}).get("id") == container
+            and "end" not in p["process"]}
+
+
+def compare(agent, name, container, cgroup):
+    """The agent's running members of a container equal /proc's."""
+    seen = members_in_proc(cgroup)
+    tree = members_in_tree(agent.tree(), container)
+    # /proc may change between the two reads: retry once on a mismatch.
+    if set(seen) != set(tree):
+        time.sleep(0.2)
+        seen = members_in_proc(cgroup)
+        tree = members_in_tree(agent.tree(), container)
+    check(seen and set(seen) == set(tree),
+          f"{name}: running members {sorted(tree)} == /proc {sorted(seen)}")
+    for pid, (ppid, exe) in seen.items():
+        p = tree.get(pid, {}).get("process", {})
+        check(p.get("parent", {}).get("pid") == ppid
+              and p.get("executable") == exe,
+              f"{name}: pid {pid} parent {ppid} exe {exe} as in /proc")
+    return seen
+
+
+def exits_of(agent, pids):
+    """{pid: signal} of connector exits in the stream for these pids."""
+    return {e["process"]["pid"]: e["auditree"].get("signal", 0)
+            for e in agent.events()
+            if e["event"]["action"] == "exit" and e["process"]["pid"] in pids
+            and e["auditree"]["source"] == "proc_connector"}
+
+
+def gone(agent, name, pids, signal_expected, stopped_at):
+    """The pids leave the tree in time; the stream has their signals."""
+    deadline = agent.grace_s + 2.0  # grace + one reconciliation interval
+    left = set(pids)
+    while left and time.time() < stopped_at + deadline:
+        time.sleep(0.2)
+        left = set(pids) & set(agent.tree())
+    check(not left, f"{name}: {len(pids) - len(left)}/{len(pids)} processes "
+          f"left the tree within {deadline:.1f} s (left: {sorted(left)})")
+    exits = exits_of(agent, set(pids))
+    with_signal = [p for p, s in exits.items() if s == signal_expected]
+    check(len(with_signal) == len(pids),
+          f"{name}: {len(with_signal)}/{len(pids)} connector exits with "
+          f"signal {signal_expected}")
+    table.append((name, len(pids), len(pids) - len(left), len(pids),
+                  len(with_signal)))
+
+
+def wait_members(cgroup, n, what):
+    wait_for(lambda: len(members_in_proc(cgroup)) >= n, 10, what)
+
+
+agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-ctest")
+try:
+    env("up")
+    # -- foreground runs, compared while they run ------------------------------
+    for runtime, cid in (("runc", "fg-runc"), ("ctr", "fg-ctr"),
+                         ("docker", "fg-docker")):
+        run = subprocess.Popen(
+            [CONTAINERS, f"run-{runtime}", cid, "sh", "-c",
+             "sleep 1 & sleep 2; ls"], stdout=subprocess.DEVNULL)
+        time.sleep(0.6)
+        if runtime == "docker":
+            full = env("pid", "docker", cid, check_rc=False)
+            cgroup = None
+            for pid in live_pids():
+                cg = proc_cgroup(pid) or ""
+                if cg.startswith("/docker/"):
+                    cgroup = cg
+            container = "docker/" + cgroup.split("/")[-1] if cgroup else "?"
+        elif runtime == "ctr":
+            cgroup, container = f"/{NAMESPACE}/{cid}", f"{NAMESPACE}/{cid}"
+        else:
+            cgroup, container = f"/{RUNC_PARENT}/{cid}", f"{RUNC_PARENT}/{cid}"
+        seen = compare(agent, f"{runtime} foreground", container, cgroup or "?")
+        table.append((f"{runtime} foreground (running)", 3, len(seen), 0, 0))
+        check(run.wait(timeout=30) == 0, f"{runtime} foreground exited 0")
+
+    # -- detached trees, stopped three ways ---------------------------------
+    # busybox sh execs its last command: sh, two sleeps.
+    long_tree = "sleep 60 & sleep 60 & sleep 60"
+    out = env("run-docker", "-d", "d-long", "sh", "-c", long_tree)
+    docker_id = out.split()[0]
+    cgroup = f"/docker/{docker_id}"
+    wait_members(cgroup, 3, "docker's tree")
+    pids = compare(agent, "docker detached", f"docker/{docker_id}", cgroup)
+    check(len(docker_id) == 64, "docker: the id is docker's 64-hex id")
+    t = time.time()
+    env("stop", "docker", "d-long", "1")
+    gone(agent, "docker stop", list(pids), 9, t)
+
+    env("run-ctr", "-d", "c-long", "sh", "-c", long_tree)
+    cgroup = f"/{NAMESPACE}/c-long"
+    wait_members(cgroup, 3, "ctr's tree")
+    pids = compare(agent, "ctr detached", f"{NAMESPACE}/c-long", cgroup)
+    t = time.time()
+    env("kill", "ctr", "c-long", "KILL")
+    gone(agent, "ctr kill SIGKILL", list(pids), 9, t)
+
+    # The init (sh exec'ing `sleep 2`) exits while its child `sleep 60`
+    # runs: the kernel kills the child with the pid namespace.
+    env("run-runc", "-d", "r-orphan", "sh", "-c", "sleep 60 & sleep 2")
+    cgroup = f"/{RUNC_PARENT}/r-orphan"
+    wait_members(cgroup, 2, "runc's tree")
+    pids = compare(agent, "runc detached", f"{RUNC_PARENT}/r-orphan", cgroup)
+    init = [p for p, (ppid, _) in pids.items() if ppid not in pids]
+    orphans = [p for p in pids if p not in init]
+    check(len(init) == 1 and len(orphans) == 1, "runc: one init, one child")
+    wait_for(lambda: not set(init) & set(live_pids()), 10,
+             "the runc init to exit")
+    gone(agent, "runc init exits, child torn down", orphans, 9, time.time())
+    env("rm", "runc", "r-orphan", check_rc=False)
+finally:
+    env("down", check_rc=False)
+    daemons = subprocess.run(["pgrep", "-f", "auditree-test/(containerd|docker)"],
+                             capture_output=True, text=True).stdout.split()
+    check(not daemons, f"no runtime daemon left ({daemons})")
+    agent.stop()
+
+print("\nscenario | processes expected | seen | exits expected | "
+      "connector exits with signal")
+for row in table:
+    print(" | ".join(str(x) for x in row))
+finish()
