@@ -142,12 +142,13 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     self->send_exit(sink, caf::exit_reason::user_shutdown);
   };
   auto dump_tree = [&] {
-    self->request(tree, caf::infinite, tree_atom::value)
+    self->request(tree, caf::infinite, tree_atom::value, std::string{},
+                  false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stderr); },
                [&](const caf::error&) {});
     if (cfg.tree_json.empty())
       return;
-    self->request(tree, caf::infinite, tree_atom::value, json_atom::value)
+    self->request(tree, caf::infinite, tree_atom::value, std::string{}, true)
       .receive(
         [&](const std::string& x) {
           // Write then rename: a reader never sees half a file.

@@ -100,11 +100,12 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   self->request(tree, caf::infinite, flush_atom::value)
     .receive([&](uint64_t x) { num_processes = x; }, fail);
   if (cfg.print_tree)
-    self->request(tree, caf::infinite, tree_atom::value)
+    self->request(tree, caf::infinite, tree_atom::value, std::string{},
+                  false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stdout); },
                fail);
   if (!cfg.tree_json.empty())
-    self->request(tree, caf::infinite, tree_atom::value, json_atom::value)
+    self->request(tree, caf::infinite, tree_atom::value, std::string{}, true)
       .receive(
         [&](const std::string& x) {
           std::ofstream out{cfg.tree_json, std::ios::trunc};

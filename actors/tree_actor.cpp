@@ -90,9 +90,37 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
         uint64_t generation) {
       self->state.tree.reap(process_key{pid, first_seen}, generation);
     },
-    [=](tree_atom) { return render_pstree(self->state.tree.snapshot()); },
-    [=](tree_atom, json_atom) {
-      return render_json(self->state.tree.snapshot());
+    [=](tree_atom, const std::string& container, bool json) {
+      auto& tree = self->state.tree;
+      auto procs = container.empty() ? tree.snapshot()
+                                     : tree.container_tree(container);
+      return json ? render_json(procs) : render_pstree(procs);
+    },
+    [=](ps_atom, const std::string& container, bool json) {
+      auto& tree = self->state.tree;
+      auto procs = container.empty() ? tree.snapshot()
+                                     : tree.container_tree(container);
+      return json ? render_json(procs) : render_ps(procs);
+    },
+    [=](process_atom, int32_t pid, bool json) {
+      return render_process(self->state.tree.ancestry(pid), json);
+    },
+    [=](containers_atom, bool json) {
+      return render_containers(self->state.tree.containers(), json);
+    },
+    [=](stats_atom) {
+      auto& tree = self->state.tree;
+      auto& s = tree.stats();
+      tree_counters result;
+      result.num_processes = tree.size();
+      for (auto& c : tree.containers())
+        result.num_containers += c.num_running > 0 ? 1 : 0;
+      result.num_events = s.num_events;
+      result.num_created = s.num_created;
+      result.num_vanished = s.num_vanished;
+      result.num_reaped = s.num_reaped;
+      result.num_ignored = s.num_ignored;
+      return result;
     },
     [=](flush_atom) { return uint64_t{self->state.tree.size()}; },
   };

@@ -39,8 +39,13 @@ struct tree_state {
 ///   by signal that only the proc connector sees; schedules reaps.
 /// - `reap, pid, first_seen, generation` (delayed self-message): removes an
 ///   ended process unless its pid was reused (the generation moved on).
-/// - `tree` -> `std::string`: the tree like `pstree -p`.
-/// - `tree, json` -> `std::string`: the tree as a JSON array (ECS).
+/// - `tree, container, json` -> `std::string`: the whole tree (empty
+///   container) or one container's, like `pstree -p` or as a JSON array.
+/// - `ps, container, json` -> `std::string`: the same processes like `ps`.
+/// - `process, pid, json` -> `std::string`: one process with its ancestry
+///   and container; empty if the tree has no such pid.
+/// - `containers, json` -> `std::string`: the container list.
+/// - `stats` -> `tree_counters`.
 /// - `flush` -> `uint64_t`: the number of processes held.
 caf::behavior tree_actor(caf::stateful_actor<tree_state>* self,
                          tree_actor_options opts, caf::actor downstream);

@@ -33,8 +33,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-using record_key = std::tuple<uint64_t, uint32_t, uint32_t, uint32_t,
-                              std::string>;
+using record_key =
+    std::tuple<uint64_t, uint32_t, uint32_t, uint32_t, std::string>;
 
 record_key key_of(const audit_record& r) {
   return {r.id.seconds, r.id.millis, r.id.serial, r.type, r.text};
@@ -71,8 +71,8 @@ bool has_rfc3339_timestamp(std::string_view line) {
   if (ts.size() != shape.size())
     return false;
   for (size_t i = 0; i < shape.size(); ++i) {
-    bool ok = shape[i] == 'd' ? ts[i] >= '0' && ts[i] <= '9'
-                              : ts[i] == shape[i];
+    bool ok =
+        shape[i] == 'd' ? ts[i] >= '0' && ts[i] <= '9' : ts[i] == shape[i];
     if (!ok)
       return false;
   }
@@ -103,8 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!input.empty() && input.front() == '#') {
     auto eol = input.find('\n');
     opts = read_options(input.substr(0, eol));
-    input.remove_prefix(eol == std::string_view::npos ? input.size()
-                                                      : eol + 1);
+    input.remove_prefix(eol == std::string_view::npos ? input.size() : eol + 1);
   }
   event_assembler aut{opts};
   // A fixed origin: the harness never reads the clock.
@@ -146,8 +145,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(stats.num_records == added.size(), "every record counted");
   check(stats.num_events == closed.size(), "every event opened is closed");
   check(stats.num_closed_by_eoe + stats.num_closed_standalone
-            + stats.num_closed_by_timeout
-          == closed.size(),
+                + stats.num_closed_by_timeout
+            == closed.size(),
         "every close counted once");
   check(stats.num_evicted <= stats.num_closed_by_timeout,
         "evictions are timeouts");
@@ -161,24 +160,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(r.id == ev.id, "an event's records share its stamp");
       bool last = i + 1 == ev.records.size();
       check(r.type != record_types::eoe
-              || (last && ev.closed_by == close_reason::eoe),
+                || (last && ev.closed_by == close_reason::eoe),
             "EOE only ends an event it closed");
       assembled.push_back(key_of(r));
     }
     switch (ev.closed_by) {
-      case close_reason::eoe:
-        ++num_eoe;
-        check(ev.records.back().type == record_types::eoe,
-              "closed by EOE ends with EOE");
-        break;
-      case close_reason::standalone:
-        ++num_standalone;
-        check(ev.records.size() == 1
+    case close_reason::eoe:
+      ++num_eoe;
+      check(ev.records.back().type == record_types::eoe,
+            "closed by EOE ends with EOE");
+      break;
+    case close_reason::standalone:
+      ++num_standalone;
+      check(ev.records.size() == 1
                 && record_types::is_standalone(ev.records[0].type),
-              "a standalone event is its one record");
-        break;
-      case close_reason::timeout:
-        break;
+            "a standalone event is its one record");
+      break;
+    case close_reason::timeout:
+      break;
     }
     check_output(ev);
   }

@@ -76,4 +76,18 @@ struct connector_stats {
   uint64_t num_overruns = 0;
 };
 
+/// Counters and gauges of the tree.
+struct tree_counters {
+  uint64_t num_processes = 0;
+  /// Containers with running members.
+  uint64_t num_containers = 0;
+  uint64_t num_events = 0;
+  uint64_t num_created = 0;
+  /// Ended without a record of their own (teardown, reuse, reconciliation).
+  uint64_t num_vanished = 0;
+  uint64_t num_reaped = 0;
+  /// Events the tree could not place.
+  uint64_t num_ignored = 0;
+};
+
 } // namespace auditree

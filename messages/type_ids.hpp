@@ -66,6 +66,13 @@ typename Inspector::result_type inspect(Inspector& f, connector_stats& x) {
            x.num_gaps, x.num_malformed, x.num_thread_events, x.num_overruns);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
+  return f(caf::meta::type_name("tree_counters"), x.num_processes,
+           x.num_containers, x.num_events, x.num_created, x.num_vanished,
+           x.num_reaped, x.num_ignored);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -80,6 +87,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::source_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::netlink_source_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::connector_stats))
+  CAF_ADD_TYPE_ID(auditree, (auditree::tree_counters))
 
   /// Periodic self-message: close events whose timeout passed.
   CAF_ADD_ATOM(auditree, auditree, tick_atom, "tick")
@@ -95,9 +103,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, status_atom, "status")
   /// Delayed self-message of the tree: remove an ended process.
   CAF_ADD_ATOM(auditree, auditree, reap_atom, "reap")
-  /// Ask the tree for itself (pstree text, or with `json` as JSON).
+  /// Queries on the tree (see actors/tree_actor.hpp).
   CAF_ADD_ATOM(auditree, auditree, tree_atom, "tree")
-  CAF_ADD_ATOM(auditree, auditree, json_atom, "json")
+  CAF_ADD_ATOM(auditree, auditree, ps_atom, "ps")
+  CAF_ADD_ATOM(auditree, auditree, process_atom, "process")
+  CAF_ADD_ATOM(auditree, auditree, containers_atom, "containers")
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
 

@@ -1,6 +1,7 @@
 #include "runtime/tree_render.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <string_view>
 
@@ -171,63 +172,175 @@ std::string render_pstree(const std::vector<process_info>& procs) {
   return out;
 }
 
+void append_process_json(std::string& out, const process_info& p) {
+  out += "{\"process\":{\"pid\":";
+  out += std::to_string(p.pid);
+  if (!p.comm.empty()) {
+    out += ",\"name\":";
+    append_json_string(out, p.comm);
+  }
+  if (p.ppid != 0) {
+    out += ",\"parent\":{\"pid\":";
+    out += std::to_string(p.ppid);
+    out += '}';
+  }
+  if (!p.exe.empty()) {
+    out += ",\"executable\":";
+    append_json_string(out, p.exe);
+  }
+  if (!p.argv.empty()) {
+    out += ",\"args\":[";
+    for (size_t i = 0; i < p.argv.size(); ++i) {
+      if (i > 0)
+        out += ',';
+      append_json_string(out, p.argv[i]);
+    }
+    out += ']';
+  }
+  if (!p.cwd.empty()) {
+    out += ",\"working_directory\":";
+    append_json_string(out, p.cwd);
+  }
+  if (p.start) {
+    out += ",\"start\":\"";
+    append_timestamp(out, *p.start);
+    out += '"';
+  }
+  if (p.end) {
+    out += ",\"end\":\"";
+    append_timestamp(out, *p.end);
+    out += '"';
+  }
+  if (p.state == process_state::exited) {
+    out += ",\"exit_code\":";
+    out += std::to_string(p.exit_code);
+  }
+  out += '}';
+  if (p.uid != process_event::unset_id) {
+    out += ",\"user\":{\"id\":\"";
+    out += std::to_string(p.uid);
+    out += "\"}";
+  }
+  if (!p.container.empty()) {
+    out += ",\"container\":{\"id\":";
+    append_json_string(out, p.container);
+    out += '}';
+  }
+  out += '}';
+}
+
 std::string render_json(const std::vector<process_info>& procs) {
   std::string out = "[";
   bool first = true;
   for (auto& p : procs) {
     out += first ? "\n" : ",\n";
     first = false;
-    out += "{\"process\":{\"pid\":";
-    out += std::to_string(p.pid);
-    if (!p.comm.empty()) {
-      out += ",\"name\":";
-      append_json_string(out, p.comm);
-    }
-    if (p.ppid != 0) {
-      out += ",\"parent\":{\"pid\":";
-      out += std::to_string(p.ppid);
-      out += '}';
-    }
-    if (!p.exe.empty()) {
-      out += ",\"executable\":";
-      append_json_string(out, p.exe);
-    }
-    if (!p.argv.empty()) {
-      out += ",\"args\":[";
-      for (size_t i = 0; i < p.argv.size(); ++i) {
-        if (i > 0)
-          out += ',';
-        append_json_string(out, p.argv[i]);
-      }
-      out += ']';
-    }
-    if (!p.cwd.empty()) {
-      out += ",\"working_directory\":";
-      append_json_string(out, p.cwd);
-    }
-    if (p.start) {
-      out += ",\"start\":\"";
-      append_timestamp(out, *p.start);
-      out += '"';
-    }
-    if (p.end) {
-      out += ",\"end\":\"";
-      append_timestamp(out, *p.end);
-      out += '"';
-    }
-    if (p.state == process_state::exited) {
-      out += ",\"exit_code\":";
-      out += std::to_string(p.exit_code);
-    }
-    out += '}';
-    if (!p.container.empty()) {
-      out += ",\"container\":{\"id\":";
-      append_json_string(out, p.container);
-      out += '}';
-    }
-    out += '}';
+    append_process_json(out, p);
   }
   out += first ? "]\n" : "\n]\n";
+  return out;
+}
+
+std::string render_ps(const std::vector<process_info>& procs) {
+  std::string out = "    PID    PPID STATE     CONTAINER            COMMAND\n";
+  char buf[64];
+  for (auto& p : procs) {
+    auto state = label(p);
+    state = p.state == process_state::running
+              ? "running"
+              : state.substr(state.find('[') + 1,
+                             state.size() - state.find('[') - 2);
+    std::snprintf(buf, sizeof(buf), "%7d %7d %-9s ", p.pid, p.ppid,
+                  state.c_str());
+    out += buf;
+    auto container = p.container.empty() ? std::string{"-"} : p.container;
+    if (container.size() > 20)
+      container = container.substr(0, 19) + "~";
+    container.resize(std::max<size_t>(container.size(), 20), ' ');
+    out += printable(container) + ' ';
+    std::string command;
+    for (auto& arg : p.argv)
+      command += (command.empty() ? "" : " ") + arg;
+    if (command.empty())
+      command = !p.exe.empty() ? p.exe : "[" + p.comm + "]";
+    out += printable(command) + '\n';
+  }
+  return out;
+}
+
+std::string render_process(const std::vector<process_info>& ancestry,
+                           bool json) {
+  if (ancestry.empty())
+    return {};
+  if (json) {
+    std::string out;
+    append_process_json(out, ancestry.front());
+    // The object closes with '}': reopen it for the ancestors.
+    out.pop_back();
+    out += ",\"ancestors\":[";
+    for (size_t i = 1; i < ancestry.size(); ++i) {
+      if (i > 1)
+        out += ',';
+      append_process_json(out, ancestry[i]);
+    }
+    out += "]}\n";
+    return out;
+  }
+  std::vector<process_info> self{ancestry.front()};
+  auto out = render_ps(self);
+  out += "ancestry: ";
+  for (size_t i = 0; i < ancestry.size(); ++i) {
+    if (i > 0)
+      out += " <- ";
+    out += label(ancestry[i]);
+  }
+  out += '\n';
+  return out;
+}
+
+std::string render_containers(const std::vector<container_info>& containers,
+                              bool json) {
+  std::string out;
+  if (json) {
+    out = "[";
+    bool first = true;
+    for (auto& c : containers) {
+      out += first ? "\n" : ",\n";
+      first = false;
+      out += "{\"container\":{\"id\":";
+      append_json_string(out, c.id);
+      out += ",\"runtime\":";
+      append_json_string(out, c.runtime);
+      out += "},\"init\":{\"pid\":" + std::to_string(c.init_pid) + '}';
+      out += ",\"processes\":" + std::to_string(c.num_processes);
+      out += ",\"running\":" + std::to_string(c.num_running);
+      out += ",\"start\":\"";
+      append_timestamp(out, c.first_seen);
+      out += '"';
+      if (c.end) {
+        out += ",\"end\":\"";
+        append_timestamp(out, *c.end);
+        out += '"';
+      }
+      out += '}';
+    }
+    out += first ? "]\n" : "\n]\n";
+    return out;
+  }
+  out = "CONTAINER                                     RUNTIME     INIT  "
+        "PROCS RUNNING STARTED\n";
+  char buf[128];
+  for (auto& c : containers) {
+    auto id = printable(c.id);
+    if (id.size() > 45)
+      id = id.substr(0, 44) + "~";
+    id.resize(std::max<size_t>(id.size(), 45), ' ');
+    std::string started;
+    append_timestamp(started, c.first_seen);
+    std::snprintf(buf, sizeof(buf), "%-10s %5d %6u %7u ", c.runtime.c_str(),
+                  c.init_pid, c.num_processes, c.num_running);
+    out += id + ' ' + buf + started + (c.end ? " (ended)" : "") + '\n';
+  }
   return out;
 }
 

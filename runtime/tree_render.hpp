@@ -26,4 +26,21 @@ std::string render_pstree(const std::vector<process_info>& procs);
 /// processes, `container` only when known.
 std::string render_json(const std::vector<process_info>& procs);
 
+/// Appends one process in the nested ECS form render_json uses.
+void append_process_json(std::string& out, const process_info& p);
+
+/// Renders lifetimes like `ps`: PID, PPID, state, container, command line.
+std::string render_ps(const std::vector<process_info>& procs);
+
+/// Renders one process and its ancestors (as process_tree::ancestry
+/// returns them): JSON `{"process":…,"container":…,"ancestors":[…]}`, or a
+/// ps line and an `ancestry: a(1) <- b(2)` line. Empty if `ancestry` is.
+std::string render_process(const std::vector<process_info>& ancestry,
+                           bool json);
+
+/// Renders the containers: a JSON array of `{"container":{"id","runtime"},
+/// "init":{"pid"},"processes","running","start","end"}`, or a table.
+std::string render_containers(const std::vector<container_info>& containers,
+                              bool json);
+
 } // namespace auditree

@@ -72,8 +72,9 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t ok: ${summary:-no status line}"
   else
     failed=$((failed + 1))
-    echo "fuzz: $t FAILED; its log ($log) ends:"
-    tail -n 40 "$log"
+    echo "fuzz: $t FAILED; from its log ($log):"
+    # The sanitizer's or the invariant's report, then where the input went.
+    sed -n '/ERROR\|invariant broken\|runtime error/,$p' "$log" | head -n 60
   fi
 done
 echo "fuzz: $passed passed, $failed failed"

@@ -10,6 +10,7 @@ packages=(
   libboost-dev libboost-system-dev
   catch2                # Catch2 v2
   python3               # integration test scripts
+  clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
 )
 
 missing=()

@@ -121,3 +121,51 @@ TEST_CASE("pstree view: a deep fork chain renders without recursion",
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
   CHECK(out.find("sh(50000)\n") != std::string::npos);
 }
+
+TEST_CASE("ps view: one line per process with state and container",
+          "[tree][render]") {
+  auto procs = world();
+  procs[4].argv = {"sleep", "2"};
+  auto text = render_ps(procs);
+  CHECK(text.rfind("    PID    PPID STATE", 0) == 0);
+  CHECK(text.find("     63      50 running   default/web") != std::string::npos);
+  CHECK(text.find("    101     100 exit:0    -                    sleep 2")
+        != std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 6);
+}
+
+TEST_CASE("process view: the process, its container and its ancestors",
+          "[tree][render]") {
+  auto procs = world();
+  std::vector<process_info> chain{procs[2], procs[1], procs[0], procs[3]};
+  auto json = render_process(chain, true);
+  CHECK(json.rfind("{\"process\":{\"pid\":64,", 0) == 0);
+  CHECK(json.find("\"container\":{\"id\":\"default/web\"},\"ancestors\":["
+                  "{\"process\":{\"pid\":63,")
+        != std::string::npos);
+  CHECK(json.find("{\"process\":{\"pid\":100,") != std::string::npos);
+  auto text = render_process(chain, false);
+  CHECK(text.find("ancestry: sleep(64) <- sh(63) <- containerd-shim(50) <- "
+                  "bash(100)")
+        != std::string::npos);
+  CHECK(render_process({}, true).empty());
+}
+
+TEST_CASE("containers view: JSON and table", "[tree][render]") {
+  container_info c;
+  c.id = "default/web";
+  c.runtime = "containerd";
+  c.init_pid = 63;
+  c.first_seen = event_id{t0_seconds, 250, 1};
+  c.num_processes = 2;
+  c.num_running = 1;
+  auto json = render_containers({c}, true);
+  CHECK(json == "[\n{\"container\":{\"id\":\"default/web\",\"runtime\":"
+                "\"containerd\"},\"init\":{\"pid\":63},\"processes\":2,"
+                "\"running\":1,\"start\":\"2026-11-29T22:09:48.250Z\"}\n]\n");
+  auto text = render_containers({c}, false);
+  CHECK(text.find("default/web") != std::string::npos);
+  CHECK(text.find("containerd    63      2       1 2026-11-29T22:09:48.250Z")
+        != std::string::npos);
+  CHECK(render_containers({}, true) == "[]\n");
+}

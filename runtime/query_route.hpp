@@ -1,0 +1,42 @@
+#pragma once
+
+// The query API's routes, parsed from an HTTP method and target. Pure, so
+// every path, parameter and error is tested without a socket.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace auditree {
+
+struct query_route {
+  enum kind_t {
+    tree,       ///< GET /tree[?container=ID]
+    containers, ///< GET /containers
+    container,  ///< GET /containers/{id}: that container's tree
+    processes,  ///< GET /processes[?container=ID]
+    process,    ///< GET /processes/{pid}: with ancestry and container
+    metrics,    ///< GET /metrics (Prometheus text)
+    health,     ///< GET /healthz
+    error,      ///< `status` and `message` say why
+  };
+
+  kind_t kind = error;
+  /// Container id (from the path or ?container=).
+  std::string container;
+  int32_t pid = 0;
+  /// ?format=json (the default) or ?format=text.
+  bool json = true;
+  /// For errors: the HTTP status (400, 404, 405) and a message.
+  int status = 0;
+  std::string message;
+};
+
+/// Maps a request to a route. Only GET (and HEAD) are served.
+query_route route_query(std::string_view method, std::string_view target);
+
+/// Decodes %XX escapes and '+' in a URL component; nullopt-like empty
+/// result with `ok = false` on a bad escape.
+std::string url_decode(std::string_view s, bool& ok);
+
+} // namespace auditree

@@ -1,0 +1,54 @@
+#include "runtime/latency_histogram.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace auditree;
+
+TEST_CASE("latency_histogram: empty has no percentiles") {
+  latency_histogram aut;
+  CHECK(aut.count() == 0);
+  CHECK(aut.percentile_us(0.5) == 0);
+  CHECK(aut.percentile_us(0.99) == 0);
+  CHECK(aut.max_us() == 0);
+}
+
+TEST_CASE("latency_histogram: percentiles are bucket upper bounds") {
+  latency_histogram aut{100, 1000};
+  // 1..1000 microseconds, one each: [0, 100) holds 1..99, [100, 200)
+  // holds 100..199, ... and [1000, 1100) holds 1000.
+  for (int64_t us = 1; us <= 1000; ++us)
+    aut.add(us);
+  CHECK(aut.count() == 1000);
+  CHECK(aut.max_us() == 1000);
+  CHECK(aut.percentile_us(0.5) == 600); // Sample 500 lies in [500, 600).
+  CHECK(aut.percentile_us(0.99) == 1000);
+  CHECK(aut.percentile_us(1.0) == 1000);
+  CHECK(aut.percentile_us(0.001) == 100);
+}
+
+TEST_CASE("latency_histogram: a percentile never exceeds the maximum") {
+  latency_histogram aut{1000, 10};
+  aut.add(1200);
+  CHECK(aut.percentile_us(0.5) == 1200);
+}
+
+TEST_CASE("latency_histogram: past the last bucket the maximum stands in") {
+  latency_histogram aut{100, 10}; // Covers [0, 1 ms).
+  for (int i = 0; i < 98; ++i)
+    aut.add(50);
+  aut.add(5'000);
+  aut.add(7'000);
+  CHECK(aut.percentile_us(0.5) == 100);
+  CHECK(aut.percentile_us(0.99) == 7'000);
+  CHECK(aut.max_us() == 7'000);
+}
+
+TEST_CASE("latency_histogram: negative latencies count as zero") {
+  latency_histogram aut;
+  aut.add(-300);
+  aut.add(-1);
+  CHECK(aut.count() == 2);
+  CHECK(aut.num_negative() == 2);
+  CHECK(aut.max_us() == 0);
+  CHECK(aut.percentile_us(1.0) == 0);
+}

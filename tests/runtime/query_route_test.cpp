@@ -1,0 +1,52 @@
+#include <catch2/catch.hpp>
+
+#include "runtime/query_route.hpp"
+
+using namespace auditree;
+
+TEST_CASE("routes of the query API", "[query]") {
+  auto r = route_query("GET", "/tree");
+  CHECK(r.kind == query_route::tree);
+  CHECK(r.json);
+  r = route_query("GET", "/tree?format=text&container=default%2Fweb");
+  CHECK(r.kind == query_route::tree);
+  CHECK_FALSE(r.json);
+  CHECK(r.container == "default/web");
+  r = route_query("GET", "/containers/");
+  CHECK(r.kind == query_route::containers);
+  r = route_query("GET", "/containers/docker/0123abc");
+  CHECK(r.kind == query_route::container);
+  CHECK(r.container == "docker/0123abc");
+  r = route_query("GET", "/processes?container=auditree/c1");
+  CHECK(r.kind == query_route::processes);
+  CHECK(r.container == "auditree/c1");
+  r = route_query("HEAD", "/processes/812");
+  CHECK(r.kind == query_route::process);
+  CHECK(r.pid == 812);
+  CHECK(route_query("GET", "/metrics").kind == query_route::metrics);
+  CHECK(route_query("GET", "/healthz").kind == query_route::health);
+}
+
+TEST_CASE("bad requests get a clear 4xx", "[query]") {
+  auto r = route_query("POST", "/tree");
+  CHECK(r.kind == query_route::error);
+  CHECK(r.status == 405);
+  r = route_query("GET", "/nope");
+  CHECK(r.status == 404);
+  CHECK(r.message.find("/tree") != std::string::npos);
+  CHECK(route_query("GET", "/processes/abc").status == 400);
+  CHECK(route_query("GET", "/processes/0").status == 400);
+  CHECK(route_query("GET", "/processes/99999999999").status == 400);
+  CHECK(route_query("GET", "/tree?format=xml").status == 400);
+  CHECK(route_query("GET", "/tree?colour=red").status == 400);
+  CHECK(route_query("GET", "/tree?container=%zz").status == 400);
+  CHECK(route_query("GET", "/tree?container=%4").status == 400);
+}
+
+TEST_CASE("url_decode", "[query]") {
+  bool ok = false;
+  CHECK(url_decode("a%20b+c", ok) == "a b c");
+  CHECK(ok);
+  url_decode("%", ok);
+  CHECK_FALSE(ok);
+}
