@@ -11,9 +11,11 @@
 #include "actors/json_sink_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
 #include "actors/proc_connector_actor.hpp"
+#include "actors/query_server.hpp"
 #include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/proc_scan.hpp"
 
 namespace auditree {
@@ -33,40 +35,110 @@ uint64_t effective_capabilities() {
   return 0;
 }
 
-void print_summary(const netlink_source_stats& src,
-                   const assembler_stats& asm_, uint64_t written) {
-  std::fprintf(stderr,
-               "auditree run summary\n"
-               "  records:              %llu\n"
-               "  malformed datagrams:  %llu\n"
-               "  ENOBUFS overruns:     %llu\n"
-               "  kernel lost:          %llu\n"
-               "  max kernel backlog:   %llu\n"
-               "  backlog wait (jiffies): %llu\n"
-               "  events:               %llu\n"
-               "  closed by EOE:        %llu\n"
-               "  closed standalone:    %llu\n"
-               "  closed by timeout:    %llu\n"
-               "  serial gaps:          %llu\n"
-               "  late records:         %llu\n"
-               "  malformed events:     %llu\n"
-               "  process events:       %llu\n"
-               "  lines written:        %llu\n",
-               (unsigned long long) src.num_records,
-               (unsigned long long) src.num_malformed,
-               (unsigned long long) src.num_overruns,
-               (unsigned long long) src.kernel_lost,
-               (unsigned long long) src.max_backlog,
-               (unsigned long long) src.backlog_wait_time_actual,
-               (unsigned long long) asm_.num_events,
-               (unsigned long long) asm_.num_closed_by_eoe,
-               (unsigned long long) asm_.num_closed_standalone,
-               (unsigned long long) asm_.num_closed_by_timeout,
-               (unsigned long long) asm_.num_serial_gaps,
-               (unsigned long long) asm_.num_serial_late,
-               (unsigned long long) asm_.num_malformed_events,
-               (unsigned long long) asm_.num_process_events,
-               (unsigned long long) written);
+// The actors of a running agent, for queries and metrics.
+struct agent_handles {
+  caf::actor source;
+  caf::actor connector;
+  std::vector<caf::actor> assemblers;
+  caf::actor tree;
+  caf::actor sink;
+  bool from_stdin = false;
+};
+
+constexpr auto query_timeout = std::chrono::seconds(2);
+
+// Asks every actor for its counters; an actor that does not answer adds
+// nothing (the health check reports it).
+agent_metrics gather(caf::scoped_actor& self, const agent_handles& h) {
+  agent_metrics m;
+  auto ignore = [](const caf::error&) {};
+  if (h.source && !h.from_stdin)
+    self->request(h.source, query_timeout, stats_atom::value)
+      .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
+  if (h.connector)
+    self->request(h.connector, query_timeout, stats_atom::value)
+      .receive([&](const connector_stats& x) { m.connector = x; }, ignore);
+  for (auto& a : h.assemblers)
+    self->request(a, query_timeout, stats_atom::value)
+      .receive([&](const assembler_stats& x) { m.assembly += x; }, ignore);
+  self->request(h.tree, query_timeout, stats_atom::value)
+    .receive([&](const tree_counters& x) { m.tree = x; }, ignore);
+  self->request(h.tree, query_timeout, latency_atom::value)
+    .receive(
+      [&](uint64_t count, int64_t p50, int64_t p99, int64_t max) {
+        m.latency = {count, p50, p99, max};
+      },
+      ignore);
+  self->request(h.sink, query_timeout, stats_atom::value)
+    .receive([&](uint64_t written) { m.lines_written = written; }, ignore);
+  return m;
+}
+
+// Answers one request of the query API (on the query server's thread).
+query_reply answer(caf::actor_system& sys, const agent_handles& h,
+                   const query_route& route) {
+  caf::scoped_actor self{sys};
+  query_reply reply;
+  reply.content_type = route.json ? "application/json" : "text/plain";
+  auto text = [&](auto&&... xs) {
+    self->request(h.tree, query_timeout, xs...)
+      .receive([&](std::string& x) { reply.body = std::move(x); },
+               [&](const caf::error& err) {
+                 reply = {503, "text/plain",
+                          "the tree did not answer: " + sys.render(err)
+                            + "\n"};
+               });
+  };
+  switch (route.kind) {
+    case query_route::tree_view:
+    case query_route::container_tree:
+      text(tree_atom::value, route.container, route.json);
+      break;
+    case query_route::process_list:
+      text(ps_atom::value, route.container, route.json);
+      break;
+    case query_route::process_view:
+      text(process_atom::value, route.pid, route.json);
+      if (reply.status == 200 && reply.body.empty())
+        reply = {404, "text/plain",
+                 "no process " + std::to_string(route.pid) + "\n"};
+      break;
+    case query_route::container_list:
+      text(containers_atom::value, route.json);
+      break;
+    case query_route::metrics:
+      reply = {200, "text/plain; version=0.0.4",
+               render_prometheus(gather(self, h))};
+      break;
+    case query_route::stats:
+      reply.body = render_stats(gather(self, h), route.json);
+      break;
+    case query_route::health: {
+      std::string problems;
+      auto alive = [&](const caf::actor& x, const char* name, auto answer) {
+        if (!x)
+          return;
+        bool ok = false;
+        self->request(x, query_timeout, stats_atom::value)
+          .receive([&](const decltype(answer)&) { ok = true; },
+                   [&](const caf::error&) {});
+        if (!ok)
+          problems += std::string{name} + " does not answer\n";
+      };
+      if (!h.from_stdin)
+        alive(h.source, "the audit source", netlink_source_stats{});
+      alive(h.connector, "the proc connector", connector_stats{});
+      alive(h.tree, "the tree", tree_counters{});
+      reply = problems.empty()
+                ? query_reply{200, "text/plain", "ok\n"}
+                : query_reply{503, "text/plain", problems};
+      break;
+    }
+    case query_route::error:
+      reply = {route.status, "text/plain", route.message + "\n"};
+      break;
+  }
+  return reply;
 }
 
 } // namespace
@@ -132,10 +204,20 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     connector = sys.spawn(proc_connector_actor, tree);
     self->monitor(connector);
   }
+  agent_handles handles{source, connector, assemblers, tree, sink, from_stdin};
+  query_server server{[&sys, &handles](const query_route& route) {
+    return answer(sys, handles, route);
+  }};
+  if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
+      !err.empty()) {
+    log::error(err);
+  } else {
+    log::info("query API on ", cfg.socket,
+              cfg.http.empty() ? "" : " and http://" + cfg.http);
+  }
   auto stop_rest = [&] {
     if (connector)
       self->send_exit(connector, caf::exit_reason::user_shutdown);
-
     for (auto& a : assemblers)
       self->send_exit(a, caf::exit_reason::user_shutdown);
     self->send_exit(tree, caf::exit_reason::user_shutdown);
@@ -201,50 +283,34 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
                " stopped: ", sys.render(why));
     exit_code = 1;
   }
-  netlink_source_stats src;
+  // The source goes first: rules removed and settings restored before the
+  // rest drains. Its counters are read just before.
+  auto final_metrics = gather(self, handles);
+  server.stop();
   if (died != source) {
-    if (!from_stdin)
-      self->request(source, caf::infinite, stats_atom::value)
-        .receive([&](const netlink_source_stats& x) { src = x; },
-                 [&](const caf::error&) {});
-    // The source goes first: rules removed and settings restored before
-    // the rest drains.
     self->send_exit(source, caf::exit_reason::user_shutdown);
     self->receive([&](caf::down_msg& down) {
       if (down.source != source)
         self->receive([](caf::down_msg&) {});
     });
   }
-  connector_stats conn;
-  if (connector && died != connector)
-    self->request(connector, caf::infinite, stats_atom::value)
-      .receive([&](const connector_stats& x) { conn = x; },
-               [&](const caf::error&) {});
   assembler_stats total;
   for (auto& a : assemblers)
     self->request(a, caf::infinite, flush_atom::value)
       .receive([&](const assembler_stats& x) { total += x; },
                [&](const caf::error&) {});
-  uint64_t num_processes = 0;
-  self->request(tree, caf::infinite, flush_atom::value)
-    .receive([&](uint64_t x) { num_processes = x; },
+  final_metrics.assembly = total;
+  self->request(tree, caf::infinite, stats_atom::value)
+    .receive([&](const tree_counters& x) { final_metrics.tree = x; },
              [&](const caf::error&) {});
   if (cfg.print_tree || !cfg.tree_json.empty())
     dump_tree();
-  uint64_t written = 0;
   self->request(sink, caf::infinite, flush_atom::value)
-    .receive([&](uint64_t x) { written = x; }, [&](const caf::error&) {});
+    .receive([&](uint64_t x) { final_metrics.lines_written = x; },
+             [&](const caf::error&) {});
   stop_rest();
-  print_summary(src, total, written);
-  std::fprintf(stderr,
-               "  connector messages:   %llu\n"
-               "  connector gaps:       %llu\n"
-               "  connector overruns:   %llu\n",
-               (unsigned long long) conn.num_messages,
-               (unsigned long long) conn.num_gaps,
-               (unsigned long long) conn.num_overruns);
-  std::fprintf(stderr, "  processes in tree:    %llu\n",
-               (unsigned long long) num_processes);
+  std::fprintf(stderr, "auditree run summary\n%s",
+               render_stats(final_metrics, false).c_str());
   return exit_code;
 }
 

@@ -16,7 +16,9 @@ agent_config::agent_config() {
          "assembler actors (0 = one per hardware thread)")
     .add(event_timeout, "event-timeout",
          "close an event without EOE this long after its first record")
-    .add(output, "output", "JSON event stream: '-' (stdout) or a file")
+    .add(output, "output",
+         "JSON event stream: '-' (stdout) or a file; replay also takes "
+         "'none' (no JSON at all)")
     .add(log_level, "log-level", "error, warning, info or debug")
     .add(exit_grace, "exit-grace",
          "how long an ended process stays in the tree before removal")
@@ -35,6 +37,11 @@ agent_config::agent_config() {
          "where settings to restore after a crash are kept")
     .add(proc_connector, "proc-connector",
          "also listen to the proc connector for exits audit never reports")
+    .add(socket, "socket", "unix socket of the query API (mode 0600)")
+    .add(http, "http",
+         "also serve the query API on HOST:PORT over HTTP (empty: off)")
+    .add(http_allow_remote, "http-allow-remote",
+         "allow auditree.http on a non-loopback address")
     .add(print_interval, "print-interval",
          "print the tree to stderr this often (0: only on SIGUSR1)");
 }
@@ -69,6 +76,14 @@ std::string agent_config::parse_all(int argc, char** argv) {
       tree_json = argv[++i];
     } else if (arg.rfind("--tree-json=", 0) == 0) {
       tree_json = arg.substr(12);
+    } else if (arg == "--json") {
+      json = true;
+    } else if (arg == "--container") {
+      if (i + 1 == argc)
+        return "--container needs an id";
+      container = argv[++i];
+    } else if (arg.rfind("--container=", 0) == 0) {
+      container = arg.substr(12);
     } else if (arg.size() > 1 && arg[0] == '-')
       options.push_back(std::move(arg));
     else

@@ -39,12 +39,17 @@ public:
   std::string tree_json;
   /// `--keep-exited`: never reap, so the tree keeps a whole run's history.
   bool keep_exited = false;
+  /// `--json`: CLI queries print JSON instead of text.
+  bool json = false;
+  /// `--container ID`: CLI queries look at one container.
+  std::string container;
 
   /// Number of assembler actors; 0 = one per hardware thread.
   size_t assemblers = 0;
   /// An event without EOE closes this long after its first record.
   caf::timespan event_timeout = std::chrono::milliseconds{500};
-  /// Where the JSON event stream goes: `-` for stdout or a file path.
+  /// Where the JSON event stream goes: `-` for stdout or a file path;
+  /// `none` (replay only) skips JSON altogether.
   std::string output = "-";
   /// error, warning, info or debug.
   std::string log_level = "info";
@@ -72,6 +77,12 @@ public:
   /// Also listen to the proc connector, the exit oracle for deaths audit
   /// never reports (needs CAP_NET_ADMIN).
   bool proc_connector = true;
+  /// The query API's unix socket (mode 0600); also where the CLI asks.
+  std::string socket = "/run/auditree/auditree.sock";
+  /// Also serve the query API over HTTP on HOST:PORT (empty: off).
+  std::string http;
+  /// Allow `http` on a non-loopback address.
+  bool http_allow_remote = false;
   /// Print the tree to stderr this often (0: only on SIGUSR1).
   caf::timespan print_interval = caf::timespan{0};
 

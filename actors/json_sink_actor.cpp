@@ -50,6 +50,7 @@ caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
       std::fflush(self->state.out);
       return self->state.num_written;
     },
+    [=](stats_atom) { return self->state.num_written; },
   };
 }
 

@@ -27,6 +27,7 @@ struct json_sink_state {
 /// - `process_event_batch`: formats and writes the events.
 /// - `flush` -> `uint64_t`: flushes the output; replies with the number of
 ///   lines written so far.
+/// - `stats` -> `uint64_t`: the number of lines written so far.
 caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
                               std::string path);
 

@@ -55,7 +55,10 @@ void print_summary(const source_stats& src, const assembler_stats& asm_,
 int replay(caf::actor_system& sys, const agent_config& cfg,
            const std::string& path) {
   caf::scoped_actor self{sys};
-  auto sink = sys.spawn(json_sink_actor, cfg.output);
+  // `none`: no sink at all, to measure the pipeline without JSON.
+  caf::actor sink;
+  if (cfg.output != "none")
+    sink = sys.spawn(json_sink_actor, cfg.output);
   tree_actor_options tree_opts;
   tree_opts.tree.exit_grace
     = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
@@ -83,7 +86,8 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
       self->send_exit(a, caf::exit_reason::user_shutdown);
     self->send_exit(source, caf::exit_reason::user_shutdown);
     self->send_exit(tree, caf::exit_reason::user_shutdown);
-    self->send_exit(sink, caf::exit_reason::user_shutdown);
+    if (sink)
+      self->send_exit(sink, caf::exit_reason::user_shutdown);
   };
   source_stats src;
   self->request(source, caf::infinite, run_atom::value)
@@ -117,8 +121,9 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
         },
         fail);
   uint64_t written = 0;
-  self->request(sink, caf::infinite, flush_atom::value)
-    .receive([&](uint64_t x) { written = x; }, fail);
+  if (sink)
+    self->request(sink, caf::infinite, flush_atom::value)
+      .receive([&](uint64_t x) { written = x; }, fail);
   stop_all();
   print_summary(src, total, written, n);
   std::fprintf(stderr, "  processes in tree:  %llu\n",

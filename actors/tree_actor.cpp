@@ -46,6 +46,14 @@ bool belongs_in_stream(const process_event& ev) {
   return false;
 }
 
+// From the audit stamp (the syscall's entry, in milliseconds) to now on
+// the wall clock, in microseconds.
+int64_t latency_us(const event_id& id) {
+  auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+    std::chrono::system_clock::now().time_since_epoch());
+  return now.count() - static_cast<int64_t>(stamp_ms(id)) * 1000;
+}
+
 void run_due_reaps(tree_state& st) {
   while (!st.pending_reaps.empty()
          && st.pending_reaps.begin()->first <= st.stream_now) {
@@ -72,6 +80,8 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
           st.stream_now = std::max(st.stream_now, stream_point(ev.id));
         auto now = st.stream_time ? st.stream_now : self->clock().now();
         st.tree.apply(ev, now, reaps);
+        if (!st.stream_time && ev.source == fact_source::audit)
+          st.latency.add(latency_us(ev.id));
         schedule(self, reaps, now);
         if (auto info = st.tree.find(ev.pid))
           ev.container = info->container;
@@ -123,6 +133,11 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       return result;
     },
     [=](flush_atom) { return uint64_t{self->state.tree.size()}; },
+    [=](latency_atom) {
+      auto& h = self->state.latency;
+      return std::make_tuple(h.count(), h.percentile_us(0.5),
+                             h.percentile_us(0.99), h.max_us());
+    },
   };
 }
 

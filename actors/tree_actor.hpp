@@ -6,6 +6,7 @@
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "runtime/latency_histogram.hpp"
 #include "runtime/process_tree.hpp"
 
 namespace auditree {
@@ -30,6 +31,8 @@ struct tree_state {
   /// Stream time: the newest stamp seen, and reaps not yet due.
   process_tree::time_point stream_now{};
   std::multimap<process_tree::time_point, reap_request> pending_reaps;
+  /// Live: audit stamp -> applied to the tree, per audit event.
+  latency_histogram latency;
 };
 
 /// Owns the process table.
@@ -47,6 +50,8 @@ struct tree_state {
 /// - `containers, json` -> `std::string`: the container list.
 /// - `stats` -> `tree_counters`.
 /// - `flush` -> `uint64_t`: the number of processes held.
+/// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp
+///   to tree update of the live audit events, microseconds.
 caf::behavior tree_actor(caf::stateful_actor<tree_state>* self,
                          tree_actor_options opts, caf::actor downstream);
 

@@ -110,5 +110,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, containers_atom, "containers")
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
+  /// Ask the tree how long audit events took to reach it.
+  CAF_ADD_ATOM(auditree, auditree, latency_atom, "latency")
 
 CAF_END_TYPE_ID_BLOCK(auditree)

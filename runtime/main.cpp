@@ -4,6 +4,7 @@
 //   auditree [options] replay FILE|-     replay an audit log (RAW text)
 
 #include <csignal>
+#include <cctype>
 #include <cstdio>
 #include <string>
 
@@ -11,6 +12,7 @@
 
 #include "actors/agent.hpp"
 #include "actors/agent_config.hpp"
+#include "actors/query_client.hpp"
 #include "actors/replay.hpp"
 #include "runtime/log.hpp"
 
@@ -28,6 +30,14 @@ constexpr const char* usage
     "    --tree             print the final tree like pstree -p\n"
     "    --tree-json FILE   write the final tree as a JSON array\n"
     "    --keep-exited      keep every exited process (with its end)\n"
+    "  tree [--container ID]   the running agent's tree, like pstree -p\n"
+    "  ps [--container ID]     its processes, like ps\n"
+    "  process PID             one process with its ancestry\n"
+    "  containers              the containers it knows\n"
+    "  stats                   loss ledger and counters\n"
+    "  health                  whether every source and the tree answer\n"
+    "    --json                 JSON instead of text (tree, ps, process,\n"
+    "                           containers, stats)\n"
     "options: --config-file=FILE (default config/auditree.conf),\n"
     "  --auditree.KEY=VALUE overrides a key of the file\n";
 
@@ -40,6 +50,42 @@ auditree::log::level to_level(const std::string& x) {
   if (x == "debug")
     return level::debug;
   return level::info;
+}
+
+// The query API target for a CLI command, or empty if it is none.
+std::string query_target(const auditree::agent_config& cfg) {
+  auto& args = cfg.command;
+  if (args.empty())
+    return {};
+  std::string format = cfg.json ? "format=json" : "format=text";
+  std::string container;
+  if (!cfg.container.empty()) {
+    // Ids hold only [A-Za-z0-9._/-]; anything else is escaped.
+    container = "&container=";
+    for (unsigned char c : cfg.container) {
+      if (std::isalnum(c) || c == '.' || c == '_' || c == '/' || c == '-') {
+        container += static_cast<char>(c);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof(buf), "%%%02X", c);
+        container += buf;
+      }
+    }
+  }
+  auto& cmd = args[0];
+  if (cmd == "tree" && args.size() == 1)
+    return "/tree?" + format + container;
+  if (cmd == "ps" && args.size() == 1)
+    return "/processes?" + format + container;
+  if (cmd == "containers" && args.size() == 1)
+    return "/containers?" + format;
+  if (cmd == "stats" && args.size() == 1)
+    return "/stats?" + format;
+  if (cmd == "health" && args.size() == 1)
+    return "/healthz";
+  if (cmd == "process" && args.size() == 2)
+    return "/processes/" + args[1] + "?" + format;
+  return {};
 }
 
 } // namespace
@@ -64,6 +110,15 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && args[0] == "replay") {
     caf::actor_system sys{cfg};
     return auditree::replay(sys, cfg, args[1]);
+  }
+  if (auto target = query_target(cfg); !target.empty()) {
+    auto result = auditree::query_agent(cfg.socket, target);
+    if (result.status == 0) {
+      std::fprintf(stderr, "auditree: %s\n", result.error.c_str());
+      return 1;
+    }
+    std::fputs(result.body.c_str(), result.status == 200 ? stdout : stderr);
+    return result.status == 200 ? 0 : 1;
   }
   if (args.size() == 1 && args[0] == "run") {
     if (auto missing = auditree::missing_capabilities(cfg); !missing.empty()) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/audit_parser.hpp"
+#include "runtime/cgroup_container.hpp"
 
 namespace auditree {
 
@@ -58,7 +59,11 @@ bool parse_proc_stat(std::string_view text, proc_process& out) {
     auto word = next_word(rest);
     if (word.empty())
       return false;
-    if (field == 4) {
+    if (field == 3) {
+      if (word.size() != 1)
+        return false;
+      out.state = word.front();
+    } else if (field == 4) {
       auto ppid = parse_unsigned(word);
       if (!ppid || *ppid > INT32_MAX)
         return false;
@@ -74,6 +79,10 @@ bool parse_proc_stat(std::string_view text, proc_process& out) {
     }
   }
   return true;
+}
+
+bool is_live(const proc_process& p) {
+  return p.state != 'X' && (p.state != 'Z' || p.num_threads > 1);
 }
 
 bool parse_proc_status(std::string_view text, proc_process& out) {
@@ -158,8 +167,8 @@ std::vector<proc_process> scan_proc(const std::string& root) {
     auto pid = parse_unsigned(entry->d_name);
     if (!pid || *pid == 0 || *pid > INT32_MAX)
       continue;
-    if (auto p = read_proc_process(root, static_cast<int32_t>(*pid),
-                                   boot_time))
+    auto p = read_proc_process(root, static_cast<int32_t>(*pid), boot_time);
+    if (p && is_live(*p))
       result.push_back(std::move(*p));
   }
   ::closedir(dir);
@@ -188,6 +197,9 @@ to_process_events(std::vector<proc_process> procs) {
     ev.cwd = std::move(p.cwd);
     ev.uid = p.uid;
     ev.euid = p.euid;
+    // The cgroup is the container's own word; lineage cannot name the
+    // containers that started before the agent.
+    ev.container = container_from_cgroup(p.cgroup);
     result.push_back(std::move(ev));
   }
   return result;

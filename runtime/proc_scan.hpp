@@ -18,6 +18,9 @@ namespace auditree {
 struct proc_process {
   int32_t pid = 0;
   int32_t ppid = 0;
+  /// Field 3 of /proc/<pid>/stat: `R`, `S`, `D`, `Z` (zombie), `X` (dead),
+  /// ... of the thread-group leader.
+  char state = 0;
   /// Field 22 of /proc/<pid>/stat: clock ticks (USER_HZ) since boot.
   uint64_t start_ticks = 0;
   /// The same start as Unix time in milliseconds (boot time + ticks).
@@ -37,6 +40,14 @@ struct proc_process {
 /// Parses /proc/<pid>/stat (the comm may hold spaces and parentheses).
 bool parse_proc_stat(std::string_view text, proc_process& out);
 
+/// Whether the process still runs. A zombie has ended: only its parent's
+/// wait() keeps its entry, and a parent (or a pid 1 that is no real init)
+/// may wait seconds or never. But the stat of a leader that called
+/// pthread_exit() shows `Z` too while its other threads run on: that
+/// process is alive, and its thread count tells it apart (a zombie counts
+/// only itself).
+bool is_live(const proc_process& p);
+
 /// Parses the Uid: line of /proc/<pid>/status into uid and euid.
 bool parse_proc_status(std::string_view text, proc_process& out);
 
@@ -52,11 +63,13 @@ std::optional<proc_process> read_proc_process(const std::string& root,
                                               int32_t pid,
                                               uint64_t boot_time);
 
-/// Reads every process under `root` (normally "/proc").
+/// Reads every live process under `root` (normally "/proc"); zombies are
+/// left out (see is_live).
 std::vector<proc_process> scan_proc(const std::string& root);
 
 /// The scan as process events for the tree (source proc_scan, action exec,
-/// stamped with each process's start), parents before children.
+/// stamped with each process's start, container from the cgroup), parents
+/// before children.
 std::vector<process_event> to_process_events(std::vector<proc_process> procs);
 
 /// Reads the boot time from `root`/stat.

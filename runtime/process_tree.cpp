@@ -4,8 +4,10 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
+#include "runtime/cgroup_container.hpp"
 #include "runtime/container_lineage.hpp"
 
 namespace auditree {
@@ -222,13 +224,17 @@ struct process_tree::impl {
   void end(node& n, process_state state, const event_id& at, fact_origin origin,
            time_point now, std::vector<reap_request>& reaps);
   void vanish(node& n, vanish_cause cause, const event_id& at, time_point now,
-              std::vector<reap_request>& reaps);
+              std::vector<reap_request>& reaps,
+              fact_origin origin = fact_origin::inferred);
   void teardown(container_state& c, const event_id& at, const node* except,
                 time_point now, std::vector<reap_request>& reaps);
   void correct_parent(node& n, int32_t ppid, const event_id& at,
                       fact_origin from, time_point now,
                       std::vector<reap_request>& reaps);
-  bool take_pending_clone(node& n, int32_t ppid);
+  bool take_pending_clone(node& n, int32_t ppid, uint64_t earliest,
+                          uint64_t latest);
+  void link_new(node& n, int32_t ppid, const event_id& at, fact_origin from,
+                uint64_t earliest, uint64_t latest);
   bool near(const event_id& x, uint64_t t) const;
   node* twin_fork(int32_t pid, uint64_t t, fact_origin origin);
   void merge_twin(node& x, const process_event& ev, const node& caller,
@@ -243,6 +249,17 @@ struct process_tree::impl {
   uint64_t window_ms() const {
     return static_cast<uint64_t>(opts_.cross_source_window.count());
   }
+  uint64_t tolerance_ms() const {
+    return static_cast<uint64_t>(opts_.proc_start_tolerance.count());
+  }
+  reconcile_result reconcile(const std::vector<proc_process>& live,
+                             const event_id& at, time_point now,
+                             std::vector<reap_request>& reaps);
+  bool same_start(const node& n, uint64_t proc_start_ms) const;
+  bool newer_than_scan(const node& n, uint64_t scan_ms) const;
+  node* running_lifetime(int32_t pid);
+  void add_from_proc(const proc_process& p, node& n, const event_id& at,
+                     time_point now, std::vector<reap_request>& reaps);
   node* subject(const process_event& ev, time_point now,
                 std::vector<reap_request>& reaps);
   std::string shim_namespace(const node& n) const;
@@ -253,6 +270,8 @@ struct process_tree::impl {
   void recognise_runtime(node& n, const process_event& ev, time_point now,
                          std::vector<reap_request>& reaps);
   bool takes_image(const node& n, const process_event& ev) const;
+  void take_image(node& n, const process_event& ev, time_point now,
+                  std::vector<reap_request>& reaps);
   process_key newest_key(int32_t pid) const;
   process_info info(const node& n) const;
 
@@ -544,7 +563,8 @@ void process_tree::impl::end(node& n, process_state state, const event_id& at,
 
 void process_tree::impl::vanish(node& n, vanish_cause cause, const event_id& at,
                                 time_point now,
-                                std::vector<reap_request>& reaps) {
+                                std::vector<reap_request>& reaps,
+                                fact_origin origin) {
   if (!n.running())
     return;
   n.cause = cause;
@@ -552,7 +572,7 @@ void process_tree::impl::vanish(node& n, vanish_cause cause, const event_id& at,
   if (cause == vanish_cause::namespace_teardown)
     n.signal = 9;
   ++stats_.num_vanished;
-  end(n, process_state::vanished, at, fact_origin::inferred, now, reaps);
+  end(n, process_state::vanished, at, origin, now, reaps);
 }
 
 void process_tree::impl::teardown(container_state& c, const event_id& at,
@@ -576,32 +596,39 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid,
     return;
   if (n.parent.pid == ppid) {
     if (n.parent_origin == fact_origin::inferred)
-      n.parent_origin = fact_origin::audit;
+      n.parent_origin = from;
     if (n.parent_at < at)
       n.parent_at = at;
     return;
   }
   if (n.parent.pid != 0 && at < n.parent_at)
     return; // An older record, overtaken by what we know.
+  bool adopted = n.parent.pid != 0;
   if (n.parent.pid != 0) {
     ++stats_.num_parent_corrections;
     // The kernel changes a parent only when it dies. A parent we only
     // guessed proves nothing; one a record or fork showed is dead now.
     auto* old = find_node(n.parent);
-    if (old != nullptr && old->running()
-        && n.parent_origin != fact_origin::inferred)
+    bool old_running = old != nullptr && old->running();
+    if (from == fact_origin::proc_scan) {
+      // The scan has ended every parent it does not show: one still
+      // running is alive, and the table's parent was a wrong guess (an
+      // invisible CLONE_PARENT), not an orphan's adoption. A guess made
+      // when the real parent died was one.
+      adopted = !old_running || n.parent_origin == fact_origin::inferred;
+    } else if (old_running && n.parent_origin != fact_origin::inferred) {
       vanish(*old, vanish_cause::orphaned_children, at, now, reaps);
+    }
   }
-  bool adopted = n.parent.pid != 0;
   auto* parent = parent_for_record(ppid, at, from);
   if (parent != nullptr) {
-    set_parent(n, parent, fact_origin::audit);
+    set_parent(n, parent, from);
     // The new parent adopted an orphan: it is pid 1, its namespace's init,
     // or a subreaper.
     if (adopted && ppid != 1 && !parent->container_init)
       parent->subreaper = true;
   } else {
-    set_parent(n, nullptr, fact_origin::audit);
+    set_parent(n, nullptr, from);
     n.parent = process_key{ppid, event_id{}};
   }
   n.parent_at = at;
@@ -609,7 +636,9 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid,
 
 // -- pending children ---------------------------------------------------------
 
-bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
+bool process_tree::impl::take_pending_clone(node& n, int32_t ppid,
+                                            uint64_t earliest,
+                                            uint64_t latest) {
   auto i = pending_clones_.find(n.key.pid);
   if (i == pending_clones_.end())
     return false;
@@ -618,7 +647,8 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid) {
   auto* caller = find_node(pending.caller);
   if (caller != nullptr && caller->pending_clones > 0)
     --caller->pending_clones;
-  if (stamp_ms(pending.at) > stamp_ms(n.key.first_seen)
+  auto at = stamp_ms(pending.at);
+  if (at > latest || at < earliest
       || (ppid > 0 && ppid != pending.parent.pid)) {
     // Not this process: the clone3 made a thread whose id was reused.
     if (!pending.counted) {
@@ -688,6 +718,47 @@ process_tree::impl::take_namespaced(int32_t ppid, uint64_t t, uint64_t max_age,
 
 // -- the subject of a record --------------------------------------------------
 
+void process_tree::impl::link_new(node& n, int32_t ppid, const event_id& at,
+                                  fact_origin from, uint64_t earliest,
+                                  uint64_t latest) {
+  // A lifetime the table just opened: its first sight may be the child a
+  // pending fork announced (only one stamped within [earliest, latest]
+  // can be its own), else its `ppid` is the best parent there is.
+  if (take_pending_clone(n, ppid, earliest, latest))
+    return;
+  if (auto p = take_namespaced(ppid, latest, latest - earliest)) {
+    // The fork reported this child by its namespace pid; its own
+    // record gives the host pid and the parent.
+    n.has_start = true;
+    n.start = p->at;
+    n.start_origin = fact_origin::audit;
+    n.fork_ppid = ppid;
+    set_parent(n, parent_for_record(ppid, p->at), fact_origin::audit);
+    n.parent_at = p->at;
+    if (auto* caller = find_node(p->caller)) {
+      inherit(n, *caller);
+      if (p->maybe_thread && !caller->running() && caller->threads > 0) {
+        --caller->threads;
+        --stats_.num_threads;
+      }
+    }
+    ++stats_.num_namespaced_linked;
+  } else if (ppid > 0) {
+    // Existed before the table knew of it, or its fork is late.
+    auto* parent = parent_for_record(ppid, at, from);
+    n.fork_ppid = ppid;
+    if (parent != nullptr) {
+      set_parent(n, parent, from);
+      // Not its image: the record itself tells which program runs.
+      inherit_lineage(n, *parent);
+    } else {
+      n.parent = process_key{ppid, event_id{}};
+      n.parent_origin = from;
+    }
+    n.parent_at = at;
+  }
+}
+
 node* process_tree::impl::subject(const process_event& ev, time_point now,
                                   std::vector<reap_request>& reaps) {
   auto t = stamp_ms(ev.id);
@@ -697,40 +768,7 @@ node* process_tree::impl::subject(const process_event& ev, time_point now,
     if (ended_recently(ev.pid, t))
       return nullptr;
     n = &create(ev.pid, ev.id);
-    if (!take_pending_clone(*n, ev.ppid)) {
-      if (auto p = take_namespaced(ev.ppid, t)) {
-        // The fork reported this child by its namespace pid; its own
-        // record gives the host pid and the parent.
-        n->has_start = true;
-        n->start = p->at;
-        n->start_origin = fact_origin::audit;
-        n->fork_ppid = ev.ppid;
-        set_parent(*n, parent_for_record(ev.ppid, p->at), fact_origin::audit);
-        n->parent_at = p->at;
-        if (auto* caller = find_node(p->caller)) {
-          inherit(*n, *caller);
-          if (p->maybe_thread && !caller->running() && caller->threads > 0) {
-            --caller->threads;
-            --stats_.num_threads;
-          }
-        }
-        ++stats_.num_namespaced_linked;
-      } else if (ev.ppid > 0) {
-        // Existed before the table knew of it, or its fork is late: the
-        // record's ppid is the best parent there is.
-        auto* parent = parent_for_record(ev.ppid, ev.id, origin_of(ev.source));
-        n->fork_ppid = ev.ppid;
-        if (parent != nullptr) {
-          set_parent(*n, parent, origin_of(ev.source));
-          // Not its image: the record itself tells which program runs.
-          inherit_lineage(*n, *parent);
-        } else {
-          n->parent = process_key{ev.ppid, event_id{}};
-          n->parent_origin = origin_of(ev.source);
-        }
-        n->parent_at = ev.id;
-      }
-    }
+    link_new(*n, ev.ppid, ev.id, origin_of(ev.source), 0, t);
   }
   correct_parent(*n, ev.ppid, ev.id, origin_of(ev.source), now, reaps);
   fill_subject_facts(*n, ev);
@@ -970,27 +1008,32 @@ void process_tree::impl::apply_exec(const process_event& ev, time_point now,
     ++n->audit_execs;
   else if (ev.source == fact_source::proc_connector)
     ++n->other_execs;
-  if (takes_image(*n, ev)) {
-    auto img = std::make_shared<exec_image>();
-    img->exe = ev.exe;
-    img->args = join_argv(ev.argv);
-    img->argc = static_cast<uint32_t>(ev.argv.size());
-    img->cwd = ev.cwd;
-    n->image = std::move(img);
-    n->last_exec = ev.id;
-    n->exec_origin = origin;
-    if (!ev.comm.empty())
-      n->comm = ev.comm;
-    if (ev.uid != process_event::unset_id) {
-      n->uid = ev.uid;
-      n->euid = ev.euid;
-      n->auid = ev.auid;
-    }
-    recognise_runtime(*n, ev, now, reaps);
-  } else if (n->exec_origin != origin) {
+  if (takes_image(*n, ev))
+    take_image(*n, ev, now, reaps);
+  else if (n->exec_origin != origin)
     ++stats_.num_duplicates;
-  }
   adopt_cgroup(*n, ev);
+}
+
+void process_tree::impl::take_image(node& n, const process_event& ev,
+                                    time_point now,
+                                    std::vector<reap_request>& reaps) {
+  auto img = std::make_shared<exec_image>();
+  img->exe = ev.exe;
+  img->args = join_argv(ev.argv);
+  img->argc = static_cast<uint32_t>(ev.argv.size());
+  img->cwd = ev.cwd;
+  n.image = std::move(img);
+  n.last_exec = ev.id;
+  n.exec_origin = origin_of(ev.source);
+  if (!ev.comm.empty())
+    n.comm = ev.comm;
+  if (ev.uid != process_event::unset_id) {
+    n.uid = ev.uid;
+    n.euid = ev.euid;
+    n.auid = ev.auid;
+  }
+  recognise_runtime(n, ev, now, reaps);
 }
 
 bool process_tree::impl::takes_image(const node& n,
@@ -1284,6 +1327,195 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
   }
 }
 
+// -- reconciliation with /proc ------------------------------------------------
+
+namespace {
+
+event_id stamp_of(uint64_t ms) {
+  return event_id{ms / 1000, static_cast<uint32_t>(ms % 1000), 0};
+}
+
+/// When a lifetime began, as far as the table knows: its fork's stamp, or
+/// the first sight of it, when it surely existed.
+uint64_t begin_ms(const node& n) {
+  return stamp_ms(n.has_start ? n.start : n.key.first_seen);
+}
+
+} // namespace
+
+bool process_tree::impl::same_start(const node& n,
+                                    uint64_t proc_start_ms) const {
+  // /proc never dates a process after its true start; audit's fork stamp
+  // (the clone's entry) may precede it by up to the window; a first sight
+  // comes after it.
+  auto begin = begin_ms(n);
+  if (proc_start_ms > begin + window_ms())
+    return false;
+  // /proc dates up to the tolerance early; a connector's fork stamp (its
+  // receipt) may follow the start by the window.
+  return !n.has_start || proc_start_ms + tolerance_ms() + window_ms() >= begin;
+}
+
+bool process_tree::impl::newer_than_scan(const node& n,
+                                         uint64_t scan_ms) const {
+  // A fork stamped up to the window before the scan may have made its
+  // child after the scan passed its pid.
+  return begin_ms(n) + window_ms() > scan_ms;
+}
+
+node* process_tree::impl::running_lifetime(int32_t pid) {
+  auto first = nodes_.lower_bound(process_key{pid, event_id{}});
+  auto last = nodes_.lower_bound(process_key{pid + 1, event_id{}});
+  for (auto i = last; i != first;) {
+    --i;
+    if (i->second.running())
+      return &i->second;
+  }
+  return nullptr;
+}
+
+void process_tree::impl::add_from_proc(const proc_process& p, node& n,
+                                       const event_id& at, time_point now,
+                                       std::vector<reap_request>& reaps) {
+  // A pending fork is its own only if stamped where /proc's start allows.
+  auto start = p.start_ms;
+  link_new(n, p.ppid, at, fact_origin::proc_scan,
+           start - std::min(start, window_ms()), start + tolerance_ms());
+  process_event ev;
+  ev.action = process_action::exec;
+  ev.source = fact_source::proc_scan;
+  ev.id = at;
+  ev.pid = p.pid;
+  ev.ppid = p.ppid;
+  ev.comm = p.comm;
+  ev.exe = p.exe;
+  ev.argv = p.argv;
+  ev.cwd = p.cwd;
+  ev.uid = p.uid;
+  ev.euid = p.euid;
+  ev.container = container_from_cgroup(p.cgroup);
+  // As the bootstrap's exec would: the image, a runtime's role (a shim
+  // adopts orphans), the container.
+  fill_subject_facts(n, ev);
+  if (takes_image(n, ev))
+    take_image(n, ev, now, reaps);
+  adopt_cgroup(n, ev);
+}
+
+reconcile_result
+process_tree::impl::reconcile(const std::vector<proc_process>& live,
+                              const event_id& at, time_point now,
+                              std::vector<reap_request>& reaps) {
+  reconcile_result result;
+  std::unordered_map<int32_t, const proc_process*> alive;
+  for (auto& p : live)
+    if (p.pid > 0 && is_live(p))
+      alive.emplace(p.pid, &p);
+  if (alive.empty())
+    return result;
+  ++stats_.num_reconciles;
+  auto t = stamp_ms(at);
+  auto vanished_before = stats_.num_vanished;
+  // Ends first, so that a pid whose holder changed is free for its new
+  // one. Keys first: an end reparents orphans and may open a reaper.
+  std::vector<process_key> running;
+  for (auto& [key, n] : nodes_)
+    if (n.running())
+      running.push_back(key);
+  for (auto& key : running) {
+    auto* n = find_node(key);
+    if (n == nullptr || !n->running())
+      continue; // A container's end took it along.
+    if (newer_than_scan(*n, t)) {
+      ++result.num_deferred;
+      continue;
+    }
+    auto i = alive.find(key.pid);
+    if (i == alive.end()) {
+      // Gone when the scan looked: `at` bounds its death.
+      vanish(*n, vanish_cause::gone_from_proc, at, now, reaps,
+             fact_origin::proc_scan);
+      continue;
+    }
+    auto next = i->second->start_ms;
+    if (same_start(*n, next))
+      continue;
+    // Another process holds the pid: the old one died before it started.
+    // End it no later than the new one's fork can be stamped, so that a
+    // late report of that fork finds the new lifetime, not the old.
+    auto end = std::clamp(next - std::min(next, window_ms()), begin_ms(*n), t);
+    vanish(*n, vanish_cause::pid_reused, stamp_of(end), now, reaps,
+           fact_origin::proc_scan);
+  }
+  // Adds, parents before children (a parent starts no later), so that a
+  // child links to its parent's new lifetime.
+  std::vector<const proc_process*> order;
+  order.reserve(alive.size());
+  for (auto& [pid, p] : alive)
+    order.push_back(p);
+  std::sort(order.begin(), order.end(), [](auto* x, auto* y) {
+    return std::tie(x->start_ms, x->pid) < std::tie(y->start_ms, y->pid);
+  });
+  for (auto* p : order) {
+    // Its fork may still be on its way (stamped after the scan began):
+    // merged into a lifetime first seen at the scan it would look like
+    // the pid's next holder.
+    if (p->start_ms + tolerance_ms() + window_ms() > t) {
+      ++result.num_deferred;
+      continue;
+    }
+    // A pid the table knows only as someone's parent takes /proc's facts.
+    if (auto* r = running_lifetime(p->pid);
+        r != nullptr && !r->image && r->comm.empty() && !r->has_start
+        && r->parent.pid == 0 && same_start(*r, p->start_ms)) {
+      add_from_proc(*p, *r, at, now, reaps);
+      ++result.num_added;
+      continue;
+    }
+    bool held = false;
+    bool newer = false;
+    auto first = nodes_.lower_bound(process_key{p->pid, event_id{}});
+    auto last = nodes_.lower_bound(process_key{p->pid + 1, event_id{}});
+    for (auto i = first; i != last && !held && !newer; ++i) {
+      // Running: it matched above, or it is newer than the scan. Ended
+      // but matching: the table saw it end (after the scan), or inferred
+      // it; either way no second lifetime for one process.
+      held = i->second.running() || same_start(i->second, p->start_ms);
+      newer = newer_than_scan(i->second, t);
+    }
+    if (newer) {
+      ++result.num_deferred;
+      continue;
+    }
+    if (held)
+      continue;
+    // First seen at the scan: it surely existed then. Its start stays
+    // unknown rather than /proc's second-rounded guess, so that a late
+    // fork or record of its own, stamped before the scan, merges into it
+    // instead of looking like the pid's next holder.
+    add_from_proc(*p, create(p->pid, at), at, now, reaps);
+    ++result.num_added;
+  }
+  // Parents, as a record's ppid= corrects them. The ends above reparented
+  // the orphans of the dead by rule; /proc names the reaper that took them.
+  for (auto* p : order) {
+    if (p->ppid <= 0)
+      continue;
+    auto* n = running_lifetime(p->pid);
+    if (n == nullptr || newer_than_scan(*n, t) || !same_start(*n, p->start_ms))
+      continue;
+    auto before = n->parent;
+    correct_parent(*n, p->ppid, at, fact_origin::proc_scan, now, reaps);
+    if (n->parent != before)
+      ++result.num_parents_corrected;
+  }
+  result.num_ended = stats_.num_vanished - vanished_before;
+  stats_.num_reconcile_ended += result.num_ended;
+  stats_.num_reconcile_added += result.num_added;
+  stats_.num_reconcile_parents += result.num_parents_corrected;
+  return result;
+}
+
 // -- reaping ------------------------------------------------------------------
 
 bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
@@ -1389,6 +1621,12 @@ void process_tree::apply(const process_event& event, time_point now,
   impl_->apply(event, now, reaps);
 }
 
+reconcile_result process_tree::reconcile(const std::vector<proc_process>& live,
+                                         const event_id& at, time_point now,
+                                         std::vector<reap_request>& reaps) {
+  return impl_->reconcile(live, at, now, reaps);
+}
+
 bool process_tree::reap(const process_key& key, uint64_t generation) {
   return impl_->reap(key, generation);
 }
@@ -1488,6 +1726,8 @@ const char* to_string(vanish_cause x) {
     return "pid_reused";
   case vanish_cause::orphaned_children:
     return "orphaned_children";
+  case vanish_cause::gone_from_proc:
+    return "gone_from_proc";
   }
   return "?";
 }

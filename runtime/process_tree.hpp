@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "messages/process_event.hpp"
+#include "runtime/proc_scan.hpp"
 
 namespace auditree {
 
@@ -52,6 +53,7 @@ enum class vanish_cause : uint8_t {
   namespace_teardown, ///< Its container's init died or was stopped.
   pid_reused,         ///< Its pid was handed out again.
   orphaned_children,  ///< A child's record showed a new parent.
+  gone_from_proc,     ///< A /proc scan no longer showed it.
 };
 
 /// Who told the table a fact. `inferred` facts follow from a rule (an
@@ -179,9 +181,30 @@ struct tree_stats {
   uint64_t num_vanished = 0;
   /// Lifetimes removed by reap().
   uint64_t num_reaped = 0;
+  /// reconcile() calls, and their results summed (see reconcile_result).
+  uint64_t num_reconciles = 0;
+  uint64_t num_reconcile_ended = 0;
+  uint64_t num_reconcile_added = 0;
+  uint64_t num_reconcile_parents = 0;
   /// Events the table could not place: no pid or no child pid, or a late
   /// record of a lifetime that was reaped already.
   uint64_t num_ignored = 0;
+};
+
+/// What one process_tree::reconcile() changed.
+struct reconcile_result {
+  /// Running lifetimes ended: /proc did not show them or showed another
+  /// process with their pid; plus what those ends took along (the rest of
+  /// a container whose init was gone).
+  uint64_t num_ended = 0;
+  /// Live processes the table did not hold, added.
+  uint64_t num_added = 0;
+  /// Running lifetimes that got /proc's parent instead of theirs.
+  uint64_t num_parents_corrected = 0;
+  /// Pids left alone because the table knows them from events younger
+  /// than the scan, or because the process is so young that its fork may
+  /// still be on its way: the next scan decides.
+  uint64_t num_deferred = 0;
 };
 
 /// The process table. Rules (see ../shared/KERNEL-FACTS.md):
@@ -207,6 +230,9 @@ struct tree_stats {
 /// - The same fork or exec reported by audit and the connector within
 ///   `cross_source_window` is one fact: audit's stamp and argv, the
 ///   connector's parent.
+/// - A /proc scan is the truth about the moment it was taken, where events
+///   were lost: reconcile() ends what it does not show, adds what the table
+///   missed and corrects parents.
 class process_tree {
 public:
   using clock = std::chrono::steady_clock;
@@ -227,6 +253,15 @@ public:
     /// stamped a few milliseconds apart (syscall entry vs. receipt): reports
     /// of one pid from the two sources this close are one fact.
     std::chrono::milliseconds cross_source_window{500};
+    /// How much earlier than the true start /proc may date a process. Its
+    /// start is btime + starttime: btime is whole seconds, truncated (up to
+    /// 1000 ms early), starttime whole ticks of 10 ms (USER_HZ 100),
+    /// truncated too; 10 ms more for the millisecond cut of the stamps it
+    /// is compared with. /proc never dates a process later than its start;
+    /// audit dates its fork at the clone's entry, before the kernel takes
+    /// the start late in copy_process (up to `cross_source_window`, which
+    /// bounds clone entry to connector receipt).
+    std::chrono::milliseconds proc_start_tolerance{1020};
     /// containerd namespace -> container id prefix. Docker runs its
     /// containers in namespace `moby` under the cgroup parent `docker`.
     std::vector<std::pair<std::string, std::string>> namespace_prefixes = {
@@ -247,6 +282,28 @@ public:
   /// to `reaps` (none in keep-exited mode).
   void apply(const process_event& event, time_point now,
              std::vector<reap_request>& reaps);
+
+  /// Corrects the table with a full /proc scan (`live`, as scan_proc()
+  /// reads it) that began at wall-clock time `at`, where events were lost:
+  /// - a running lifetime whose pid /proc does not show alive (zombies count
+  ///   as gone), or shows with a start that cannot be its own, has ended:
+  ///   it vanishes (gone_from_proc, or pid_reused), ended by proc_scan, and
+  ///   its reap is requested in `reaps`;
+  /// - a live process no lifetime of its pid matches is added with /proc's
+  ///   facts (parent, image, credentials, container from the cgroup),
+  ///   first seen at `at`;
+  /// - a running lifetime whose parent is not /proc's gets /proc's parent.
+  /// Starts match when /proc's lies within `proc_start_tolerance` before
+  /// the lifetime's fork stamp and `cross_source_window` after it (for a
+  /// lifetime whose fork was never seen: no later than `first_seen` plus
+  /// the window, as it existed then). What the table learnt after
+  /// `at - cross_source_window` is newer than the scan and stays; so does a
+  /// process /proc dates less than tolerance + window before `at`, whose
+  /// fork may still be on its way. An empty `live` is a failed scan (this
+  /// agent runs), not a dead host: it changes nothing.
+  reconcile_result reconcile(const std::vector<proc_process>& live,
+                             const event_id& at, time_point now,
+                             std::vector<reap_request>& reaps);
 
   /// Removes an ended lifetime if `generation` is still the one its reap
   /// was requested with. Returns whether it removed something; a stale

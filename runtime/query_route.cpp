@@ -89,29 +89,31 @@ query_route route_query(std::string_view method, std::string_view target) {
   if (p.size() > 1 && p.back() == '/')
     p.remove_suffix(1);
   if (p == "/tree") {
-    r.kind = query_route::tree;
+    r.kind = query_route::tree_view;
   } else if (p == "/containers") {
-    r.kind = query_route::containers;
+    r.kind = query_route::container_list;
   } else if (p.rfind("/containers/", 0) == 0) {
     // Ids contain slashes: `docker/<64-hex>`, `default/web`.
-    r.kind = query_route::container;
+    r.kind = query_route::container_tree;
     r.container = std::string{p.substr(12)};
   } else if (p == "/processes") {
-    r.kind = query_route::processes;
+    r.kind = query_route::process_list;
   } else if (p.rfind("/processes/", 0) == 0) {
     auto pid = parse_unsigned(p.substr(11));
     if (!pid || *pid == 0 || *pid > INT32_MAX)
       return fail(400, "not a pid: " + std::string{p.substr(11)});
-    r.kind = query_route::process;
+    r.kind = query_route::process_view;
     r.pid = static_cast<int32_t>(*pid);
   } else if (p == "/metrics") {
     r.kind = query_route::metrics;
+  } else if (p == "/stats") {
+    r.kind = query_route::stats;
   } else if (p == "/healthz") {
     r.kind = query_route::health;
   } else {
     return fail(404, "no such endpoint: " + std::string{p}
-                       + " (try /tree, /containers, /processes, /metrics, "
-                         "/healthz)");
+                       + " (try /tree, /containers, /processes, /stats, "
+                         "/metrics, /healthz)");
   }
   return r;
 }

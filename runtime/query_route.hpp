@@ -11,12 +11,13 @@ namespace auditree {
 
 struct query_route {
   enum kind_t {
-    tree,       ///< GET /tree[?container=ID]
-    containers, ///< GET /containers
-    container,  ///< GET /containers/{id}: that container's tree
-    processes,  ///< GET /processes[?container=ID]
-    process,    ///< GET /processes/{pid}: with ancestry and container
-    metrics,    ///< GET /metrics (Prometheus text)
+    tree_view,      ///< GET /tree[?container=ID]
+    container_list, ///< GET /containers
+    container_tree, ///< GET /containers/{id}: that container's tree
+    process_list,   ///< GET /processes[?container=ID]
+    process_view,   ///< GET /processes/{pid}: with ancestry and container
+    metrics,        ///< GET /metrics (Prometheus text)
+    stats,          ///< GET /stats: loss ledger and counters
     health,     ///< GET /healthz
     error,      ///< `status` and `message` say why
   };

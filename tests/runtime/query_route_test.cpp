@@ -6,22 +6,22 @@ using namespace auditree;
 
 TEST_CASE("routes of the query API", "[query]") {
   auto r = route_query("GET", "/tree");
-  CHECK(r.kind == query_route::tree);
+  CHECK(r.kind == query_route::tree_view);
   CHECK(r.json);
   r = route_query("GET", "/tree?format=text&container=default%2Fweb");
-  CHECK(r.kind == query_route::tree);
+  CHECK(r.kind == query_route::tree_view);
   CHECK_FALSE(r.json);
   CHECK(r.container == "default/web");
   r = route_query("GET", "/containers/");
-  CHECK(r.kind == query_route::containers);
+  CHECK(r.kind == query_route::container_list);
   r = route_query("GET", "/containers/docker/0123abc");
-  CHECK(r.kind == query_route::container);
+  CHECK(r.kind == query_route::container_tree);
   CHECK(r.container == "docker/0123abc");
   r = route_query("GET", "/processes?container=auditree/c1");
-  CHECK(r.kind == query_route::processes);
+  CHECK(r.kind == query_route::process_list);
   CHECK(r.container == "auditree/c1");
   r = route_query("HEAD", "/processes/812");
-  CHECK(r.kind == query_route::process);
+  CHECK(r.kind == query_route::process_view);
   CHECK(r.pid == 812);
   CHECK(route_query("GET", "/metrics").kind == query_route::metrics);
   CHECK(route_query("GET", "/healthz").kind == query_route::health);

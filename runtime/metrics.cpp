@@ -1,0 +1,188 @@
+#include "runtime/metrics.hpp"
+
+#include <cstdio>
+
+namespace auditree {
+
+namespace {
+
+struct writer {
+  std::string out;
+
+  void family(const char* name, const char* type, const char* help) {
+    out += "# HELP auditree_";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE auditree_";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+  }
+
+  void sample(const char* name, uint64_t value, const std::string& labels = {}) {
+    out += "auditree_";
+    out += name;
+    if (!labels.empty())
+      out += '{' + labels + '}';
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  }
+
+  void counter(const char* name, const char* help, uint64_t value) {
+    family(name, "counter", help);
+    sample(name, value);
+  }
+
+  void gauge(const char* name, const char* help, uint64_t value) {
+    family(name, "gauge", help);
+    sample(name, value);
+  }
+};
+
+} // namespace
+
+std::string render_prometheus(const agent_metrics& m) {
+  writer w;
+  w.counter("records_total", "Audit records received from the kernel.",
+            m.audit.num_records);
+  w.counter("datagrams_malformed_total",
+            "Kernel datagrams that were not audit records.",
+            m.audit.num_malformed);
+  w.family("socket_overruns_total", "counter",
+           "ENOBUFS: datagrams the kernel dropped for a full socket.");
+  w.sample("socket_overruns_total", m.audit.num_overruns, "socket=\"audit\"");
+  w.sample("socket_overruns_total", m.connector.num_overruns,
+           "socket=\"proc_connector\"");
+  w.counter("kernel_lost_total",
+            "Growth of the kernel's audit lost counter since start.",
+            m.audit.kernel_lost);
+  w.gauge("kernel_backlog", "Kernel audit queue length at the last poll.",
+          m.audit.backlog);
+  w.counter("kernel_backlog_wait_jiffies_total",
+            "Time audited tasks waited for queue space.",
+            m.audit.backlog_wait_time_actual);
+  w.gauge("rules", "Audit rules the agent installed.", m.audit.num_rules);
+  w.counter("events_total", "Audit events assembled.", m.assembly.num_events);
+  w.family("events_closed_total", "counter",
+           "Assembled events by what closed them.");
+  w.sample("events_closed_total", m.assembly.num_closed_by_eoe,
+           "reason=\"eoe\"");
+  w.sample("events_closed_total", m.assembly.num_closed_standalone,
+           "reason=\"standalone\"");
+  w.sample("events_closed_total", m.assembly.num_closed_by_timeout,
+           "reason=\"timeout\"");
+  w.counter("serial_gaps_total",
+            "Audit serials never seen: events lost before the agent.",
+            m.assembly.num_serial_gaps);
+  w.counter("records_late_total",
+            "Records that arrived after their event was closed.",
+            m.assembly.num_serial_late);
+  w.counter("events_malformed_total",
+            "Process events whose records were malformed.",
+            m.assembly.num_malformed_events);
+  w.counter("process_events_total", "Process events interpreted.",
+            m.assembly.num_process_events);
+  w.counter("connector_messages_total", "Proc connector messages.",
+            m.connector.num_messages);
+  w.counter("connector_gaps_total",
+            "Proc connector messages lost (per-CPU sequence gaps).",
+            m.connector.num_gaps);
+  w.gauge("processes", "Processes in the tree.", m.tree.num_processes);
+  w.gauge("containers", "Containers with running processes.",
+          m.tree.num_containers);
+  w.counter("processes_vanished_total",
+            "Processes ended without a record of their own.",
+            m.tree.num_vanished);
+  w.counter("events_unplaced_total", "Events the tree could not place.",
+            m.tree.num_ignored);
+  w.family("event_latency_seconds", "summary",
+           "Audit stamp (syscall entry, ms resolution) to tree update.");
+  auto seconds = [](int64_t us) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(us) / 1e6);
+    return std::string{buf};
+  };
+  w.out += "auditree_event_latency_seconds{quantile=\"0.5\"} "
+           + seconds(m.latency.p50) + "\n";
+  w.out += "auditree_event_latency_seconds{quantile=\"0.99\"} "
+           + seconds(m.latency.p99) + "\n";
+  w.out += "auditree_event_latency_seconds{quantile=\"1\"} "
+           + seconds(m.latency.max) + "\n";
+  w.sample("event_latency_seconds_count", m.latency.count);
+  w.counter("output_lines_total", "JSON lines written.", m.lines_written);
+  w.counter("output_lines_dropped_total",
+            "JSON lines dropped because the consumer was too slow.",
+            m.lines_dropped);
+  w.family("restarts_total", "counter", "Actor restarts by the supervisor.");
+  for (auto& [actor, n] : m.restarts)
+    w.sample("restarts_total", n, "actor=\"" + actor + "\"");
+  return w.out;
+}
+
+std::string render_stats(const agent_metrics& m, bool json) {
+  struct row {
+    const char* key;
+    const char* label;
+    uint64_t value;
+  };
+  const row rows[] = {
+    {"records", "records", m.audit.num_records},
+    {"malformed_datagrams", "malformed datagrams", m.audit.num_malformed},
+    {"enobufs", "ENOBUFS overruns", m.audit.num_overruns},
+    {"kernel_lost", "kernel lost", m.audit.kernel_lost},
+    {"max_kernel_backlog", "max kernel backlog", m.audit.max_backlog},
+    {"backlog_wait_jiffies", "backlog wait (jiffies)",
+     m.audit.backlog_wait_time_actual},
+    {"rules", "rules installed", m.audit.num_rules},
+    {"events", "events", m.assembly.num_events},
+    {"closed_by_eoe", "closed by EOE", m.assembly.num_closed_by_eoe},
+    {"closed_standalone", "closed standalone",
+     m.assembly.num_closed_standalone},
+    {"closed_by_timeout", "closed by timeout",
+     m.assembly.num_closed_by_timeout},
+    {"serial_gaps", "serial gaps", m.assembly.num_serial_gaps},
+    {"late_records", "late records", m.assembly.num_serial_late},
+    {"malformed_events", "malformed events", m.assembly.num_malformed_events},
+    {"process_events", "process events", m.assembly.num_process_events},
+    {"connector_messages", "connector messages", m.connector.num_messages},
+    {"connector_gaps", "connector gaps", m.connector.num_gaps},
+    {"connector_overruns", "connector overruns", m.connector.num_overruns},
+    {"processes", "processes in tree", m.tree.num_processes},
+    {"containers", "containers running", m.tree.num_containers},
+    {"vanished", "ended without a record", m.tree.num_vanished},
+    {"latency_samples", "latency samples", m.latency.count},
+    {"latency_p50_us", "latency p50 (us)", static_cast<uint64_t>(m.latency.p50)},
+    {"latency_p99_us", "latency p99 (us)", static_cast<uint64_t>(m.latency.p99)},
+    {"latency_max_us", "latency max (us)", static_cast<uint64_t>(m.latency.max)},
+    {"lines_written", "lines written", m.lines_written},
+    {"lines_dropped", "lines dropped", m.lines_dropped},
+  };
+  std::string out = json ? "{" : "";
+  for (auto& r : rows) {
+    if (json) {
+      out += out.size() > 1 ? ",\"" : "\"";
+      out += r.key;
+      out += "\":" + std::to_string(r.value);
+    } else {
+      std::string label = r.label;
+      label.resize(26, ' ');
+      out += "  " + label + std::to_string(r.value) + "\n";
+    }
+  }
+  if (json) {
+    out += ",\"restarts\":{";
+    for (size_t i = 0; i < m.restarts.size(); ++i)
+      out += (i > 0 ? ",\"" : "\"") + m.restarts[i].first
+             + "\":" + std::to_string(m.restarts[i].second);
+    out += "}}\n";
+  } else {
+    for (auto& [actor, n] : m.restarts)
+      out += "  restarts of " + actor + ": " + std::to_string(n) + "\n";
+  }
+  return out;
+}
+
+} // namespace auditree

@@ -1,0 +1,55 @@
+#include <catch2/catch.hpp>
+
+#include "runtime/metrics.hpp"
+
+using namespace auditree;
+
+TEST_CASE("metrics in the Prometheus text format", "[metrics]") {
+  agent_metrics m;
+  m.audit.num_records = 70369;
+  m.audit.num_overruns = 2;
+  m.connector.num_overruns = 1;
+  m.assembly.num_closed_by_eoe = 15082;
+  m.assembly.num_closed_by_timeout = 3;
+  m.tree.num_processes = 812;
+  m.restarts = {{"assembler", 2}, {"tree", 1}};
+  auto text = render_prometheus(m);
+  CHECK(text.find("# TYPE auditree_records_total counter\n"
+                  "auditree_records_total 70369\n")
+        != std::string::npos);
+  CHECK(text.find("auditree_socket_overruns_total{socket=\"audit\"} 2\n"
+                  "auditree_socket_overruns_total{socket=\"proc_connector\"} "
+                  "1\n")
+        != std::string::npos);
+  CHECK(text.find("auditree_events_closed_total{reason=\"eoe\"} 15082\n")
+        != std::string::npos);
+  CHECK(text.find("auditree_events_closed_total{reason=\"timeout\"} 3\n")
+        != std::string::npos);
+  CHECK(text.find("# TYPE auditree_processes gauge\nauditree_processes 812\n")
+        != std::string::npos);
+  CHECK(text.find("auditree_restarts_total{actor=\"tree\"} 1\n")
+        != std::string::npos);
+  // Every sample line belongs to a family declared before it.
+  size_t pos = 0;
+  while ((pos = text.find("\nauditree_", pos)) != std::string::npos) {
+    auto name_end = text.find_first_of("{ ", pos + 1);
+    auto name = text.substr(pos + 1, name_end - pos - 1);
+    CHECK(text.find("# TYPE " + name + " ") < pos);
+    ++pos;
+  }
+}
+
+TEST_CASE("stats for people and as JSON", "[metrics]") {
+  agent_metrics m;
+  m.audit.kernel_lost = 7;
+  m.assembly.num_serial_gaps = 3;
+  m.restarts = {{"tree", 1}};
+  auto text = render_stats(m, false);
+  CHECK(text.find("  kernel lost               7\n") != std::string::npos);
+  CHECK(text.find("  serial gaps               3\n") != std::string::npos);
+  CHECK(text.find("  restarts of tree: 1\n") != std::string::npos);
+  auto json = render_stats(m, true);
+  CHECK(json.rfind("{\"records\":0,", 0) == 0);
+  CHECK(json.find("\"kernel_lost\":7,") != std::string::npos);
+  CHECK(json.find("\"restarts\":{\"tree\":1}}\n") != std::string::npos);
+}
