@@ -1,6 +1,7 @@
 #include "actors/agent.hpp"
 
 #include <csignal>
+#include <mutex>
 #include <fstream>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "actors/json_sink_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
 #include "actors/proc_connector_actor.hpp"
+#include "actors/proc_sweeper_actor.hpp"
 #include "actors/query_server.hpp"
 #include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
@@ -70,7 +72,12 @@ agent_metrics gather(caf::scoped_actor& self, const agent_handles& h) {
       },
       ignore);
   self->request(h.sink, query_timeout, stats_atom::value)
-    .receive([&](uint64_t written) { m.lines_written = written; }, ignore);
+    .receive(
+      [&](uint64_t written, uint64_t dropped) {
+        m.lines_written = written;
+        m.lines_dropped = dropped;
+      },
+      ignore);
   return m;
 }
 
@@ -162,16 +169,44 @@ std::string missing_capabilities(const agent_config& cfg) {
 
 int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   caf::scoped_actor self{sys};
-  auto sink = sys.spawn(json_sink_actor, cfg.output);
+  // The query API first: a bad address stops the agent before it touches
+  // the kernel. Until the actors exist, queries get 503.
+  agent_handles handles;
+  std::mutex handles_mutex;
+  query_server server{[&](const query_route& route) {
+    agent_handles h;
+    {
+      std::lock_guard<std::mutex> guard{handles_mutex};
+      h = handles;
+    }
+    if (!h.tree)
+      return query_reply{503, "text/plain", "starting\n"};
+    return answer(sys, h, route);
+  }};
+  if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
+      !err.empty()) {
+    log::error(err);
+    return 2;
+  }
+  log::info("query API on ", cfg.socket,
+            cfg.http.empty() ? "" : " and http://" + cfg.http);
+  auto sink = sys.spawn(json_sink_actor, cfg.output_options());
   tree_actor_options tree_opts;
   tree_opts.tree.exit_grace
     = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
   tree_opts.tree.keep_exited = cfg.keep_exited;
+  tree_opts.num_inputs = cfg.num_assemblers();
   auto tree = sys.spawn(tree_actor, tree_opts, sink);
   // Processes older than the agent: the tree has them before any event.
-  auto bootstrap = to_process_events(scan_proc("/proc"));
-  log::info("bootstrap: ", bootstrap.size(), " processes from /proc");
-  self->send(tree, std::move(bootstrap));
+  if (cfg.bootstrap) {
+    auto bootstrap = to_process_events(scan_proc("/proc"));
+    log::info("bootstrap: ", bootstrap.size(), " processes from /proc");
+    self->send(tree, std::move(bootstrap));
+  }
+  caf::actor sweeper;
+  if (cfg.reconcile_interval.count() > 0)
+    sweeper = sys.spawn(proc_sweeper_actor, tree, cfg.reconcile_interval,
+                        caf::timespan{std::chrono::seconds(1)});
   auto n = cfg.num_assemblers();
   event_assembler::options asm_opts;
   asm_opts.timeout
@@ -179,7 +214,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   asm_opts.stride = static_cast<uint32_t>(n);
   std::vector<caf::actor> assemblers;
   for (size_t i = 0; i < n; ++i)
-    assemblers.push_back(sys.spawn(assembler_actor, tree, asm_opts));
+    assemblers.push_back(
+      sys.spawn(assembler_actor, tree, asm_opts, static_cast<uint32_t>(i)));
   netlink_source_options src_opts;
   src_opts.session.unicast = cfg.mode == "unicast";
   src_opts.session.rules_file = cfg.rules_file;
@@ -195,7 +231,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
                                                       std::string{"-"},
                                                       assemblers)
                            : sys.spawn(netlink_source_actor, src_opts,
-                                       assemblers);
+                                       assemblers, sweeper);
   self->monitor(source);
   if (from_stdin)
     self->send(source, run_atom::value); // Replies at the end of stdin.
@@ -204,18 +240,14 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     connector = sys.spawn(proc_connector_actor, tree);
     self->monitor(connector);
   }
-  agent_handles handles{source, connector, assemblers, tree, sink, from_stdin};
-  query_server server{[&sys, &handles](const query_route& route) {
-    return answer(sys, handles, route);
-  }};
-  if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
-      !err.empty()) {
-    log::error(err);
-  } else {
-    log::info("query API on ", cfg.socket,
-              cfg.http.empty() ? "" : " and http://" + cfg.http);
+  {
+    std::lock_guard<std::mutex> guard{handles_mutex};
+    handles = agent_handles{source, connector, assemblers, tree, sink,
+                            from_stdin};
   }
   auto stop_rest = [&] {
+    if (sweeper)
+      self->send_exit(sweeper, caf::exit_reason::user_shutdown);
     if (connector)
       self->send_exit(connector, caf::exit_reason::user_shutdown);
     for (auto& a : assemblers)
@@ -285,8 +317,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   // The source goes first: rules removed and settings restored before the
   // rest drains. Its counters are read just before.
-  auto final_metrics = gather(self, handles);
   server.stop();
+  auto final_metrics = gather(self, handles);
   if (died != source) {
     self->send_exit(source, caf::exit_reason::user_shutdown);
     self->receive([&](caf::down_msg& down) {

@@ -19,6 +19,11 @@ agent_config::agent_config() {
     .add(output, "output",
          "JSON event stream: '-' (stdout) or a file; replay also takes "
          "'none' (no JSON at all)")
+    .add(output_max_bytes, "output-max-bytes",
+         "rotate the output file at this size (0: never)")
+    .add(output_keep, "output-keep", "rotated output files kept")
+    .add(output_queue, "output-queue",
+         "bytes that may wait for a slow consumer before lines are dropped")
     .add(log_level, "log-level", "error, warning, info or debug")
     .add(exit_grace, "exit-grace",
          "how long an ended process stays in the tree before removal")
@@ -37,6 +42,9 @@ agent_config::agent_config() {
          "where settings to restore after a crash are kept")
     .add(proc_connector, "proc-connector",
          "also listen to the proc connector for exits audit never reports")
+    .add(reconcile_interval, "reconcile-interval",
+         "how often the tree is reconciled with /proc (0s: never)")
+    .add(bootstrap, "bootstrap", "load every live process from /proc at start")
     .add(socket, "socket", "unix socket of the query API (mode 0600)")
     .add(http, "http",
          "also serve the query API on HOST:PORT over HTTP (empty: off)")
@@ -124,9 +132,15 @@ std::string agent_config::parse_all(int argc, char** argv) {
     };
     if (auto arg = value_of("argument"); !arg.empty())
       return "invalid option " + arg + " (see auditree --help)";
-    if (auto line = value_of("line"); !line.empty())
+    if (auto line = value_of("line"); !line.empty()) {
+      // Quote the line: `assemblers=many` says more than a column number.
+      std::ifstream in{config_file};
+      std::string text;
+      for (int n = std::stoi(line); n > 0 && std::getline(in, text); --n)
+        ;
       return config_file + ":" + line + ":" + value_of("column")
-             + ": syntax error";
+             + ": syntax error in `" + trim(text) + "`";
+    }
     return config_file + ": " + text;
   }
   for (auto& [opt, value] : flags) {
@@ -194,11 +208,25 @@ std::string agent_config::validate() const {
     return "auditree.rule-key=" + rule_key + ": 1 to 31 characters";
   if (status_interval <= caf::timespan{0})
     return "auditree.status-interval must be positive";
+  if (reconcile_interval < caf::timespan{0})
+    return "auditree.reconcile-interval must not be negative";
   if (print_interval < caf::timespan{0})
     return "auditree.print-interval must not be negative";
+  if (output_queue < 65536)
+    return "auditree.output-queue=" + std::to_string(output_queue)
+           + ": at least 65536 bytes";
   if (output.empty())
     return "auditree.output is empty: use '-' for stdout";
   return {};
+}
+
+output_writer::options agent_config::output_options() const {
+  output_writer::options result;
+  result.path = output;
+  result.max_file_bytes = output_max_bytes;
+  result.keep = output_keep;
+  result.max_queued = static_cast<size_t>(output_queue);
+  return result;
 }
 
 size_t agent_config::num_assemblers() const {

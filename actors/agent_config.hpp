@@ -6,6 +6,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/output_writer.hpp"
+
 namespace auditree {
 
 /// Every setting of auditree: read from the config file (`--config-file`,
@@ -51,6 +53,13 @@ public:
   /// Where the JSON event stream goes: `-` for stdout or a file path;
   /// `none` (replay only) skips JSON altogether.
   std::string output = "-";
+  /// Rotate the output file once it reaches this many bytes (0: never).
+  uint64_t output_max_bytes = 0;
+  /// Rotated output files kept (output.1 ... output.N).
+  uint32_t output_keep = 5;
+  /// Bytes of JSON that may wait for a slow consumer before lines are
+  /// dropped (and counted).
+  uint64_t output_queue = 16u << 20;
   /// error, warning, info or debug.
   std::string log_level = "info";
   /// How long an ended process stays in the tree before it is removed.
@@ -77,6 +86,10 @@ public:
   /// Also listen to the proc connector, the exit oracle for deaths audit
   /// never reports (needs CAP_NET_ADMIN).
   bool proc_connector = true;
+  /// How often the tree is reconciled with /proc (0: never).
+  caf::timespan reconcile_interval = std::chrono::seconds{10};
+  /// Load every live process from /proc at start.
+  bool bootstrap = true;
   /// The query API's unix socket (mode 0600); also where the CLI asks.
   std::string socket = "/run/auditree/auditree.sock";
   /// Also serve the query API over HTTP on HOST:PORT (empty: off).
@@ -88,6 +101,9 @@ public:
 
   /// The config file in effect (may not exist).
   std::string config_file = "config/auditree.conf";
+
+  /// The sink's options from the output keys.
+  output_writer::options output_options() const;
 
   /// The number of assemblers to spawn once `assemblers` is resolved.
   size_t num_assemblers() const;

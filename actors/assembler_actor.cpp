@@ -28,8 +28,15 @@ void forward(self_pointer self, std::vector<audit_event>& closed) {
   }
   closed.clear();
   st.num_process_events += out.size();
-  if (!out.empty() && st.downstream)
-    self->send(st.downstream, std::move(out));
+  // The watermark goes along even without events: it lets the tree release
+  // what the other assemblers sent. An open event may still close at its
+  // last record's place, so it holds the watermark below that.
+  auto lowest_open = st.assembler.lowest_open_sequence();
+  auto watermark = lowest_open == UINT64_MAX
+                     ? st.watermark
+                     : std::min(st.watermark, lowest_open - 1);
+  if (st.downstream)
+    self->send(st.downstream, std::move(out), watermark, st.index);
 }
 
 // Schedules one tick for the earliest open event's timeout.
@@ -56,15 +63,18 @@ assembler_stats collect(self_pointer self) {
 } // namespace
 
 caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
-                              event_assembler::options opts) {
+                              event_assembler::options opts, uint32_t index) {
   self->state.assembler = event_assembler{opts};
   self->state.downstream = std::move(downstream);
+  self->state.index = index;
   return {
-    [=](record_batch& batch) {
+    [=](record_batch& batch, uint64_t watermark) {
+      auto& st = self->state;
       std::vector<audit_event> closed;
       auto now = self->clock().now();
       for (auto& record : batch)
-        self->state.assembler.add(std::move(record), now, closed);
+        st.assembler.add(std::move(record), now, closed);
+      st.watermark = std::max(st.watermark, watermark);
       forward(self, closed);
       arm_tick(self);
       return ack_atom::value;

@@ -48,7 +48,9 @@ void take_line(self_pointer self, std::string_view line,
   }
   ++st.stats.num_records;
   auto& rec = result.record;
-  batches[rec.id.serial % batches.size()].push_back(rec.to_record());
+  auto& batch = batches[rec.id.serial % batches.size()];
+  batch.push_back(rec.to_record());
+  batch.back().sequence = st.stats.num_records;
 }
 
 void maybe_finish(self_pointer self) {
@@ -67,13 +69,17 @@ void schedule_read(self_pointer self) {
   self->send(self, read_atom::value);
 }
 
+// Every assembler gets every round's watermark, even with no records for
+// it, so the tree can merge their outputs back into arrival order.
 void send_batches(self_pointer self, std::vector<record_batch>& batches) {
   auto& st = self->state;
+  if (st.stats.num_records == st.watermark_sent)
+    return;
+  st.watermark_sent = st.stats.num_records;
   for (size_t i = 0; i < batches.size(); ++i) {
-    if (batches[i].empty())
-      continue;
     ++st.in_flight;
-    self->request(st.assemblers[i], caf::infinite, std::move(batches[i]))
+    self->request(st.assemblers[i], caf::infinite, std::move(batches[i]),
+                  st.watermark_sent)
       .then([=](ack_atom) {
         --self->state.in_flight;
         schedule_read(self);

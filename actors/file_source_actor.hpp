@@ -30,14 +30,16 @@ struct file_source_state {
   std::vector<caf::actor> assemblers;
   /// Batches sent but not yet acknowledged, for flow control.
   size_t in_flight = 0;
+  /// The highest sequence (records numbered from 1) announced so far.
+  uint64_t watermark_sent = 0;
   bool read_scheduled = false;
   source_stats stats;
   caf::response_promise done;
 };
 
 /// Reads `path` (`-` for stdin) line by line, copies each record once into
-/// an owned `audit_record` and routes it to `assemblers[serial % N]` in
-/// batches. At most a few batches per assembler are in flight, so a fast
+/// an owned `audit_record`, numbers it (its sequence) and routes it to
+/// `assemblers[serial % N]` in batches sent with the watermark. At most a few batches per assembler are in flight, so a fast
 /// file never floods the assemblers' mailboxes. Malformed lines are counted
 /// and logged with their line number, and reading goes on. Runs detached:
 /// reading a pipe may block.

@@ -1,10 +1,11 @@
 #pragma once
 
-#include <cstdio>
 #include <string>
 
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
+
+#include "actors/output_writer.hpp"
 
 namespace auditree {
 
@@ -12,23 +13,18 @@ namespace auditree {
 struct json_sink_state {
   static inline const char* name = "json_sink";
 
-  ~json_sink_state();
-
-  std::FILE* out = nullptr;
-  /// Whether `out` was opened here (and must be closed here).
-  bool owns_out = false;
-  std::string buffer;
-  uint64_t num_written = 0;
+  output_writer writer;
 };
 
-/// Writes each process event as one ECS JSON line to `path` (`-` for
-/// stdout; appends to a file).
+/// Writes each process event as one ECS JSON line through an
+/// `output_writer` (stdout or a file, rotated by size, with a bounded queue
+/// that drops and counts when the consumer is too slow).
 /// Protocol:
-/// - `process_event_batch`: formats and writes the events.
-/// - `flush` -> `uint64_t`: flushes the output; replies with the number of
-///   lines written so far.
-/// - `stats` -> `uint64_t`: the number of lines written so far.
+/// - `process_event_batch`: formats the events and queues them.
+/// - `flush` -> `uint64_t`: waits until everything queued is written;
+///   replies with the number of lines written.
+/// - `stats` -> `uint64_t written, uint64_t dropped`.
 caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
-                              std::string path);
+                              output_writer::options opts);
 
 } // namespace auditree

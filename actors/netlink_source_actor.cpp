@@ -70,17 +70,22 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
                  parsed.error);
     return;
   }
-  ++st.num_records;
   auto serial = parsed.record.id.serial;
-  st.batches[serial % st.batches.size()].push_back(parsed.record.to_record());
+  auto& batch = st.batches[serial % st.batches.size()];
+  batch.push_back(parsed.record.to_record());
+  batch.back().sequence = ++st.num_records;
 }
 
-// On the reader thread: hand the batches to the assemblers.
+// On the reader thread: hand the batches to the assemblers, each with the
+// watermark (even when empty), so the tree can merge their outputs back
+// into arrival order.
 void send_batches(netlink_source_state& st) {
+  uint64_t watermark = st.num_records;
+  if (watermark == st.watermark_sent)
+    return;
+  st.watermark_sent = watermark;
   for (size_t i = 0; i < st.batches.size(); ++i) {
-    if (st.batches[i].empty())
-      continue;
-    caf::anon_send(st.assemblers[i], std::move(st.batches[i]));
+    caf::anon_send(st.assemblers[i], std::move(st.batches[i]), watermark);
     st.batches[i] = record_batch{};
   }
 }
@@ -116,8 +121,10 @@ netlink_source_stats collect(self_pointer self) {
 
 caf::behavior netlink_source_actor(self_pointer self,
                                    netlink_source_options opts,
-                                   std::vector<caf::actor> assemblers) {
+                                   std::vector<caf::actor> assemblers,
+                                   caf::actor on_loss) {
   auto& st = self->state;
+  st.on_loss = std::move(on_loss);
   st.assemblers = std::move(assemblers);
   st.batches.resize(st.assemblers.size());
   st.status_interval = opts.status_interval;
@@ -147,6 +154,11 @@ caf::behavior netlink_source_actor(self_pointer self,
   return {
     [=](status_atom) {
       poll_status(self);
+      auto& st = self->state;
+      auto losses = st.kernel.kernel_lost + st.reader->num_overruns();
+      if (losses > st.losses_seen && st.on_loss)
+        self->send(st.on_loss, sweep_atom::value);
+      st.losses_seen = losses;
       if (auto err = self->state.reader->failure()) {
         self->quit(caf::make_error(caf::sec::runtime_error,
                                    std::string{"netlink read failed: "}

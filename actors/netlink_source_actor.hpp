@@ -33,10 +33,15 @@ struct netlink_source_state {
   std::vector<caf::actor> assemblers;
   /// Filled on the reader's thread only, between two `drained` calls.
   std::vector<record_batch> batches;
+  uint64_t watermark_sent = 0;
   std::atomic<uint64_t> num_records{0};
   std::atomic<uint64_t> num_malformed{0};
   netlink_source_stats kernel;
   caf::timespan status_interval{};
+  /// Told (`sweep`) when the kernel or the socket dropped records, so the
+  /// tree is reconciled with /proc early; may be empty.
+  caf::actor on_loss;
+  uint64_t losses_seen = 0;
   std::unique_ptr<netlink_reader> reader;
 };
 
@@ -47,11 +52,13 @@ struct netlink_source_state {
 /// up rules and settings at start and restores them when it exits, also
 /// when it dies. If setup fails, the actor quits with the reason logged.
 /// Protocol:
-/// - `status` (self, periodic): polls AUDIT_GET (lost, backlog).
+/// - `status` (self, periodic): polls AUDIT_GET (lost, backlog); tells
+///   `on_loss` when lost or ENOBUFS grew.
 /// - `stats` -> `netlink_source_stats`.
 caf::behavior
 netlink_source_actor(caf::stateful_actor<netlink_source_state>* self,
                      netlink_source_options opts,
-                     std::vector<caf::actor> assemblers);
+                     std::vector<caf::actor> assemblers,
+                     caf::actor on_loss);
 
 } // namespace auditree

@@ -58,11 +58,12 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   // `none`: no sink at all, to measure the pipeline without JSON.
   caf::actor sink;
   if (cfg.output != "none")
-    sink = sys.spawn(json_sink_actor, cfg.output);
+    sink = sys.spawn(json_sink_actor, cfg.output_options());
   tree_actor_options tree_opts;
   tree_opts.tree.exit_grace
     = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
   tree_opts.tree.keep_exited = cfg.keep_exited;
+  tree_opts.num_inputs = cfg.num_assemblers();
   tree_opts.stream_time = true;
   auto tree = sys.spawn(tree_actor, tree_opts, sink);
   auto n = cfg.num_assemblers();
@@ -72,7 +73,8 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   opts.stride = static_cast<uint32_t>(n);
   std::vector<caf::actor> assemblers;
   for (size_t i = 0; i < n; ++i)
-    assemblers.push_back(sys.spawn(assembler_actor, tree, opts));
+    assemblers.push_back(
+      sys.spawn(assembler_actor, tree, opts, static_cast<uint32_t>(i)));
   auto source = sys.spawn<caf::detached>(file_source_actor, path, assemblers);
   int exit_code = 0;
   auto fail = [&](const caf::error& err) {
@@ -121,12 +123,19 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
         },
         fail);
   uint64_t written = 0;
-  if (sink)
+  uint64_t dropped = 0;
+  if (sink) {
     self->request(sink, caf::infinite, flush_atom::value)
       .receive([&](uint64_t x) { written = x; }, fail);
+    self->request(sink, caf::infinite, stats_atom::value)
+      .receive([&](uint64_t, uint64_t x) { dropped = x; }, fail);
+  }
   stop_all();
   print_summary(src, total, written, n);
-  std::fprintf(stderr, "  processes in tree:  %llu\n",
+  std::fprintf(stderr,
+               "  lines dropped:      %llu\n"
+               "  processes in tree:  %llu\n",
+               (unsigned long long) dropped,
                (unsigned long long) num_processes);
   return exit_code;
 }

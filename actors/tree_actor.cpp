@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "messages/type_ids.hpp"
+#include "runtime/log.hpp"
 #include "runtime/tree_render.hpp"
 
 namespace auditree {
@@ -63,6 +64,32 @@ void run_due_reaps(tree_state& st) {
   }
 }
 
+// Applies events in the order given and forwards them downstream.
+void apply_batch(self_pointer self, process_event_batch& batch) {
+  auto& st = self->state;
+  std::vector<reap_request> reaps;
+  for (auto& ev : batch) {
+    if (st.stream_time)
+      st.stream_now = std::max(st.stream_now, stream_point(ev.id));
+    auto now = st.stream_time ? st.stream_now : self->clock().now();
+    st.tree.apply(ev, now, reaps);
+    if (!st.stream_time && ev.source == fact_source::audit)
+      st.latency.add(latency_us(ev.id));
+    schedule(self, reaps, now);
+    if (auto info = st.tree.find(ev.pid))
+      ev.container = info->container;
+  }
+  if (st.stream_time)
+    run_due_reaps(st);
+  batch.erase(std::remove_if(batch.begin(), batch.end(),
+                             [](const process_event& ev) {
+                               return !belongs_in_stream(ev);
+                             }),
+              batch.end());
+  if (st.downstream && !batch.empty())
+    self->send(st.downstream, std::move(batch));
+}
+
 } // namespace
 
 caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
@@ -71,30 +98,41 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   st.tree = process_tree{opts.tree};
   st.downstream = std::move(downstream);
   st.stream_time = opts.stream_time;
+  st.watermarks.assign(opts.num_inputs, 0);
   return {
-    [=](process_event_batch& batch) {
+    [=](process_event_batch& batch) { apply_batch(self, batch); },
+    [=](process_event_batch& batch, uint64_t watermark, uint32_t input) {
       auto& st = self->state;
-      std::vector<reap_request> reaps;
-      for (auto& ev : batch) {
-        if (st.stream_time)
-          st.stream_now = std::max(st.stream_now, stream_point(ev.id));
-        auto now = st.stream_time ? st.stream_now : self->clock().now();
-        st.tree.apply(ev, now, reaps);
-        if (!st.stream_time && ev.source == fact_source::audit)
-          st.latency.add(latency_us(ev.id));
-        schedule(self, reaps, now);
-        if (auto info = st.tree.find(ev.pid))
-          ev.container = info->container;
+      if (input >= st.watermarks.size()) {
+        apply_batch(self, batch);
+        return;
       }
-      if (st.stream_time)
-        run_due_reaps(st);
-      batch.erase(std::remove_if(batch.begin(), batch.end(),
-                                 [](const process_event& ev) {
-                                   return !belongs_in_stream(ev);
-                                 }),
-                  batch.end());
-      if (st.downstream && !batch.empty())
-        self->send(st.downstream, std::move(batch));
+      st.watermarks[input] = std::max(st.watermarks[input], watermark);
+      for (auto& ev : batch)
+        st.held.emplace(ev.sequence, std::move(ev));
+      // Events up to the lowest watermark can no longer be overtaken by
+      // another assembler's: apply them in arrival order.
+      auto low = *std::min_element(st.watermarks.begin(), st.watermarks.end());
+      process_event_batch ready;
+      auto end = st.held.upper_bound(low);
+      for (auto i = st.held.begin(); i != end; ++i)
+        ready.push_back(std::move(i->second));
+      st.held.erase(st.held.begin(), end);
+      if (!ready.empty())
+        apply_batch(self, ready);
+    },
+    [=](reconcile_atom, uint64_t scan_ms, const proc_snapshot& live) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      std::vector<reap_request> reaps;
+      auto at = event_id{scan_ms / 1000, static_cast<uint32_t>(scan_ms % 1000),
+                         0};
+      auto r = st.tree.reconcile(live, at, now, reaps);
+      schedule(self, reaps, now);
+      if (r.num_ended + r.num_added + r.num_parents_corrected > 0)
+        log::info("reconciled with /proc: ", r.num_ended, " ended, ",
+                  r.num_added, " added, ", r.num_parents_corrected,
+                  " parents corrected");
     },
     [=](reap_atom, int32_t pid, const event_id& first_seen,
         uint64_t generation) {

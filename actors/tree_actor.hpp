@@ -17,6 +17,8 @@ struct tree_actor_options {
   /// with its own timing however fast it is read; reaps fall due as the
   /// stream passes them. Live: the actor clock and delayed self-messages.
   bool stream_time = false;
+  /// The number of assemblers whose outputs are merged by sequence.
+  size_t num_inputs = 0;
 };
 
 /// State of the tree actor: a thin shell over `process_tree`.
@@ -31,15 +33,24 @@ struct tree_state {
   /// Stream time: the newest stamp seen, and reaps not yet due.
   process_tree::time_point stream_now{};
   std::multimap<process_tree::time_point, reap_request> pending_reaps;
+  /// Merge of the assemblers' outputs: each one's watermark, and events
+  /// held until every watermark has passed them.
+  std::vector<uint64_t> watermarks;
+  std::multimap<uint64_t, process_event> held;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
 };
 
 /// Owns the process table.
 /// Protocol (see messages/type_ids.hpp):
+/// - `process_event_batch, watermark, input`: from assembler `input`; the
+///   events wait until every assembler's watermark passed their sequence,
+///   then apply in arrival order, as if one assembler had closed them all.
 /// - `process_event_batch`: applies the events, forwards them downstream
 ///   (with `container` filled in) if audit reported them or they are deaths
 ///   by signal that only the proc connector sees; schedules reaps.
+/// - `reconcile, scan_ms, proc_snapshot`: corrects the table with what /proc
+///   showed at `scan_ms` (see process_tree::reconcile).
 /// - `reap, pid, first_seen, generation` (delayed self-message): removes an
 ///   ended process unless its pid was reused (the generation moved on).
 /// - `tree, container, json` -> `std::string`: the whole tree (empty

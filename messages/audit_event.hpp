@@ -19,6 +19,9 @@ struct audit_event {
   event_id id;
   std::vector<audit_record> records;
   close_reason closed_by = close_reason::eoe;
+  /// Where in the arrival order the event closed: the sequence of its EOE
+  /// or standalone record, or of its last record when a timeout closed it.
+  uint64_t sequence = 0;
 };
 
 inline const char* to_string(close_reason x) {

@@ -36,9 +36,15 @@ struct audit_record {
   uint32_t type = 0;
   event_id id;
   std::string text;
+  /// Arrival order at the source (1, 2, ...): the N assemblers' outputs are
+  /// merged back into this order, so the tree sees events as one assembler
+  /// would have closed them.
+  uint64_t sequence = 0;
 };
 
-/// Records travel from sources to assemblers in batches.
+/// Records travel from sources to assemblers in batches. With each batch
+/// goes the source's watermark: the highest sequence it has sent to any
+/// assembler so far.
 using record_batch = std::vector<audit_record>;
 
 } // namespace auditree

@@ -27,6 +27,9 @@ struct process_event {
   fact_source source = fact_source::audit;
   /// The audit stamp (or, for the proc connector, its time and sequence).
   event_id id;
+  /// audit: the closing sequence of its event (see audit_event), by which
+  /// the tree merges the assemblers' streams; 0 for other sources.
+  uint64_t sequence = 0;
   /// Syscall name as logged (`clone`, `execve`, `exit_group`, ...); empty
   /// for events that are not syscalls.
   std::string syscall;

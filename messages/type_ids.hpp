@@ -9,6 +9,7 @@
 #include "messages/audit_event.hpp"
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
+#include "messages/proc_snapshot.hpp"
 #include "messages/process_event.hpp"
 
 namespace auditree {
@@ -20,18 +21,20 @@ typename Inspector::result_type inspect(Inspector& f, event_id& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
-  return f(caf::meta::type_name("audit_record"), x.type, x.id, x.text);
+  return f(caf::meta::type_name("audit_record"), x.type, x.id, x.text,
+           x.sequence);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, audit_event& x) {
   return f(caf::meta::type_name("audit_event"), x.id, x.records,
-           x.closed_by);
+           x.closed_by, x.sequence);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_event& x) {
   return f(caf::meta::type_name("process_event"), x.action, x.source, x.id,
+           x.sequence,
            x.syscall, x.arch, x.pid, x.ppid, x.child, x.clone_flags,
            x.clone_flags_known, x.comm, x.exe, x.argv, x.cwd, x.uid, x.euid,
            x.auid, x.exit_code, x.signal, x.container);
@@ -73,6 +76,13 @@ typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
            x.num_reaped, x.num_ignored);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
+  return f(caf::meta::type_name("proc_process"), x.pid, x.ppid, x.state,
+           x.start_ticks, x.start_ms, x.num_threads, x.comm, x.exe, x.cwd,
+           x.argv, x.uid, x.euid, x.cgroup);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -88,6 +98,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::netlink_source_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::connector_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::tree_counters))
+  CAF_ADD_TYPE_ID(auditree, (auditree::proc_process))
+  CAF_ADD_TYPE_ID(auditree, (auditree::proc_snapshot))
 
   /// Periodic self-message: close events whose timeout passed.
   CAF_ADD_ATOM(auditree, auditree, tick_atom, "tick")
@@ -103,6 +115,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, status_atom, "status")
   /// Delayed self-message of the tree: remove an ended process.
   CAF_ADD_ATOM(auditree, auditree, reap_atom, "reap")
+  /// A /proc sweep: the sweeper scans now; the tree reconciles a snapshot.
+  CAF_ADD_ATOM(auditree, auditree, sweep_atom, "sweep")
+  CAF_ADD_ATOM(auditree, auditree, reconcile_atom, "reconcile")
   /// Queries on the tree (see actors/tree_actor.hpp).
   CAF_ADD_ATOM(auditree, auditree, tree_atom, "tree")
   CAF_ADD_ATOM(auditree, auditree, ps_atom, "ps")

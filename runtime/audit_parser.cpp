@@ -139,14 +139,15 @@ bool field_cursor::next(std::string_view& key, std::string_view& value) {
     rest_.remove_prefix(1);
   if (rest_.empty())
     return false;
-  auto eq = rest_.find('=');
-  auto sp = rest_.find(' ');
-  if (eq == std::string_view::npos || (sp != std::string_view::npos && sp < eq)) {
+  // Keys are short: one pass to the first '=' or ' ' beats two searches.
+  size_t eq = 0;
+  while (eq < rest_.size() && rest_[eq] != '=' && rest_[eq] != ' ')
+    ++eq;
+  if (eq == rest_.size() || rest_[eq] == ' ') {
     // A word without '=' (seen in some user messages): a key with no value.
-    auto end = sp == std::string_view::npos ? rest_.size() : sp;
-    key = rest_.substr(0, end);
+    key = rest_.substr(0, eq);
     value = {};
-    rest_.remove_prefix(end);
+    rest_.remove_prefix(eq);
     return true;
   }
   key = rest_.substr(0, eq);

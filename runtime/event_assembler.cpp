@@ -1,5 +1,7 @@
 #include "runtime/event_assembler.hpp"
 
+#include <algorithm>
+
 #include "runtime/record_types.hpp"
 
 namespace auditree {
@@ -13,6 +15,9 @@ void event_assembler::close(
   std::vector<audit_event>& out) {
   auto& ev = i->second.event;
   ev.closed_by = why;
+  // EOE closes at its own place; a timeout where the EOE would have come,
+  // right after the last record.
+  ev.sequence = ev.records.back().sequence;
   switch (why) {
     case close_reason::eoe:
       ++stats_.num_closed_by_eoe;
@@ -53,7 +58,8 @@ void event_assembler::add(audit_record&& record, time_point now,
     ledger_.observe(serial);
     auto type = record.type;
     if (record_types::is_standalone(type)) {
-      out.push_back(audit_event{record.id, {}, close_reason::standalone});
+      out.push_back(audit_event{record.id, {}, close_reason::standalone,
+                                record.sequence});
       out.back().records.push_back(std::move(record));
       ++stats_.num_closed_standalone;
       return;
@@ -77,6 +83,13 @@ void event_assembler::add(audit_record&& record, time_point now,
   if (type == record_types::eoe)
     close(i, close_reason::eoe, out);
   drop_closed_front();
+}
+
+uint64_t event_assembler::lowest_open_sequence() const {
+  auto result = UINT64_MAX;
+  for (auto& [serial, open] : open_)
+    result = std::min(result, open.event.records.back().sequence);
+  return result;
 }
 
 void event_assembler::expire(time_point now, std::vector<audit_event>& out) {

@@ -37,6 +37,11 @@ public:
   void add(audit_record&& record, time_point now,
            std::vector<audit_event>& out);
 
+  /// The lowest sequence an event closed later can carry: the smallest last
+  /// record sequence among the open events (a timeout closes an event at
+  /// its last record's place); UINT64_MAX when none is open.
+  uint64_t lowest_open_sequence() const;
+
   /// Closes the events whose timeout passed by `now`.
   void expire(time_point now, std::vector<audit_event>& out);
 

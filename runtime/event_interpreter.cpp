@@ -114,6 +114,7 @@ interpretation interpret_abend(const audit_event& event,
   process_event ev;
   ev.action = process_action::abend;
   ev.id = event.id;
+  ev.sequence = event.sequence;
   if (!read_subject(record.text, ev)) {
     result.error = "ANOM_ABEND without a valid pid=";
     return result;
@@ -160,6 +161,7 @@ interpretation interpret(const audit_event& event) {
     return result;
   process_event ev;
   ev.id = event.id;
+  ev.sequence = event.sequence;
   ev.arch = static_cast<uint32_t>(*arch);
   ev.syscall = name(what);
   if (!read_subject(syscall->text, ev)) {

@@ -91,6 +91,8 @@ std::string query_target(const auditree::agent_config& cfg) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // A consumer that goes away is a write error to log, not a reason to die.
+  std::signal(SIGPIPE, SIG_IGN);
   auditree::agent_config cfg;
   if (auto problem = cfg.parse_all(argc, argv); !problem.empty()) {
     std::fprintf(stderr, "auditree: %s\n", problem.c_str());

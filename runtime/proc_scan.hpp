@@ -10,32 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/proc_snapshot.hpp"
 #include "messages/process_event.hpp"
 
 namespace auditree {
 
-/// One process as /proc shows it.
-struct proc_process {
-  int32_t pid = 0;
-  int32_t ppid = 0;
-  /// Field 3 of /proc/<pid>/stat: `R`, `S`, `D`, `Z` (zombie), `X` (dead),
-  /// ... of the thread-group leader.
-  char state = 0;
-  /// Field 22 of /proc/<pid>/stat: clock ticks (USER_HZ) since boot.
-  uint64_t start_ticks = 0;
-  /// The same start as Unix time in milliseconds (boot time + ticks).
-  uint64_t start_ms = 0;
-  int32_t num_threads = 0;
-  std::string comm;
-  std::string exe;
-  std::string cwd;
-  std::vector<std::string> argv;
-  uint32_t uid = 4294967295u;
-  uint32_t euid = 4294967295u;
-  /// The unified (0::) cgroup path, or the name=systemd one when the
-  /// unified path is `/`.
-  std::string cgroup;
-};
 
 /// Parses /proc/<pid>/stat (the comm may hold spaces and parentheses).
 bool parse_proc_stat(std::string_view text, proc_process& out);

@@ -291,16 +291,21 @@ public:
   ///   its reap is requested in `reaps`;
   /// - a live process no lifetime of its pid matches is added with /proc's
   ///   facts (parent, image, credentials, container from the cgroup),
-  ///   first seen at `at`;
+  ///   first seen at `at`, its start unknown; a pid the table knew only as
+  ///   someone's parent takes the same facts;
   /// - a running lifetime whose parent is not /proc's gets /proc's parent.
-  /// Starts match when /proc's lies within `proc_start_tolerance` before
-  /// the lifetime's fork stamp and `cross_source_window` after it (for a
-  /// lifetime whose fork was never seen: no later than `first_seen` plus
-  /// the window, as it existed then). What the table learnt after
+  /// Starts match when /proc's lies at most `proc_start_tolerance` +
+  /// `cross_source_window` before the lifetime's fork stamp (a connector's
+  /// stamp is its receipt) and at most the window after it; for a lifetime
+  /// whose fork was never seen, no later than `first_seen` plus the window
+  /// (it existed then). What the table learnt after
   /// `at - cross_source_window` is newer than the scan and stays; so does a
   /// process /proc dates less than tolerance + window before `at`, whose
   /// fork may still be on its way. An empty `live` is a failed scan (this
-  /// agent runs), not a dead host: it changes nothing.
+  /// agent runs), not a dead host: it changes nothing. /proc dates from the
+  /// boot time as the wall clock sees it now: after a clock step larger
+  /// than the tolerance (btime changed), every older lifetime would look
+  /// like another process; skip such a sweep.
   reconcile_result reconcile(const std::vector<proc_process>& live,
                              const event_id& at, time_point now,
                              std::vector<reap_request>& reaps);

@@ -94,6 +94,11 @@ collector(caf::stateful_actor<collector_state>* self,
       for (auto& ev : batch)
         self->state.events->push_back(std::move(ev));
     },
+    // From an assembler: its watermark and index ride along.
+    [=](process_event_batch& batch, uint64_t, uint32_t) {
+      for (auto& ev : batch)
+        self->state.events->push_back(std::move(ev));
+    },
   };
 }
 

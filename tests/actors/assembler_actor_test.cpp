@@ -34,16 +34,24 @@ record_batch read_records(const std::string& file, bool keep_eoe = true) {
   while (std::getline(in, line)) {
     auto parsed = parse_line(line);
     REQUIRE(parsed);
-    if (keep_eoe || parsed.record.type != 1320)
+    if (keep_eoe || parsed.record.type != 1320) {
       result.push_back(parsed.record.to_record());
+      result.back().sequence = result.size();
+    }
   }
   return result;
+}
+
+// A batch with the watermark a source sends along: its last sequence.
+caf::message with_watermark(record_batch batch) {
+  auto watermark = batch.empty() ? 0 : batch.back().sequence;
+  return caf::make_message(std::move(batch), watermark);
 }
 
 struct assembler_fixture : test::actor_fixture {
   caf::actor spawn_assembler(event_assembler::options opts = {}) {
     auto sink = keep(sys.spawn(test::collector, &events));
-    return keep(sys.spawn(assembler_actor, sink, opts));
+    return keep(sys.spawn(assembler_actor, sink, opts, uint32_t{0}));
   }
 
   assembler_stats stats_of(const caf::actor& aut, bool flush = false) {
@@ -63,7 +71,7 @@ struct assembler_fixture : test::actor_fixture {
 TEST_CASE_METHOD(assembler_fixture, "interleaved events assemble on EOE",
                  "[assembler_actor]") {
   auto aut = spawn_assembler();
-  self->send(aut, read_records("interleaved.log"));
+  self->send(aut, with_watermark(read_records("interleaved.log")));
   run();
   CHECK(receive_one<ack_atom>() == ack_atom::value);
   // 3 clones, 3 execs, 2 exits; the interrupted exec is complete.
@@ -91,7 +99,7 @@ TEST_CASE_METHOD(assembler_fixture,
   event_assembler::options opts;
   opts.timeout = 500ms;
   auto aut = spawn_assembler(opts);
-  self->send(aut, read_records("interleaved.log", false));
+  self->send(aut, with_watermark(read_records("interleaved.log", false)));
   run();
   CHECK(events.empty());
   advance(499ms);
@@ -111,10 +119,10 @@ TEST_CASE_METHOD(assembler_fixture, "a timer restarts for later records",
   auto records = read_records("interleaved.log", false);
   record_batch first(records.begin(), records.begin() + 2);
   record_batch rest(records.begin() + 2, records.end());
-  self->send(aut, std::move(first)); // 307818 clone, complete but no EOE.
+  self->send(aut, with_watermark(std::move(first))); // 307818 clone, complete but no EOE.
   run();
   advance(300ms);
-  self->send(aut, std::move(rest));
+  self->send(aut, with_watermark(std::move(rest)));
   run();
   advance(200ms);
   REQUIRE(events.size() == 1);
@@ -128,7 +136,7 @@ TEST_CASE_METHOD(assembler_fixture, "a timer restarts for later records",
 TEST_CASE_METHOD(assembler_fixture, "flush closes open events as timeouts",
                  "[assembler_actor]") {
   auto aut = spawn_assembler();
-  self->send(aut, read_records("interleaved.log", false));
+  self->send(aut, with_watermark(read_records("interleaved.log", false)));
   run();
   CHECK(events.empty());
   auto stats = stats_of(aut, true);
@@ -148,8 +156,8 @@ TEST_CASE_METHOD(assembler_fixture,
   record_batch to_odd;
   for (auto& rec : read_records("interleaved.log"))
     (rec.id.serial % 2 == 0 ? to_even : to_odd).push_back(rec);
-  self->send(even, std::move(to_even));
-  self->send(odd, std::move(to_odd));
+  self->send(even, std::move(to_even), uint64_t{39});
+  self->send(odd, std::move(to_odd), uint64_t{39});
   run();
   CHECK(events.size() == 8);
   auto a = stats_of(even);

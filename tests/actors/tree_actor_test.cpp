@@ -190,3 +190,27 @@ TEST_CASE_METHOD(tree_fixture,
   CHECK_FALSE(table(aut).find(401));
   CHECK_FALSE(table(aut).find(402)); // killed by the kernel, no record
 }
+
+TEST_CASE_METHOD(tree_fixture,
+                 "the assemblers' outputs merge back into arrival order",
+                 "[tree_actor]") {
+  // Assembler 0 closes `sh` (sequence 3) before assembler 1 delivers the
+  // `runc init` exec that came first (sequence 2): the tree must not apply
+  // sh until assembler 1's watermark has passed 3.
+  tree_actor_options opts;
+  opts.num_inputs = 2;
+  auto aut = keep(sys.spawn(tree_actor, opts, caf::actor{}));
+  auto init = exec(401, 400, "/usr/sbin/runc", {"runc", "init"}, 2);
+  init.sequence = 2;
+  auto sh = exec(401, 400, "/bin/sh", {"sh"}, 2);
+  sh.sequence = 3;
+  self->send(aut, process_event_batch{sh}, uint64_t{3}, uint32_t{0});
+  run();
+  CHECK_FALSE(table(aut).find(401)); // held
+  self->send(aut, process_event_batch{init}, uint64_t{3}, uint32_t{1});
+  run();
+  auto p = table(aut).find(401);
+  REQUIRE(p);
+  CHECK(p->exe == "/bin/sh"); // applied last, as it arrived last
+  CHECK(p->execs == 2);
+}

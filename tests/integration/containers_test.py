@@ -100,7 +100,8 @@ def wait_members(cgroup, n, what):
     wait_for(lambda: len(members_in_proc(cgroup)) >= n, 10, what)
 
 
-agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-ctest")
+agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-ctest",
+              extra=["--auditree.reconcile-interval=1s"])
 try:
     env("up")
     # -- foreground runs, compared while they run ------------------------------

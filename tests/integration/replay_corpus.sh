@@ -61,7 +61,23 @@ for log in "${logs[@]}"; do
     || fail "$name without EOE: $timeouts timeouts + $standalone standalone"
   cmp -s <(sort "$work/$name.json") <(sort "$work/$name.noeoe.json") \
     || fail "$name without EOE: different event stream"
-  echo "ok: $name: $stamps events, $lines process events, same without EOE"
+  # 1, 2 or 4 assemblers: the tree merges them back into arrival order, so
+  # the final tree (with every exited process kept) and the stream are the
+  # same.
+  for n in 1 2 4; do
+    "$auditree" --auditree.assemblers=$n --auditree.output="$work/$name.$n.json" \
+      replay "$log" --keep-exited --tree-json "$work/$name.$n.tree" \
+      2> /dev/null
+    sort "$work/$name.$n.json" > "$work/$name.$n.sorted"
+  done
+  for n in 2 4; do
+    cmp -s "$work/$name.1.tree" "$work/$name.$n.tree" \
+      || fail "$name: the tree with $n assemblers differs from 1"
+    cmp -s "$work/$name.1.sorted" "$work/$name.$n.sorted" \
+      || fail "$name: the stream with $n assemblers differs from 1"
+  done
+  echo "ok: $name: $stamps events, $lines process events, same without EOE" \
+    "and with 1, 2, 4 assemblers"
 done
 
 # Hostile input: garbage, truncated lines and a 1 MB line are counted with

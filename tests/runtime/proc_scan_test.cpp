@@ -84,8 +84,8 @@ namespace {
 /// /proc/<pid>/stat text with the given state and thread count.
 std::string stat_line(int pid, char state, int threads) {
   return std::to_string(pid) + " (x) " + state
-         + " 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 "
-         + std::to_string(threads) + " 0 4242 0 0";
+         + " 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 " + std::to_string(threads)
+         + " 0 4242 0 0";
 }
 
 } // namespace
@@ -112,14 +112,14 @@ TEST_CASE("a scan leaves zombies out", "[proc]") {
   // A /proc of four processes: running, zombie, zombie leader with a live
   // thread, dead.
   namespace fs = std::filesystem;
-  auto root = fs::temp_directory_path()
-              / ("auditree-proc-" + std::to_string(getpid()));
+  auto root =
+      fs::temp_directory_path() / ("auditree-proc-" + std::to_string(getpid()));
   fs::create_directories(root);
   std::ofstream{root / "stat"} << "cpu 1 2 3\nbtime 1795990000\n";
   auto add = [&](int pid, char state, int threads) {
     fs::create_directories(root / std::to_string(pid));
     std::ofstream{root / std::to_string(pid) / "stat"}
-      << stat_line(pid, state, threads) << "\n";
+        << stat_line(pid, state, threads) << "\n";
   };
   add(1, 'S', 1);
   add(2, 'Z', 1);

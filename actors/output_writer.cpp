@@ -1,0 +1,118 @@
+#include "actors/output_writer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "runtime/log.hpp"
+
+namespace auditree {
+
+output_writer::~output_writer() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable())
+    thread_.join();
+  if (out_ != nullptr && out_ != stdout)
+    std::fclose(out_);
+}
+
+std::string output_writer::start(options opts) {
+  opts_ = std::move(opts);
+  if (opts_.path == "-") {
+    out_ = stdout;
+  } else {
+    out_ = std::fopen(opts_.path.c_str(), "a");
+    if (out_ == nullptr)
+      return "cannot open output " + opts_.path + ": " + std::strerror(errno);
+    struct stat st {};
+    if (::stat(opts_.path.c_str(), &st) == 0)
+      file_bytes_ = static_cast<uint64_t>(st.st_size);
+  }
+  thread_ = std::thread{[this] { run(); }};
+  return {};
+}
+
+bool output_writer::write(std::string text, uint64_t lines) {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    // An empty queue takes any batch, so one large batch still gets out.
+    if (queued_bytes_ > 0 && queued_bytes_ + text.size() > opts_.max_queued) {
+      dropped_ += lines;
+      return false;
+    }
+    queued_bytes_ += text.size();
+    queue_.emplace_back(std::move(text), lines);
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void output_writer::flush() {
+  std::unique_lock<std::mutex> guard{mutex_};
+  drained_.wait(guard, [this] { return queue_.empty() && !busy_; });
+}
+
+uint64_t output_writer::num_written() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return written_;
+}
+
+uint64_t output_writer::num_dropped() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return dropped_;
+}
+
+void output_writer::rotate() {
+  std::fclose(out_);
+  for (auto i = opts_.keep; i > 0; --i) {
+    auto from = i == 1 ? opts_.path : opts_.path + "." + std::to_string(i - 1);
+    std::rename(from.c_str(), (opts_.path + "." + std::to_string(i)).c_str());
+  }
+  if (opts_.keep == 0)
+    std::remove(opts_.path.c_str());
+  out_ = std::fopen(opts_.path.c_str(), "a");
+  file_bytes_ = 0;
+  if (out_ == nullptr)
+    log::error("cannot reopen ", opts_.path, " after rotation: ",
+               std::strerror(errno));
+}
+
+void output_writer::run() {
+  std::unique_lock<std::mutex> guard{mutex_};
+  for (;;) {
+    wake_.wait(guard, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      if (stopping_)
+        return;
+      continue;
+    }
+    auto [text, lines] = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    guard.unlock();
+    // Written outside the lock: a blocked consumer blocks only this thread.
+    if (out_ != nullptr) {
+      if (opts_.max_file_bytes > 0 && file_bytes_ > 0
+          && file_bytes_ + text.size() > opts_.max_file_bytes)
+        rotate();
+      if (out_ != nullptr
+          && std::fwrite(text.data(), 1, text.size(), out_) != text.size())
+        log::error("writing events failed: ", std::strerror(errno));
+      if (out_ != nullptr)
+        std::fflush(out_);
+      file_bytes_ += text.size();
+    }
+    guard.lock();
+    busy_ = false;
+    queued_bytes_ -= text.size();
+    written_ += lines;
+    if (queue_.empty())
+      drained_.notify_all();
+  }
+}
+
+} // namespace auditree

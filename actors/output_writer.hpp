@@ -1,0 +1,66 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace auditree {
+
+/// Writes text to stdout or a file on its own thread, so a slow consumer
+/// (a full pipe, a slow disk) never blocks an actor. The queue is bounded:
+/// when it is full, new text is dropped and counted rather than growing
+/// without bound. A file is rotated by size: `path` -> `path.1` -> ... ->
+/// `path.KEEP`.
+class output_writer {
+public:
+  struct options {
+    /// `-` for stdout, else a file (appended to).
+    std::string path = "-";
+    /// Bytes that may wait for the consumer; beyond, text is dropped.
+    size_t max_queued = 16 << 20;
+    /// Rotate the file once it reaches this size (0: never).
+    uint64_t max_file_bytes = 0;
+    /// Rotated files kept.
+    unsigned keep = 5;
+  };
+
+  output_writer() = default;
+  output_writer(const output_writer&) = delete;
+  output_writer& operator=(const output_writer&) = delete;
+  ~output_writer();
+
+  /// Opens the output and starts the thread; an error message or empty.
+  std::string start(options opts);
+
+  /// Queues `text` (whole lines) holding `lines` lines; false if dropped.
+  bool write(std::string text, uint64_t lines);
+
+  /// Waits until everything queued so far is written and flushed.
+  void flush();
+
+  uint64_t num_written() const;
+  uint64_t num_dropped() const;
+
+private:
+  void run();
+  void rotate();
+
+  options opts_;
+  std::FILE* out_ = nullptr;
+  uint64_t file_bytes_ = 0;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<std::pair<std::string, uint64_t>> queue_;
+  size_t queued_bytes_ = 0;
+  bool busy_ = false;
+  bool stopping_ = false;
+  uint64_t written_ = 0;
+  uint64_t dropped_ = 0;
+  std::thread thread_;
+};
+
+} // namespace auditree

@@ -1,0 +1,72 @@
+#include "actors/proc_sweeper_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "messages/type_ids.hpp"
+#include "runtime/proc_scan.hpp"
+
+namespace auditree {
+
+namespace {
+
+using self_pointer = caf::stateful_actor<proc_sweeper_state>*;
+
+uint64_t wall_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+    duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count());
+}
+
+void sweep(self_pointer self) {
+  auto& st = self->state;
+  st.last_sweep = std::chrono::steady_clock::now();
+  auto at = wall_ms();
+  auto live = scan_proc("/proc");
+  // An empty or failed scan says nothing about the host.
+  if (live.empty())
+    return;
+  ++st.num_sweeps;
+  self->send(st.tree, reconcile_atom::value, at, std::move(live));
+}
+
+} // namespace
+
+caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
+                                 caf::timespan interval,
+                                 caf::timespan min_gap) {
+  auto& st = self->state;
+  st.tree = std::move(tree);
+  st.interval = interval;
+  st.min_gap = min_gap;
+  self->delayed_send(self, interval, sweep_atom::value, true);
+  return {
+    // `periodic`: the timer's own sweep, which re-arms the timer.
+    [=](sweep_atom, bool periodic) {
+      auto& st = self->state;
+      if (periodic) {
+        sweep(self);
+        self->delayed_send(self, st.interval, sweep_atom::value, true);
+        return;
+      }
+      st.early_pending = false;
+      auto since = std::chrono::steady_clock::now() - st.last_sweep;
+      if (since >= st.min_gap)
+        sweep(self);
+    },
+    // After a loss: sweep soon, at most once per `min_gap`.
+    [=](sweep_atom) {
+      auto& st = self->state;
+      if (st.early_pending)
+        return;
+      st.early_pending = true;
+      auto since = std::chrono::steady_clock::now() - st.last_sweep;
+      auto wait = since >= st.min_gap ? caf::timespan{0}
+                                      : caf::timespan{st.min_gap - since};
+      self->delayed_send(self, wait, sweep_atom::value, false);
+    },
+    [=](stats_atom) { return self->state.num_sweeps; },
+  };
+}
+
+} // namespace auditree
