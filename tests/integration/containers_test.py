@@ -100,8 +100,16 @@ def wait_members(cgroup, n, what):
     wait_for(lambda: len(members_in_proc(cgroup)) >= n, 10, what)
 
 
+SOCKET = f"/run/auditree-ctest-{os.getpid()}.sock"
 agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-ctest",
-              extra=["--auditree.reconcile-interval=1s"])
+              extra=["--auditree.reconcile-interval=1s",
+                     f"--auditree.socket={SOCKET}"])
+
+
+def cli(*args):
+    out = subprocess.run([AUDITREE, f"--auditree.socket={SOCKET}", *args],
+                         capture_output=True, text=True, timeout=30)
+    return out.returncode, out.stdout
 try:
     env("up")
     # -- foreground runs, compared while they run ------------------------------
@@ -144,6 +152,17 @@ try:
     cgroup = f"/{NAMESPACE}/c-long"
     wait_members(cgroup, 3, "ctr's tree")
     pids = compare(agent, "ctr detached", f"{NAMESPACE}/c-long", cgroup)
+    # What an operator sees: the CLI on the live container.
+    rc, out = cli("tree", "--container", f"{NAMESPACE}/c-long")
+    check(rc == 0 and f"container {NAMESPACE}/c-long" in out
+          and all(f"({p})" in out for p in pids),
+          "CLI tree --container: the container's block with its pids")
+    rc, out = cli("ps", "--container", f"{NAMESPACE}/c-long")
+    check(rc == 0 and all(f"\n{p:7d} " in out for p in pids)
+          and "sleep 60" in out, "CLI ps --container: its processes")
+    rc, out = cli("containers")
+    check(rc == 0 and f"{NAMESPACE}/c-long" in out and "containerd" in out,
+          "CLI containers: lists it with its runtime")
     t = time.time()
     env("kill", "ctr", "c-long", "KILL")
     gone(agent, "ctr kill SIGKILL", list(pids), 9, t)

@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""The benchmark suite of auditree against its peers; run by bench/run.sh.
+
+Prints one table: every figure of auditree next to its peer's figure and
+the ratio (auditree / peer). Benchmarks print figures; they assert nothing.
+
+- replay: records/s of `auditree replay` on the fork-storm corpus against
+  bench_auparse_peer (libauparse), alternating, median of BENCH_RUNS runs;
+  both timed as the wall time of the whole process.
+- scaling: the same replay with 1, 2 and 4 assemblers.
+- live (root and kernel audit only): CPU seconds per 10,000 fork+exec+exit
+  at a fixed rate, audit stamp -> tree latency, and loss at the highest
+  rate bench_loadgen reaches; auditree (multicast and unicast) against
+  auditd (RAW log, the same rules), one after another, alternating.
+- memory: bytes per tracked process (bench_tree_memory).
+
+Kernel audit is global state: the live part records `auditctl -s` and the
+rule list first, tags every rule it adds with BENCH_KEY, removes exactly
+those, stops what it started, restores every setting it saw, and checks.
+"""
+
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build-bench"))
+CORPUS = os.environ.get(
+    "BENCH_CORPUS",
+    os.path.join(ROOT, "..", "shared", "corpus", "fork-storm.log"))
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+LIVE_RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "5"))
+RATE = int(os.environ.get("BENCH_RATE", "1000"))
+COUNT = int(os.environ.get("BENCH_COUNT", "10000"))
+JOBS = int(os.environ.get("BENCH_JOBS", "4"))
+FLOOD_SECONDS = float(os.environ.get("BENCH_FLOOD_SECONDS", "5"))
+KEY = os.environ.get("BENCH_KEY", "auditree-bench")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+AUDITREE = os.path.join(BUILD, "auditree")
+PEER = os.path.join(BUILD, "bench_auparse_peer")
+LOADGEN = os.path.join(BUILD, "bench_loadgen")
+TREE_MEMORY = os.path.join(BUILD, "bench_tree_memory")
+
+
+def log(*args):
+    print("bench:", *args, file=sys.stderr, flush=True)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+# -- replay ------------------------------------------------------------------
+
+
+def corpus_records():
+    with open(CORPUS, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def timed(cmd):
+    """Wall time of the whole process, and its stdout and stderr."""
+    start = time.perf_counter()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd} failed ({p.returncode}): {p.stderr}")
+    return elapsed, p.stdout, p.stderr
+
+
+def summary_value(text, label):
+    m = re.search(r"^\s*" + re.escape(label) + r":?\s+(\d+)\s*$", text,
+                  re.M)
+    return int(m.group(1)) if m else None
+
+
+def bench_replay():
+    records = corpus_records()
+    variants = {
+        "auditree, JSON to /dev/null": [
+            AUDITREE, "replay", CORPUS, "--auditree.output=/dev/null",
+            "--auditree.assemblers=2"],
+        "auditree, no sink": [
+            AUDITREE, "replay", CORPUS, "--auditree.output=none",
+            "--auditree.assemblers=2"],
+        "libauparse, raw values": [PEER, CORPUS],
+        "libauparse, raw + interpreted": [PEER, "-i", CORPUS],
+    }
+    for n in (1, 2, 4):
+        variants[f"auditree, {n} assembler(s)"] = [
+            AUDITREE, "replay", CORPUS, "--auditree.output=/dev/null",
+            f"--auditree.assemblers={n}"]
+    names = list(variants)
+    times = {name: [] for name in names}
+    for run in range(RUNS):
+        # Alternate, and rotate who goes first, so drift hits all alike.
+        order = names[run % len(names):] + names[:run % len(names)]
+        for name in order:
+            elapsed, out, err = timed(variants[name])
+            if name.startswith("auditree"):
+                seen = summary_value(err, "records")
+                if seen != records:
+                    raise RuntimeError(f"{name}: {seen} records, not {records}")
+            times[name].append(elapsed)
+    return records, {name: records / median(times[name]) for name in names}
+
+
+# -- kernel audit state ------------------------------------------------------
+
+
+def auditctl(*args, check=True):
+    p = subprocess.run(["auditctl", *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, check=False)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"auditctl {' '.join(args)}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def audit_status():
+    status = {}
+    for line in auditctl("-s").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].lstrip("-").isdigit():
+            status[parts[0]] = int(parts[1])
+    return status
+
+
+def audit_rules():
+    return auditctl("-l").strip()
+
+
+def bench_rules():
+    return [line for line in audit_rules().splitlines()
+            if f"key={KEY}" in line]
+
+
+def live_possible():
+    if os.geteuid() != 0:
+        return "not root"
+    if shutil.which("auditctl") is None or shutil.which("auditd") is None:
+        return "auditctl or auditd missing"
+    try:
+        audit_status()
+    except (RuntimeError, OSError) as e:
+        return f"no kernel audit ({e})"
+    return None
+
+
+def restore(before):
+    """Back to the settings seen before: only our rules go."""
+    if bench_rules():
+        auditctl("-D", "-k", KEY, check=False)
+    now = audit_status()
+    if now.get("enabled") != before["enabled"] and before["enabled"] != 2:
+        auditctl("-e", str(before["enabled"]), check=False)
+    if now.get("backlog_limit") != before["backlog_limit"]:
+        auditctl("-b", str(before["backlog_limit"]), check=False)
+    if now.get("backlog_wait_time") != before["backlog_wait_time"]:
+        auditctl("--backlog_wait_time", str(before["backlog_wait_time"]),
+                 check=False)
+
+
+def state_differences(before, rules_before):
+    after = audit_status()
+    diffs = [f"{k} {before[k]} -> {after.get(k)}"
+             for k in ("enabled", "backlog_limit", "backlog_wait_time", "pid",
+                       "failure", "rate_limit")
+             if after.get(k) != before.get(k)]
+    if audit_rules() != rules_before:
+        diffs.append("rule list changed")
+    return diffs
+
+
+# -- live runs ---------------------------------------------------------------
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of stat(5); index 0 here is 3.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def kauditd_pid():
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "kauditd":
+                        return int(entry)
+            except OSError:
+                pass
+    return None
+
+
+def wait_for(predicate, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def stop(proc, sig=signal.SIGINT, seconds=30):
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class auditree_daemon:
+    """`auditree run` with its rules tagged with the bench key."""
+
+    def __init__(self, mode, tmp):
+        self.mode = mode
+        self.tmp = tmp
+        self.name = f"auditree {mode}"
+
+    def start(self):
+        self.err_path = os.path.join(self.tmp, f"auditree-{self.mode}.err")
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(
+            [AUDITREE, "run", f"--auditree.mode={self.mode}",
+             "--auditree.output=/dev/null", f"--auditree.rule-key={KEY}",
+             "--auditree.log-level=warning",
+             f"--auditree.state-file={self.tmp}/auditree-state"],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self.err)
+        wait_for(lambda: self.proc.poll() is not None
+                 or len(bench_rules()) >= 2, 30, "auditree's rules")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.name} exited: {self.stderr()}")
+        if self.mode == "unicast":
+            wait_for(lambda: audit_status().get("pid") == self.proc.pid, 10,
+                     "auditree to register")
+        return self.proc.pid
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def finish(self):
+        stop(self.proc, signal.SIGINT)
+        self.err.close()
+        text = self.stderr()
+        result = {
+            "enobufs": summary_value(text, "ENOBUFS overruns"),
+            "gaps": summary_value(text, "serial gaps"),
+            "agent_lost": summary_value(text, "kernel lost"),
+            "records": summary_value(text, "records"),
+        }
+        latency = [summary_value(text, f"latency {q} (us)")
+                   for q in ("p50", "p99", "max")]
+        if None not in latency and summary_value(text, "latency samples"):
+            result["latency"] = tuple(x / 1000 for x in latency)
+        if result["records"] is None:
+            raise RuntimeError(f"{self.name}: no summary: {text}")
+        return result
+
+
+class auditd_daemon:
+    """Debian's auditd in the foreground with a private config: RAW log in
+    a temp dir, no plugins, the same rules as config/audit.rules."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.name = "auditd"
+
+    def write_config(self):
+        self.dir = os.path.join(self.tmp, "auditd")
+        os.makedirs(os.path.join(self.dir, "plugins"), exist_ok=True)
+        self.log_file = os.path.join(self.dir, "audit.log")
+        if os.path.exists(self.log_file):
+            os.unlink(self.log_file)
+        conf = os.path.join(self.dir, "auditd.conf")
+        # Debian's /etc/audit/auditd.conf, but RAW, private, and never
+        # suspending or rotating during a run.
+        with open(conf, "w") as f:
+            f.write(f"""local_events = yes
+write_logs = yes
+log_file = {self.log_file}
+log_group = root
+log_format = RAW
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 1024
+num_logs = 1
+priority_boost = 4
+name_format = NONE
+max_log_file_action = IGNORE
+space_left = 75
+space_left_action = IGNORE
+admin_space_left = 50
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = IGNORE
+use_libwrap = no
+tcp_listen_queue = 5
+tcp_max_per_addr = 1
+tcp_client_max_idle = 0
+transport = TCP
+distribute_network = no
+q_depth = 2000
+overflow_action = IGNORE
+max_restarts = 10
+plugin_dir = {self.dir}/plugins
+end_of_event_timeout = 2
+""")
+        os.chmod(conf, 0o640)
+
+    def start(self):
+        self.write_config()
+        self.err_path = os.path.join(self.tmp, "auditd.err")
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(
+            ["auditd", "-n", "-c", self.dir], stdin=subprocess.DEVNULL,
+            stdout=self.err, stderr=self.err)
+        wait_for(lambda: self.proc.poll() is not None
+                 or audit_status().get("pid") == self.proc.pid, 20,
+                 "auditd to register")
+        if self.proc.poll() is not None:
+            raise RuntimeError("auditd exited early")
+        # As the agent does: backlog_limit raised to the same value, and the
+        # rules of config/audit.rules, tagged.
+        auditctl("-b", "8192")
+        with open(os.path.join(ROOT, "config", "audit.rules")) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    auditctl(*line.split(), "-k", KEY)
+        return self.proc.pid
+
+    def finish(self):
+        auditctl("-D", "-k", KEY, check=False)
+        stop(self.proc, signal.SIGTERM)
+        self.err.close()
+        return {"gaps": self.log_gaps(), "records": self.log_records}
+
+    def log_gaps(self):
+        """Serials missing from the log (auditd's own DAEMON_* records
+        excluded: they are numbered by auditd, not the kernel)."""
+        serials = set()
+        self.log_records = 0
+        stamp = re.compile(r"msg=audit\(\d+\.\d+:(\d+)\)")
+        with open(self.log_file, errors="replace") as f:
+            for line in f:
+                if line.startswith("type=DAEMON_"):
+                    continue
+                m = stamp.search(line)
+                if m:
+                    self.log_records += 1
+                    serials.add(int(m.group(1)))
+        if not serials:
+            return 0
+        return max(serials) - min(serials) + 1 - len(serials)
+
+
+def run_loadgen(args):
+    p = subprocess.run([LOADGEN, *args], stdout=subprocess.PIPE, text=True,
+                       check=False)
+    result = {}
+    for line in p.stdout.splitlines():
+        key, _, value = line.partition(":")
+        result[key.strip()] = float(value)
+    return result
+
+
+def one_live_run(daemon, loadgen_args, kauditd):
+    """Starts the daemon, lets it settle, runs the load, lets it drain,
+    stops it; CPU from /proc/<pid>/stat deltas over load and drain."""
+    pid = daemon.start()
+    try:
+        time.sleep(1.5)  # Bootstrap (/proc scan) and startup settle.
+        lost0 = audit_status()["lost"]
+        cpu0 = cpu_seconds(pid)
+        kcpu0 = cpu_seconds(kauditd) if kauditd else 0.0
+        load = run_loadgen(loadgen_args)
+        time.sleep(1.0)  # Drain.
+        cpu1 = cpu_seconds(pid)
+        kcpu1 = cpu_seconds(kauditd) if kauditd else 0.0
+        lost1 = audit_status()["lost"]
+    finally:
+        result = daemon.finish()
+    result.update(cpu=cpu1 - cpu0, kauditd_cpu=kcpu1 - kcpu0,
+                  lost=lost1 - lost0, spawned=load.get("spawned", 0),
+                  rate=load.get("rate", 0))
+    return result
+
+
+def bench_live():
+    why_not = live_possible()
+    if why_not:
+        log("live benchmarks skipped:", why_not)
+        return None
+    before = audit_status()
+    rules_before = audit_rules()
+    if before.get("pid", 0) != 0:
+        log("live benchmarks skipped: an audit daemon is registered (pid",
+            before["pid"], ")")
+        return None
+    kauditd = kauditd_pid()
+    tmp = tempfile.mkdtemp(prefix="auditree-bench-")
+    daemons = [auditree_daemon("multicast", tmp),
+               auditree_daemon("unicast", tmp), auditd_daemon(tmp)]
+    fixed = {d.name: [] for d in daemons}
+    flood = {d.name: [] for d in daemons}
+    problems = []
+    try:
+        for phase, runs, args in (
+                (fixed, LIVE_RUNS, ["-r", str(RATE), "-n", str(COUNT),
+                                    "-j", str(JOBS)]),
+                (flood, LIVE_RUNS, ["-r", "0", "-n", "1000000000", "-j",
+                                    str(JOBS), "-t", str(FLOOD_SECONDS)])):
+            for run in range(runs):
+                order = daemons[run % 3:] + daemons[:run % 3]
+                for d in order:
+                    log(("fixed rate" if phase is fixed else "flood"),
+                        f"run {run + 1}/{runs}:", d.name)
+                    phase[d.name].append(one_live_run(d, args, kauditd))
+                    restore(before)
+                    diffs = state_differences(before, rules_before)
+                    if diffs:
+                        problems.append(f"after {d.name}: {', '.join(diffs)}")
+    finally:
+        for d in daemons:
+            proc = getattr(d, "proc", None)
+            if proc is not None and proc.poll() is None:
+                stop(proc, signal.SIGTERM)
+        restore(before)
+        diffs = state_differences(before, rules_before)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"fixed": fixed, "flood": flood, "before": before,
+            "restored": not diffs, "diffs": diffs, "problems": problems}
+
+
+# -- memory ------------------------------------------------------------------
+
+
+def bench_memory():
+    p = subprocess.run([TREE_MEMORY], stdout=subprocess.PIPE, text=True,
+                       check=True)
+    m = re.search(r"bytes per process: (\d+)", p.stdout)
+    return int(m.group(1)) if m else None
+
+
+# -- the table ---------------------------------------------------------------
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return f"{x:,}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+def main():
+    rows = []
+
+    def row(what, ours, peer_name, peer, r="auto"):
+        rows.append((what, ours, peer_name, peer, r))
+
+    log(f"replay: {RUNS} runs of each, alternating, on {CORPUS}")
+    records, replay = bench_replay()
+    peer = replay["libauparse, raw values"]
+    peer_i = replay["libauparse, raw + interpreted"]
+    for name in ("auditree, JSON to /dev/null", "auditree, no sink"):
+        what = "replay records/s, " + name.split(", ")[1]
+        row(what, fmt(replay[name]), "libauparse, every field",
+            fmt(peer), ratio(replay[name], peer))
+    row("replay records/s, JSON to /dev/null",
+        fmt(replay["auditree, JSON to /dev/null"]),
+        "libauparse, every field + interpreted", fmt(peer_i),
+        ratio(replay["auditree, JSON to /dev/null"], peer_i))
+    one = replay["auditree, 1 assembler(s)"]
+    for n in (1, 2, 4):
+        x = replay[f"auditree, {n} assembler(s)"]
+        row(f"replay records/s, {n} assembler(s)", fmt(x),
+            "auditree, 1 assembler", fmt(one), ratio(x, one))
+
+    live = None
+    if os.environ.get("BENCH_LIVE", "1") != "0":
+        log(f"live: {LIVE_RUNS} runs each at {RATE}/s x {COUNT} "
+            f"({JOBS} jobs), then {LIVE_RUNS} floods of {FLOOD_SECONDS} s")
+        live = bench_live()
+    if live:
+        fixed, flood = live["fixed"], live["flood"]
+
+        def per10k(runs, key="cpu"):
+            return median([r[key] / r["spawned"] * 10000 for r in runs
+                           if r["spawned"]])
+
+        auditd_cpu = per10k(fixed["auditd"])
+        auditd_k = per10k(fixed["auditd"], "kauditd_cpu")
+        rate = median([r["rate"] for rs in fixed.values() for r in rs])
+        for mode in ("multicast", "unicast"):
+            runs = fixed[f"auditree {mode}"]
+            cpu = per10k(runs)
+            row(f"live CPU s per 10k fork+exec+exit, {mode} "
+                f"(at {rate:,.0f}/s)", fmt(cpu, 3), "auditd (RAW log)",
+                fmt(auditd_cpu, 3), ratio(cpu, auditd_cpu))
+            k = per10k(runs, "kauditd_cpu")
+            row(f"  kernel kauditd CPU s per 10k, {mode}", fmt(k, 3),
+                "kauditd with auditd", fmt(auditd_k, 3), ratio(k, auditd_k))
+        for mode in ("multicast", "unicast"):
+            runs = fixed[f"auditree {mode}"]
+            lat = [r["latency"] for r in runs if "latency" in r]
+            if lat:
+                p50, p99, mx = (median([x[i] for x in lat]) for i in range(3))
+                row(f"latency stamp→tree ms p50/p99/max, {mode}",
+                    f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "goal p99", "5.0",
+                    ratio(p99, 5.0))
+            row(f"  at {rate:,.0f}/s: kernel lost / ENOBUFS / gaps, {mode}",
+                " / ".join(fmt(median([r[k] for r in runs]), 0)
+                           for k in ("lost", "enobufs", "gaps")),
+                "auditd: kernel lost / log gaps",
+                " / ".join(fmt(median([r[k] for r in fixed["auditd"]]), 0)
+                           for k in ("lost", "gaps")), "—")
+        for mode in ("multicast", "unicast"):
+            runs = flood[f"auditree {mode}"]
+            peer_runs = flood["auditd"]
+            row(f"flood ({FLOOD_SECONDS:.0f} s, max rate) spawns/s, {mode}",
+                fmt(median([r["rate"] for r in runs])), "with auditd",
+                fmt(median([r["rate"] for r in peer_runs])),
+                ratio(median([r["rate"] for r in runs]),
+                      median([r["rate"] for r in peer_runs])))
+            row(f"  flood: kernel lost / ENOBUFS / gaps, {mode}",
+                " / ".join(fmt(median([r[k] for r in runs]), 0)
+                           for k in ("lost", "enobufs", "gaps")),
+                "auditd: kernel lost / log gaps",
+                " / ".join(fmt(median([r[k] for r in peer_runs]), 0)
+                           for k in ("lost", "gaps")), "—")
+    mem = bench_memory()
+    row("memory bytes per tracked process", fmt(mem), "goal", "1,024",
+        ratio(mem, 1024))
+
+    header = ("benchmark", "auditree", "peer", "peer's figure",
+              "ratio")
+    widths = [max(len(str(r[i])) for r in rows + [header])
+              for i in range(5)]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths))
+             + " |" for r in [header] + rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    uname = os.uname()
+    print(f"machine: {os.cpu_count()} vCPU, kernel {uname.release}; "
+          f"corpus {os.path.basename(CORPUS)} ({records:,} records); "
+          f"medians of {RUNS} replay runs"
+          + (f" and {LIVE_RUNS} live runs" if live else "")
+          + "; ratio = auditree / peer")
+    print("\n".join(lines))
+    if live:
+        print("kernel audit state restored: "
+              + ("yes" if live["restored"] else "NO: " + "; ".join(
+                  live["diffs"])))
+        for p in live["problems"]:
+            print("note:", p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
