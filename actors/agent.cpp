@@ -1,16 +1,15 @@
 #include "actors/agent.hpp"
 
 #include <csignal>
-#include <mutex>
 #include <fstream>
+#include <mutex>
 #include <unistd.h>
 
 #include <caf/all.hpp>
 
-#include "actors/assembler_actor.hpp"
 #include "actors/file_source_actor.hpp"
-#include "actors/json_sink_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
+#include "actors/pipeline.hpp"
 #include "actors/proc_connector_actor.hpp"
 #include "actors/proc_sweeper_actor.hpp"
 #include "actors/query_server.hpp"
@@ -190,13 +189,10 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   log::info("query API on ", cfg.socket,
             cfg.http.empty() ? "" : " and http://" + cfg.http);
-  auto sink = sys.spawn(json_sink_actor, cfg.output_options());
-  tree_actor_options tree_opts;
-  tree_opts.tree.exit_grace
-    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
-  tree_opts.tree.keep_exited = cfg.keep_exited;
-  tree_opts.num_inputs = cfg.num_assemblers();
-  auto tree = sys.spawn(tree_actor, tree_opts, sink);
+  auto stages = spawn_pipeline(sys, cfg, false);
+  auto& sink = stages.sink;
+  auto& tree = stages.tree;
+  auto& assemblers = stages.assemblers;
   // Processes older than the agent: the tree has them before any event.
   if (cfg.bootstrap) {
     auto bootstrap = to_process_events(scan_proc("/proc"));
@@ -207,15 +203,6 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   if (cfg.reconcile_interval.count() > 0)
     sweeper = sys.spawn(proc_sweeper_actor, tree, cfg.reconcile_interval,
                         caf::timespan{std::chrono::seconds(1)});
-  auto n = cfg.num_assemblers();
-  event_assembler::options asm_opts;
-  asm_opts.timeout
-    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.event_timeout);
-  asm_opts.stride = static_cast<uint32_t>(n);
-  std::vector<caf::actor> assemblers;
-  for (size_t i = 0; i < n; ++i)
-    assemblers.push_back(
-      sys.spawn(assembler_actor, tree, asm_opts, static_cast<uint32_t>(i)));
   netlink_source_options src_opts;
   src_opts.session.unicast = cfg.mode == "unicast";
   src_opts.session.rules_file = cfg.rules_file;

@@ -4,77 +4,23 @@
 
 #include <caf/all.hpp>
 
-#include "actors/assembler_actor.hpp"
 #include "actors/file_source_actor.hpp"
-#include "actors/json_sink_actor.hpp"
-#include "actors/tree_actor.hpp"
+#include "actors/pipeline.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 namespace auditree {
-
-namespace {
-
-void print_summary(const source_stats& src, const assembler_stats& asm_,
-                   uint64_t written, size_t num_assemblers) {
-  std::fprintf(stderr,
-               "auditree replay summary\n"
-               "  lines:              %llu\n"
-               "  records:            %llu\n"
-               "  malformed lines:    %llu\n"
-               "  events:             %llu\n"
-               "  closed by EOE:      %llu\n"
-               "  closed standalone:  %llu\n"
-               "  closed by timeout:  %llu\n"
-               "  evicted:            %llu\n"
-               "  serial gaps:        %llu\n"
-               "  late records:       %llu\n"
-               "  serial resets:      %llu\n"
-               "  malformed events:   %llu\n"
-               "  process events:     %llu\n"
-               "  lines written:      %llu\n"
-               "  assemblers:         %zu\n",
-               (unsigned long long) src.num_lines,
-               (unsigned long long) src.num_records,
-               (unsigned long long) src.num_malformed_lines,
-               (unsigned long long) asm_.num_events,
-               (unsigned long long) asm_.num_closed_by_eoe,
-               (unsigned long long) asm_.num_closed_standalone,
-               (unsigned long long) asm_.num_closed_by_timeout,
-               (unsigned long long) asm_.num_evicted,
-               (unsigned long long) asm_.num_serial_gaps,
-               (unsigned long long) asm_.num_serial_late,
-               (unsigned long long) asm_.num_serial_resets,
-               (unsigned long long) asm_.num_malformed_events,
-               (unsigned long long) asm_.num_process_events,
-               (unsigned long long) written, num_assemblers);
-}
-
-} // namespace
 
 int replay(caf::actor_system& sys, const agent_config& cfg,
            const std::string& path) {
   caf::scoped_actor self{sys};
-  // `none`: no sink at all, to measure the pipeline without JSON.
-  caf::actor sink;
-  if (cfg.output != "none")
-    sink = sys.spawn(json_sink_actor, cfg.output_options());
-  tree_actor_options tree_opts;
-  tree_opts.tree.exit_grace
-    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.exit_grace);
-  tree_opts.tree.keep_exited = cfg.keep_exited;
-  tree_opts.num_inputs = cfg.num_assemblers();
-  tree_opts.stream_time = true;
-  auto tree = sys.spawn(tree_actor, tree_opts, sink);
-  auto n = cfg.num_assemblers();
-  event_assembler::options opts;
-  opts.timeout
-    = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.event_timeout);
-  opts.stride = static_cast<uint32_t>(n);
-  std::vector<caf::actor> assemblers;
-  for (size_t i = 0; i < n; ++i)
-    assemblers.push_back(
-      sys.spawn(assembler_actor, tree, opts, static_cast<uint32_t>(i)));
+  // `output=none`: no sink at all, to measure the pipeline without JSON.
+  auto stages = spawn_pipeline(sys, cfg, true);
+  auto& sink = stages.sink;
+  auto& tree = stages.tree;
+  auto& assemblers = stages.assemblers;
+  auto n = assemblers.size();
   auto source = sys.spawn<caf::detached>(file_source_actor, path, assemblers);
   int exit_code = 0;
   auto fail = [&](const caf::error& err) {
@@ -102,9 +48,6 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   for (auto& a : assemblers)
     self->request(a, caf::infinite, flush_atom::value)
       .receive([&](const assembler_stats& x) { total += x; }, fail);
-  uint64_t num_processes = 0;
-  self->request(tree, caf::infinite, flush_atom::value)
-    .receive([&](uint64_t x) { num_processes = x; }, fail);
   if (cfg.print_tree)
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
                   false)
@@ -122,21 +65,25 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
           }
         },
         fail);
-  uint64_t written = 0;
-  uint64_t dropped = 0;
+  agent_metrics m;
+  m.file = src;
+  m.assembly = total;
+  self->request(tree, caf::infinite, stats_atom::value)
+    .receive([&](const tree_counters& x) { m.tree = x; }, fail);
   if (sink) {
     self->request(sink, caf::infinite, flush_atom::value)
-      .receive([&](uint64_t x) { written = x; }, fail);
+      .receive([&](uint64_t) {}, fail);
     self->request(sink, caf::infinite, stats_atom::value)
-      .receive([&](uint64_t, uint64_t x) { dropped = x; }, fail);
+      .receive(
+        [&](uint64_t written, uint64_t dropped) {
+          m.lines_written = written;
+          m.lines_dropped = dropped;
+        },
+        fail);
   }
   stop_all();
-  print_summary(src, total, written, n);
-  std::fprintf(stderr,
-               "  lines dropped:      %llu\n"
-               "  processes in tree:  %llu\n",
-               (unsigned long long) dropped,
-               (unsigned long long) num_processes);
+  std::fprintf(stderr, "auditree replay summary (%zu assemblers)\n%s", n,
+               render_stats(m, false).c_str());
   return exit_code;
 }
 

@@ -41,6 +41,8 @@ COUNT = int(os.environ.get("BENCH_COUNT", "10000"))
 JOBS = int(os.environ.get("BENCH_JOBS", "4"))
 FLOOD_SECONDS = float(os.environ.get("BENCH_FLOOD_SECONDS", "5"))
 KEY = os.environ.get("BENCH_KEY", "auditree-bench")
+# Extra options for `auditree run` and `auditree replay` (A/B trials).
+EXTRA_ARGS = os.environ.get("BENCH_AUDITREE_ARGS", "").split()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 AUDITREE = os.path.join(BUILD, "auditree")
@@ -86,18 +88,18 @@ def bench_replay():
     records = corpus_records()
     variants = {
         "auditree, JSON to /dev/null": [
-            AUDITREE, "replay", CORPUS, "--auditree.output=/dev/null",
-            "--auditree.assemblers=2"],
+            AUDITREE, "replay", *EXTRA_ARGS, CORPUS,
+            "--auditree.output=/dev/null", "--auditree.assemblers=2"],
         "auditree, no sink": [
-            AUDITREE, "replay", CORPUS, "--auditree.output=none",
-            "--auditree.assemblers=2"],
+            AUDITREE, "replay", *EXTRA_ARGS, CORPUS,
+            "--auditree.output=none", "--auditree.assemblers=2"],
         "libauparse, raw values": [PEER, CORPUS],
         "libauparse, raw + interpreted": [PEER, "-i", CORPUS],
     }
     for n in (1, 2, 4):
         variants[f"auditree, {n} assembler(s)"] = [
-            AUDITREE, "replay", CORPUS, "--auditree.output=/dev/null",
-            f"--auditree.assemblers={n}"]
+            AUDITREE, "replay", *EXTRA_ARGS, CORPUS,
+            "--auditree.output=/dev/null", f"--auditree.assemblers={n}"]
     names = list(variants)
     times = {name: [] for name in names}
     for run in range(RUNS):
@@ -142,6 +144,23 @@ def bench_rules():
             if f"key={KEY}" in line]
 
 
+def other_agents():
+    """Pids of audit agents running now (another session's live test)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        name = os.path.basename(args[0]) if args else b""
+        if name == b"auditd" or (name == b"auditree" and b"run" in args):
+            pids.append(int(entry))
+    return pids
+
+
 def live_possible():
     if os.geteuid() != 0:
         return "not root"
@@ -151,6 +170,12 @@ def live_possible():
         audit_status()
     except (RuntimeError, OSError) as e:
         return f"no kernel audit ({e})"
+    # Kernel audit is one per host: wait for another agent to finish.
+    deadline = time.monotonic() + 180
+    while other_agents() and time.monotonic() < deadline:
+        time.sleep(1)
+    if other_agents():
+        return f"other audit agents are running: {other_agents()}"
     return None
 
 
@@ -232,7 +257,7 @@ class auditree_daemon:
         self.err_path = os.path.join(self.tmp, f"auditree-{self.mode}.err")
         self.err = open(self.err_path, "w")
         self.proc = subprocess.Popen(
-            [AUDITREE, "run", f"--auditree.mode={self.mode}",
+            [AUDITREE, "run", *EXTRA_ARGS, f"--auditree.mode={self.mode}",
              "--auditree.output=/dev/null", f"--auditree.rule-key={KEY}",
              "--auditree.log-level=warning",
              f"--auditree.state-file={self.tmp}/auditree-state"],
@@ -564,7 +589,9 @@ def main():
           f"corpus {os.path.basename(CORPUS)} ({records:,} records); "
           f"medians of {RUNS} replay runs"
           + (f" and {LIVE_RUNS} live runs" if live else "")
-          + "; ratio = auditree / peer")
+          + "; ratio = auditree / peer"
+          + (f"; auditree options: {' '.join(EXTRA_ARGS)}" if EXTRA_ARGS
+             else ""))
     print("\n".join(lines))
     if live:
         print("kernel audit state restored: "

@@ -10,7 +10,9 @@
 # Knobs (environment): BENCH_RUNS (replay runs, 7), BENCH_LIVE_RUNS (5),
 # BENCH_RATE (fork+exec+exit per second, 1000), BENCH_COUNT (10000),
 # BENCH_JOBS (load generator processes, 4), BENCH_FLOOD_SECONDS (5),
-# BENCH_CORPUS (../shared/corpus/fork-storm.log), BENCH_KEY.
+# BENCH_CORPUS (../shared/corpus/fork-storm.log), BENCH_KEY (the key on
+# every rule the live part adds, auditree-bench), BENCH_AUDITREE_ARGS
+# (extra options for every auditree run, for A/B trials).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

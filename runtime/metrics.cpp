@@ -129,7 +129,9 @@ std::string render_stats(const agent_metrics& m, bool json) {
     uint64_t value;
   };
   const row rows[] = {
-    {"records", "records", m.audit.num_records},
+    {"lines", "lines", m.file.num_lines},
+    {"malformed_lines", "malformed lines", m.file.num_malformed_lines},
+    {"records", "records", m.audit.num_records + m.file.num_records},
     {"malformed_datagrams", "malformed datagrams", m.audit.num_malformed},
     {"enobufs", "ENOBUFS overruns", m.audit.num_overruns},
     {"kernel_lost", "kernel lost", m.audit.kernel_lost},
@@ -143,8 +145,10 @@ std::string render_stats(const agent_metrics& m, bool json) {
      m.assembly.num_closed_standalone},
     {"closed_by_timeout", "closed by timeout",
      m.assembly.num_closed_by_timeout},
+    {"evicted", "evicted", m.assembly.num_evicted},
     {"serial_gaps", "serial gaps", m.assembly.num_serial_gaps},
     {"late_records", "late records", m.assembly.num_serial_late},
+    {"serial_resets", "serial resets", m.assembly.num_serial_resets},
     {"malformed_events", "malformed events", m.assembly.num_malformed_events},
     {"process_events", "process events", m.assembly.num_process_events},
     {"connector_messages", "connector messages", m.connector.num_messages},
@@ -167,7 +171,7 @@ std::string render_stats(const agent_metrics& m, bool json) {
       out += r.key;
       out += "\":" + std::to_string(r.value);
     } else {
-      std::string label = r.label;
+      auto label = std::string{r.label} + ":";
       label.resize(26, ' ');
       out += "  " + label + std::to_string(r.value) + "\n";
     }

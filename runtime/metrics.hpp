@@ -13,6 +13,8 @@ namespace auditree {
 
 /// Everything /metrics reports, gathered from the actors.
 struct agent_metrics {
+  /// Replay and plugin mode: the text source's lines.
+  source_stats file;
   netlink_source_stats audit;
   connector_stats connector;
   assembler_stats assembly;

@@ -227,6 +227,14 @@ std::optional<uint32_t> number(std::string_view name) {
       return std::nullopt;
     return static_cast<uint32_t>(*n);
   }
+  // The records of process events are most of any stream: a few
+  // comparisons, most of them on the length alone, before the search.
+  static constexpr entry common[] = {{1300, "SYSCALL"}, {1327, "PROCTITLE"},
+                                     {1320, "EOE"},     {1302, "PATH"},
+                                     {1307, "CWD"},     {1309, "EXECVE"}};
+  for (auto& e : common)
+    if (e.name == name)
+      return e.number;
   static const auto by_name = [] {
     std::array<entry, std::size(table)> result;
     std::copy(std::begin(table), std::end(table), result.begin());

@@ -60,6 +60,12 @@ out = subprocess.run([AUDITREE, "--auditree.mode=sideways", "run"],
                      capture_output=True, text=True)
 check(out.returncode == 2 and "auditree.mode=sideways" in out.stderr,
       "a bad command-line value is named")
+out = subprocess.run(["setpriv", "--bounding-set", "-audit_control,-net_admin",
+                      AUDITREE, "run"], capture_output=True, text=True,
+                     timeout=30)
+check(out.returncode == 1 and "CAP_AUDIT_CONTROL" in out.stderr
+      and "CAP_NET_ADMIN" in out.stderr,
+      "without capabilities: refused, naming the missing ones")
 out = subprocess.run([AUDITREE, "--help"], capture_output=True, text=True)
 check("--auditree.exit-grace" in out.stdout and "replay" in out.stdout,
       "--help lists the keys and commands")

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <ctime>
 #include <optional>
 #include <set>
 
@@ -452,6 +454,39 @@ TEST_CASE("append_timestamp writes RFC 3339 UTC with milliseconds") {
   std::string out = "x";
   append_timestamp(out, id);
   CHECK(out == "x" + text);
+}
+
+TEST_CASE("append_timestamp agrees with gmtime_r from 1970 to 9999") {
+  // Leap days, century years and the last second before year 10000.
+  for (uint64_t seconds :
+       {uint64_t{0}, uint64_t{68169599}, uint64_t{951868799},
+        uint64_t{978307199}, uint64_t{4107542400}, uint64_t{4102444799},
+        uint64_t{13569465599}, uint64_t{253402300799}}) {
+    auto t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char expected[96];
+    std::snprintf(expected, sizeof(expected),
+                  "%04d-%02d-%02dT%02d:%02d:%02d.042Z", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    std::string out;
+    append_timestamp(out, event_id{seconds, 42, 1});
+    CHECK(out == expected);
+  }
+  for (uint64_t seconds = 0; seconds < 253402300800; seconds += 7776013) {
+    auto t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char expected[96];
+    std::snprintf(expected, sizeof(expected),
+                  "%04d-%02d-%02dT%02d:%02d:%02d.999Z", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    std::string out;
+    append_timestamp(out, event_id{seconds, 999, 1});
+    REQUIRE(out == expected);
+  }
 }
 
 // -- lines --------------------------------------------------------------------

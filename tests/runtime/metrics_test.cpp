@@ -48,11 +48,12 @@ TEST_CASE("stats for people and as JSON", "[metrics]") {
   m.assembly.num_serial_gaps = 3;
   m.restarts = {{"tree", 1}};
   auto text = render_stats(m, false);
-  CHECK(text.find("  kernel lost               7\n") != std::string::npos);
-  CHECK(text.find("  serial gaps               3\n") != std::string::npos);
+  CHECK(text.find("  kernel lost:              7\n") != std::string::npos);
+  CHECK(text.find("  serial gaps:              3\n") != std::string::npos);
   CHECK(text.find("  restarts of tree: 1\n") != std::string::npos);
   auto json = render_stats(m, true);
-  CHECK(json.rfind("{\"records\":0,", 0) == 0);
+  CHECK(json.rfind("{\"lines\":0,\"malformed_lines\":0,\"records\":0,", 0)
+        == 0);
   CHECK(json.find("\"kernel_lost\":7,") != std::string::npos);
   CHECK(json.find("\"restarts\":{\"tree\":1}}\n") != std::string::npos);
 }
