@@ -22,6 +22,12 @@ caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
         append_ecs_json(text, ev);
       self->state.writer.write(std::move(text), batch.size());
     },
+    [=](const container_event_batch& batch) {
+      std::string text;
+      for (auto& ev : batch)
+        append_ecs_json(text, ev);
+      self->state.writer.write(std::move(text), batch.size());
+    },
     [=](flush_atom) {
       self->state.writer.flush();
       return self->state.writer.num_written();

@@ -20,7 +20,8 @@ struct json_sink_state {
 /// `output_writer` (stdout or a file, rotated by size, with a bounded queue
 /// that drops and counts when the consumer is too slow).
 /// Protocol:
-/// - `process_event_batch`: formats the events and queues them.
+/// - `process_event_batch`, `container_event_batch`: formats the events
+///   and queues them.
 /// - `flush` -> `uint64_t`: waits until everything queued is written;
 ///   replies with the number of lines written.
 /// - `stats` -> `uint64_t written, uint64_t dropped`.

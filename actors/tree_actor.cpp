@@ -64,6 +64,14 @@ void run_due_reaps(tree_state& st) {
   }
 }
 
+// Tells downstream which containers started or stopped.
+void announce_containers(self_pointer self) {
+  auto& st = self->state;
+  auto events = st.tree.take_container_events();
+  if (st.downstream && !events.empty())
+    self->send(st.downstream, std::move(events));
+}
+
 // Applies events in the order given and forwards them downstream.
 void apply_batch(self_pointer self, process_event_batch& batch) {
   auto& st = self->state;
@@ -88,6 +96,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
               batch.end());
   if (st.downstream && !batch.empty())
     self->send(st.downstream, std::move(batch));
+  announce_containers(self);
 }
 
 } // namespace
@@ -129,6 +138,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
                          0};
       auto r = st.tree.reconcile(live, at, now, reaps);
       schedule(self, reaps, now);
+      announce_containers(self);
       if (r.num_ended + r.num_added + r.num_parents_corrected > 0)
         log::info("reconciled with /proc: ", r.num_ended, " ended, ",
                   r.num_added, " added, ", r.num_parents_corrected,

@@ -34,10 +34,10 @@ BUILD = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build-bench"))
 CORPUS = os.environ.get(
     "BENCH_CORPUS",
     os.path.join(ROOT, "..", "shared", "corpus", "fork-storm.log"))
-RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+RUNS = int(os.environ.get("BENCH_RUNS", "11"))
 LIVE_RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "5"))
-RATE = int(os.environ.get("BENCH_RATE", "1000"))
-COUNT = int(os.environ.get("BENCH_COUNT", "10000"))
+RATE = int(os.environ.get("BENCH_RATE", "500"))
+COUNT = int(os.environ.get("BENCH_COUNT", "5000"))
 JOBS = int(os.environ.get("BENCH_JOBS", "4"))
 FLOOD_SECONDS = float(os.environ.get("BENCH_FLOOD_SECONDS", "5"))
 KEY = os.environ.get("BENCH_KEY", "auditree-bench")
@@ -199,8 +199,11 @@ def state_differences(before, rules_before):
              for k in ("enabled", "backlog_limit", "backlog_wait_time", "pid",
                        "failure", "rate_limit")
              if after.get(k) != before.get(k)]
-    if audit_rules() != rules_before:
-        diffs.append("rule list changed")
+    rules = audit_rules()
+    if rules != rules_before:
+        old, new = set(rules_before.splitlines()), set(rules.splitlines())
+        diffs.append("rules changed: gone " + repr(sorted(old - new))
+                     + ", new " + repr(sorted(new - old)))
     return diffs
 
 

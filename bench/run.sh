@@ -7,8 +7,9 @@
 #
 #   bench/run.sh
 #
-# Knobs (environment): BENCH_RUNS (replay runs, 7), BENCH_LIVE_RUNS (5),
-# BENCH_RATE (fork+exec+exit per second, 1000), BENCH_COUNT (10000),
+# Knobs (environment): BENCH_RUNS (replay runs, 11), BENCH_LIVE_RUNS (5),
+# BENCH_RATE (fork+exec+exit per second, 500: about half of what this
+# 2-core machine reaches with audit on), BENCH_COUNT (5000),
 # BENCH_JOBS (load generator processes, 4), BENCH_FLOOD_SECONDS (5),
 # BENCH_CORPUS (../shared/corpus/fork-storm.log), BENCH_KEY (the key on
 # every rule the live part adds, auditree-bench), BENCH_AUDITREE_ARGS

@@ -8,6 +8,7 @@
 
 #include "messages/audit_event.hpp"
 #include "messages/audit_record.hpp"
+#include "messages/container_event.hpp"
 #include "messages/pipeline_stats.hpp"
 #include "messages/proc_snapshot.hpp"
 #include "messages/process_event.hpp"
@@ -83,6 +84,12 @@ typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
            x.argv, x.uid, x.euid, x.cgroup);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_event& x) {
+  return f(caf::meta::type_name("container_event"), x.started, x.id,
+           x.runtime, x.init_pid, x.at);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -93,6 +100,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::audit_event))
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event))
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event_batch))
+  CAF_ADD_TYPE_ID(auditree, (auditree::container_event))
+  CAF_ADD_TYPE_ID(auditree, (auditree::container_event_batch))
   CAF_ADD_TYPE_ID(auditree, (auditree::assembler_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::source_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::netlink_source_stats))

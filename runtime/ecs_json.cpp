@@ -265,4 +265,24 @@ void append_ecs_json(std::string& out, const process_event& ev) {
   out += "}}\n";
 }
 
+void append_ecs_json(std::string& out, const container_event& ev) {
+  out += "{\"@timestamp\":\"";
+  append_timestamp(out, ev.at);
+  out += ev.started ? "\",\"event\":{\"action\":\"container-start\"}"
+                    : "\",\"event\":{\"action\":\"container-stop\"}";
+  out += ",\"container\":{\"id\":";
+  append_json_string(out, ev.id);
+  if (!ev.runtime.empty()) {
+    out += ",\"runtime\":";
+    append_json_string(out, ev.runtime);
+  }
+  out += '}';
+  if (ev.init_pid > 0) {
+    out += ",\"process\":{\"pid\":";
+    append_number(out, int64_t{ev.init_pid});
+    out += '}';
+  }
+  out += "}\n";
+}
+
 } // namespace auditree

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "messages/audit_record.hpp"
+#include "messages/container_event.hpp"
 #include "messages/process_event.hpp"
 
 namespace auditree {
@@ -23,5 +24,10 @@ void append_timestamp(std::string& out, const event_id& id);
 /// For a fork, `process` is the child (whose pid is the caller's view of
 /// it) and `process.parent` the caller.
 void append_ecs_json(std::string& out, const process_event& event);
+
+/// Appends a container start or stop as a JSON line: `event.action`
+/// `container-start` or `container-stop`, `container.id`,
+/// `container.runtime`, and `process.pid` of its init when known.
+void append_ecs_json(std::string& out, const container_event& event);
 
 } // namespace auditree

@@ -5,9 +5,16 @@
 
 namespace auditree {
 
+namespace {
+
+constexpr int64_t coarse_factor = 100;
+
+} // namespace
+
 latency_histogram::latency_histogram(int64_t bucket_us, uint32_t num_buckets)
   : bucket_us_(std::max<int64_t>(bucket_us, 1)),
-    buckets_(std::max<uint32_t>(num_buckets, 1)) {
+    buckets_(2 * size_t{std::max<uint32_t>(num_buckets, 1)}),
+    num_fine_(std::max<uint32_t>(num_buckets, 1)) {
 }
 
 void latency_histogram::add(int64_t micros) {
@@ -17,11 +24,17 @@ void latency_histogram::add(int64_t micros) {
   }
   ++count_;
   max_ = std::max(max_, micros);
-  auto index = static_cast<uint64_t>(micros / bucket_us_);
-  if (index < buckets_.size())
-    ++buckets_[index];
-  else
-    ++num_overflow_;
+  auto fine = static_cast<uint64_t>(micros / bucket_us_);
+  if (fine < num_fine_) {
+    ++buckets_[fine];
+    return;
+  }
+  // Coarse bucket k covers [k, k + 1) * bucket_us * coarse_factor; the
+  // first ones overlap the fine range and stay empty.
+  auto coarse = static_cast<uint64_t>(micros / (bucket_us_ * coarse_factor));
+  if (coarse < num_fine_)
+    ++buckets_[num_fine_ + coarse];
+  // Past the last bucket only the maximum remembers it.
 }
 
 int64_t latency_histogram::percentile_us(double fraction) const {
@@ -35,8 +48,13 @@ int64_t latency_histogram::percentile_us(double fraction) const {
   uint64_t seen = 0;
   for (size_t i = 0; i < buckets_.size(); ++i) {
     seen += buckets_[i];
-    if (seen >= rank)
-      return std::min(static_cast<int64_t>(i + 1) * bucket_us_, max_);
+    if (seen < rank)
+      continue;
+    auto upper = i < num_fine_
+                   ? static_cast<int64_t>(i + 1) * bucket_us_
+                   : static_cast<int64_t>(i - num_fine_ + 1) * bucket_us_
+                       * coarse_factor;
+    return std::min(upper, max_);
   }
   return max_;
 }

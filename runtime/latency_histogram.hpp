@@ -1,17 +1,22 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace auditree {
 
-/// Latencies in fixed-width buckets: constant memory and a constant-time
+/// Latencies in fixed-width buckets, two tiers: fine buckets for the
+/// usual case and 100 times wider ones for a backlog, so that a p99 of
+/// seconds still reads as a number. Constant memory and a constant-time
 /// `add`, so the tree can time every event it applies. Percentiles are the
-/// upper bound of the bucket that holds them (never optimistic); past the
-/// last bucket the exact maximum stands in. Pure: the caller measures.
+/// upper bound of the bucket that holds them (never optimistic, never past
+/// the maximum); past the last bucket the exact maximum stands in. Pure:
+/// the caller measures.
 class latency_histogram {
 public:
-  /// `bucket_us` wide buckets covering [0, bucket_us * num_buckets).
+  /// Fine buckets `bucket_us` wide covering [0, bucket_us * num_buckets),
+  /// then as many coarse ones 100 times wider.
   explicit latency_histogram(int64_t bucket_us = 100,
                              uint32_t num_buckets = 1000);
 
@@ -20,8 +25,7 @@ public:
   void add(int64_t micros);
 
   /// The latency below which a `fraction` (0..1] of the samples fall, in
-  /// microseconds: a bucket's upper bound, or `max_us` for the overflow.
-  /// 0 without samples.
+  /// microseconds. 0 without samples.
   int64_t percentile_us(double fraction) const;
 
   uint64_t count() const { return count_; }
@@ -30,9 +34,9 @@ public:
 
 private:
   int64_t bucket_us_;
+  /// Fine buckets, then coarse ones.
   std::vector<uint64_t> buckets_;
-  /// Samples at or past the last bucket's end.
-  uint64_t num_overflow_ = 0;
+  size_t num_fine_;
   uint64_t count_ = 0;
   uint64_t num_negative_ = 0;
   int64_t max_ = 0;

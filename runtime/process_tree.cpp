@@ -6,6 +6,7 @@
 #include <map>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "runtime/cgroup_container.hpp"
 #include "runtime/container_lineage.hpp"
@@ -292,6 +293,8 @@ struct process_tree::impl {
   std::unordered_multimap<int32_t, uint64_t> recent_index_;
   /// Containers by full id.
   std::map<std::string, std::shared_ptr<container_state>> containers_;
+  /// Container starts and stops not yet taken by the caller.
+  std::vector<container_event> container_events_;
   uint64_t next_generation_ = 0;
   tree_stats stats_;
 };
@@ -578,8 +581,10 @@ void process_tree::impl::vanish(node& n, vanish_cause cause, const event_id& at,
 void process_tree::impl::teardown(container_state& c, const event_id& at,
                                   const node* except, time_point now,
                                   std::vector<reap_request>& reaps) {
-  if (!c.end)
+  if (!c.end) {
     c.end = at;
+    container_events_.push_back({false, c.id, c.runtime, c.init.pid, at});
+  }
   auto members = c.members;
   for (auto& key : members) {
     auto* m = find_node(key);
@@ -1207,6 +1212,7 @@ void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
                  : starts_with(ev.container, "libpod/") ? "podman"
                                                         : "containerd";
     c->first_seen = ev.id;
+    container_events_.push_back({true, c->id, c->runtime, 0, ev.id});
   }
   n.container = c;
   c->members.push_back(n.key);
@@ -1254,6 +1260,7 @@ process_tree::impl::container_for(const std::string& ns, const std::string& id,
   c->runtime = runtime;
   c->first_seen = at;
   containers_[full] = c;
+  container_events_.push_back({true, full, runtime, 0, at});
   return c;
 }
 
@@ -1285,10 +1292,13 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
       n.container = facts->container;
       n.container->members.push_back(n.key);
       n.in_pid_ns = true;
-      if (facts->creates && n.container->init.pid == 0) {
-        n.container_init = true;
-        n.container->init = n.key;
-      }
+    }
+    // The cgroup (a connector read) may have made it a member first; the
+    // lineage still tells it is the init.
+    if (facts->container && facts->creates && n.container == facts->container
+        && n.container->init.pid == 0) {
+      n.container_init = true;
+      n.container->init = n.key;
     }
     return;
   }
@@ -1667,6 +1677,10 @@ std::vector<process_info> process_tree::ancestry(int32_t pid) const {
        n = impl_->find_node(n->parent), ++depth)
     out.push_back(impl_->info(*n));
   return out;
+}
+
+std::vector<container_event> process_tree::take_container_events() {
+  return std::exchange(impl_->container_events_, {});
 }
 
 std::vector<container_info> process_tree::containers() const {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/container_event.hpp"
 #include "messages/process_event.hpp"
 #include "runtime/proc_scan.hpp"
 
@@ -330,6 +331,10 @@ public:
   /// The newest lifetime of `pid` followed by its parent, grandparent, ...
   /// up to the root (at most 4096 levels).
   std::vector<process_info> ancestry(int32_t pid) const;
+
+  /// Containers that started (were first named) or stopped since the last
+  /// call, in the order the table learnt it.
+  std::vector<container_event> take_container_events();
 
   /// Containers known from lineage, ordered by first_seen.
   std::vector<container_info> containers() const;

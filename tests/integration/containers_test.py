@@ -147,6 +147,14 @@ try:
     t = time.time()
     env("stop", "docker", "d-long", "1")
     gone(agent, "docker stop", list(pids), 9, t)
+    lifecycle = [(e["event"]["action"], e.get("process", {}).get("pid"))
+                 for e in agent.events()
+                 if e.get("container", {}).get("id") == f"docker/{docker_id}"
+                 and e["event"]["action"].startswith("container-")]
+    init = [p for p, (ppid, _) in pids.items() if ppid not in pids]
+    check(("container-start", None) in lifecycle
+          and ("container-stop", init[0]) in lifecycle,
+          f"docker: container start and stop in the stream ({lifecycle})")
 
     env("run-ctr", "-d", "c-long", "sh", "-c", long_tree)
     cgroup = f"/{NAMESPACE}/c-long"

@@ -32,15 +32,29 @@ TEST_CASE("latency_histogram: a percentile never exceeds the maximum") {
   CHECK(aut.percentile_us(0.5) == 1200);
 }
 
+TEST_CASE("latency_histogram: a backlog lands in the coarse buckets") {
+  latency_histogram aut{100, 10}; // Fine [0, 1 ms), coarse [0, 100 ms).
+  for (int i = 0; i < 97; ++i)
+    aut.add(50);
+  aut.add(25'000);
+  aut.add(38'000);
+  aut.add(39'500);
+  CHECK(aut.percentile_us(0.5) == 100);
+  CHECK(aut.percentile_us(0.98) == 30'000); // Sample 98 is in [20, 30) ms.
+  CHECK(aut.percentile_us(0.99) == 39'500); // [30, 40) ms, below the max.
+  CHECK(aut.max_us() == 39'500);
+}
+
 TEST_CASE("latency_histogram: past the last bucket the maximum stands in") {
-  latency_histogram aut{100, 10}; // Covers [0, 1 ms).
+  latency_histogram aut{100, 10}; // Coarse buckets end at 100 ms.
   for (int i = 0; i < 98; ++i)
     aut.add(50);
-  aut.add(5'000);
-  aut.add(7'000);
+  aut.add(500'000);
+  aut.add(700'000);
+  CHECK(aut.count() == 100);
   CHECK(aut.percentile_us(0.5) == 100);
-  CHECK(aut.percentile_us(0.99) == 7'000);
-  CHECK(aut.max_us() == 7'000);
+  CHECK(aut.percentile_us(0.99) == 700'000);
+  CHECK(aut.max_us() == 700'000);
 }
 
 TEST_CASE("latency_histogram: negative latencies count as zero") {

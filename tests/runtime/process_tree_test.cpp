@@ -505,9 +505,20 @@ TEST_CASE("a container's init dying takes its pid namespace with it",
   CHECK(list[0].runtime == "containerd");
   CHECK(list[0].init_pid == 63);
   CHECK(list[0].num_running == 2);
+  auto started = w.aut.take_container_events();
+  REQUIRE(started.size() == 1);
+  CHECK(started[0].started);
+  CHECK(started[0].id == "default/web");
+  CHECK(started[0].runtime == "containerd");
+  CHECK(w.aut.take_container_events().empty()); // taken once
 
   w.reaps.clear();
   w.exit(63, 50, 300);
+  auto stopped = w.aut.take_container_events();
+  REQUIRE(stopped.size() == 1);
+  CHECK_FALSE(stopped[0].started);
+  CHECK(stopped[0].init_pid == 63);
+  CHECK(stamp_ms(stopped[0].at) == t0_ms + 300);
   auto sleeper = w.get(64);
   CHECK(sleeper.state == process_state::vanished);
   CHECK(sleeper.cause == vanish_cause::namespace_teardown);
@@ -518,6 +529,33 @@ TEST_CASE("a container's init dying takes its pid namespace with it",
   w.advance(std::chrono::milliseconds{1000});
   CHECK(!w.aut.find(64));
   CHECK(w.aut.containers().empty());
+}
+
+TEST_CASE("a cgroup read before the lineage still leaves the init known",
+          "[tree]") {
+  // Live, the connector's exec (with /proc's cgroup) of the container's
+  // process often arrives before audit's records of runc: the process is a
+  // member first, and runc's lineage then names it the init.
+  world w;
+  w.exec(50, 1, 0, "/usr/bin/containerd-shim-runc-v2",
+         {"/usr/bin/containerd-shim-runc-v2", "-namespace", "default", "-id",
+          "web", "-address", "/run/containerd/containerd.sock"});
+  w.fork(50, 1, 60, 1, fork_flags, "containerd-shim");
+  w.connector_exec(63, 4, "/bin/busybox", {"sh"}, "default/web");
+  w.exec(60, 50, 2, "/usr/sbin/runc",
+         {"runc", "--root", "/run/containerd/runc/default", "create",
+          "--bundle",
+          "/run/containerd/io.containerd.runtime.v2.task/default/web", "web"});
+  w.fork(60, 50, 61, 3, fork_flags, "runc");
+  w.exec(61, 60, 3, "/usr/sbin/runc", {"runc", "init"});
+  w.fork(61, 60, 63, 3, clone_parent_flags, "runc:[1:CHILD]");
+  w.exec(63, 60, 4, "/bin/busybox", {"sh"});
+  auto init = w.get(63);
+  CHECK(init.container == "default/web");
+  CHECK(init.container_init);
+  auto list = w.aut.containers();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].init_pid == 63);
 }
 
 TEST_CASE("runc kill -9 and runc delete end a container", "[tree]") {

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "messages/audit_record.hpp"
+
+namespace auditree {
+
+/// A container started (its init exec'd, or the tree first saw it) or
+/// stopped (its init died, or its runtime stopped it).
+struct container_event {
+  bool started = true;
+  std::string id;
+  /// `containerd`, `docker` or `runc`.
+  std::string runtime;
+  /// The init's host pid, 0 when unknown.
+  int32_t init_pid = 0;
+  /// When: the stamp of the event that showed it.
+  event_id at;
+};
+
+using container_event_batch = std::vector<container_event>;
+
+} // namespace auditree
