@@ -3,6 +3,7 @@
 #include <fstream>
 #include <thread>
 
+#include <caf/atom.hpp>
 #include <caf/config_option_adder.hpp>
 #include <caf/settings.hpp>
 
@@ -11,6 +12,10 @@
 namespace auditree {
 
 agent_config::agent_config() {
+  // Work stealing polls for work after every message and cost about half of
+  // the live agent's CPU (bench/); a shared queue does the same work at half
+  // the CPU. --scheduler.policy=stealing overrides.
+  set("scheduler.policy", caf::atom("sharing"));
   opt_group{custom_options_, "auditree"}
     .add(assemblers, "assemblers",
          "assembler actors (0 = one per hardware thread)")
