@@ -46,9 +46,10 @@ for log in "${logs[@]}"; do
     [ "$(summary "$work/$name.summary" "closed by timeout")" = 0 ] \
       || fail "$name: timeouts although EOE is present"
   fi
-  lines=$(wc -l < "$work/$name.json")
+  # One line per process event, plus container starts and stops.
+  lines=$(grep -vc '"action":"container-' "$work/$name.json" || true)
   [ "$lines" = "$(summary "$work/$name.summary" "process events")" ] \
-    || fail "$name: $lines JSON lines"
+    || fail "$name: $lines process event lines"
 
   grep -v '^type=EOE' "$log" \
     | "$auditree" --auditree.output="$work/$name.noeoe.json" replay - \
