@@ -70,42 +70,89 @@ const char* name(call c) {
   return "";
 }
 
-// Reads the fields every process record shares (pid, ppid, credentials,
-// comm, exe). Returns false if pid= is missing or malformed.
-bool read_subject(std::string_view text, process_event& out) {
+// The raw values of one record's fields that interpretation needs, found
+// in a single pass over its text (absent fields stay empty).
+struct record_fields {
+  std::string_view arch, syscall, success, exit, a0, sig;
+  std::string_view pid, ppid, uid, euid, auid, comm, exe;
+};
+
+record_fields scan_fields(std::string_view text) {
+  record_fields f;
   field_cursor cursor{text};
   std::string_view key;
   std::string_view value;
-  bool has_pid = false;
+  while (cursor.next(key, value)) {
+    if (key.empty())
+      continue;
+    switch (key.front()) {
+      case 'a':
+        if (key == "arch")
+          f.arch = value;
+        else if (key == "a0")
+          f.a0 = value;
+        else if (key == "auid")
+          f.auid = value;
+        break;
+      case 'c':
+        if (key == "comm")
+          f.comm = value;
+        break;
+      case 'e':
+        if (key == "exit")
+          f.exit = value;
+        else if (key == "exe")
+          f.exe = value;
+        else if (key == "euid")
+          f.euid = value;
+        break;
+      case 'p':
+        if (key == "pid")
+          f.pid = value;
+        else if (key == "ppid")
+          f.ppid = value;
+        break;
+      case 's':
+        if (key == "syscall")
+          f.syscall = value;
+        else if (key == "success")
+          f.success = value;
+        else if (key == "sig")
+          f.sig = value;
+        break;
+      case 'u':
+        if (key == "uid")
+          f.uid = value;
+        break;
+      default:
+        break;
+    }
+  }
+  return f;
+}
+
+// Fills the facts every process record shares (pid, ppid, credentials,
+// comm, exe). Returns false if pid= is missing or malformed.
+bool read_subject(const record_fields& f, process_event& out) {
+  auto pid = parse_unsigned(f.pid);
+  if (!pid || *pid == 0 || *pid > INT32_MAX)
+    return false;
+  out.pid = static_cast<int32_t>(*pid);
+  if (auto n = parse_unsigned(f.ppid); n && *n <= INT32_MAX)
+    out.ppid = static_cast<int32_t>(*n);
   auto id = [](std::string_view v) {
     auto n = parse_unsigned(v);
     return n && *n <= UINT32_MAX ? static_cast<uint32_t>(*n)
                                  : process_event::unset_id;
   };
-  while (cursor.next(key, value)) {
-    if (key == "pid") {
-      auto n = parse_unsigned(value);
-      if (!n || *n == 0 || *n > INT32_MAX)
-        return false;
-      out.pid = static_cast<int32_t>(*n);
-      has_pid = true;
-    } else if (key == "ppid") {
-      auto n = parse_unsigned(value);
-      if (n && *n <= INT32_MAX)
-        out.ppid = static_cast<int32_t>(*n);
-    } else if (key == "uid") {
-      out.uid = id(value);
-    } else if (key == "euid") {
-      out.euid = id(value);
-    } else if (key == "auid") {
-      out.auid = id(value);
-    } else if (key == "comm") {
-      out.comm = decode_untrusted(value).value_or(std::string{});
-    } else if (key == "exe") {
-      out.exe = decode_untrusted(value).value_or(std::string{});
-    }
-  }
-  return has_pid;
+  out.uid = id(f.uid);
+  out.euid = id(f.euid);
+  out.auid = id(f.auid);
+  if (!f.comm.empty())
+    out.comm = decode_untrusted(f.comm).value_or(std::string{});
+  if (!f.exe.empty())
+    out.exe = decode_untrusted(f.exe).value_or(std::string{});
+  return true;
 }
 
 interpretation interpret_abend(const audit_event& event,
@@ -115,13 +162,13 @@ interpretation interpret_abend(const audit_event& event,
   ev.action = process_action::abend;
   ev.id = event.id;
   ev.sequence = event.sequence;
-  if (!read_subject(record.text, ev)) {
+  auto fields = scan_fields(record.text);
+  if (!read_subject(fields, ev)) {
     result.error = "ANOM_ABEND without a valid pid=";
     return result;
   }
-  if (auto sig = find_field(record.text, "sig"))
-    if (auto n = parse_unsigned(*sig); n && *n < 128)
-      ev.signal = static_cast<int32_t>(*n);
+  if (auto n = parse_unsigned(fields.sig); n && *n < 128)
+    ev.signal = static_cast<int32_t>(*n);
   result.event = std::move(ev);
   return result;
 }
@@ -141,14 +188,13 @@ interpretation interpret(const audit_event& event) {
   }
   if (syscall == nullptr)
     return result;
-  auto arch_field = find_field(syscall->text, "arch");
-  auto nr_field = find_field(syscall->text, "syscall");
-  if (!arch_field || !nr_field) {
+  auto fields = scan_fields(syscall->text);
+  if (fields.arch.empty() || fields.syscall.empty()) {
     result.error = "SYSCALL without arch= or syscall=";
     return result;
   }
-  auto arch = parse_unsigned(*arch_field, 16);
-  auto nr = parse_unsigned(*nr_field);
+  auto arch = parse_unsigned(fields.arch, 16);
+  auto nr = parse_unsigned(fields.syscall);
   if (!arch || !nr || *arch > UINT32_MAX) {
     result.error = "SYSCALL with malformed arch= or syscall=";
     return result;
@@ -157,25 +203,25 @@ interpretation interpret(const audit_event& event) {
   if (what == call::none)
     return result;
   // exit_group never returns, so its record has no success= or exit=.
-  if (what != call::exit && find_field(syscall->text, "success") != "yes")
+  if (what != call::exit && fields.success != "yes")
     return result;
   process_event ev;
   ev.id = event.id;
   ev.sequence = event.sequence;
   ev.arch = static_cast<uint32_t>(*arch);
   ev.syscall = name(what);
-  if (!read_subject(syscall->text, ev)) {
+  if (!read_subject(fields, ev)) {
     result.error = "SYSCALL without a valid pid=";
     return result;
   }
-  auto a0 = parse_unsigned(find_field(syscall->text, "a0").value_or(""), 16);
+  auto a0 = parse_unsigned(fields.a0, 16);
   switch (what) {
     case call::fork:
     case call::vfork:
     case call::clone:
     case call::clone3: {
       ev.action = process_action::fork;
-      auto child = parse_signed(find_field(syscall->text, "exit").value_or(""));
+      auto child = parse_signed(fields.exit);
       if (!child || *child <= 0 || *child > INT32_MAX) {
         result.error = "fork without a child pid in exit=";
         return result;
