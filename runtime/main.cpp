@@ -2,9 +2,11 @@
 //
 //   auditree [options] run               the live agent
 //   auditree [options] replay FILE|-     replay an audit log (RAW text)
+//   auditree [options] tree|ps|process|containers|stats|health
+//                                        ask the running agent
 
-#include <csignal>
 #include <cctype>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
