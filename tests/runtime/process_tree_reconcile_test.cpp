@@ -44,20 +44,15 @@
 
 #include "runtime/proc_scan.hpp"
 #include "runtime/process_tree.hpp"
+#include "tests/runtime/tree_world.hpp"
 
 using namespace auditree;
+using namespace auditree::test;
 
 namespace {
 
-constexpr uint64_t t0_ms = 1'795'990'000'000;
-constexpr uint64_t fork_flags = 0x1200011;
 /// How much earlier than the true start this host's /proc dates a process.
 constexpr uint64_t proc_early_ms = 737;
-
-event_id stamp(uint64_t offset_ms, uint32_t serial) {
-  auto ms = t0_ms + offset_ms;
-  return event_id{ms / 1000, static_cast<uint32_t>(ms % 1000), serial};
-}
 
 /// /proc's view of a process that truly started at `start_offset_ms`
 /// after T0 (negative: before).
@@ -82,20 +77,16 @@ proc_process proc(int32_t pid, int32_t ppid, int64_t start_offset_ms,
   return p;
 }
 
-/// A synthetic audit source, a /proc, and the table under test (`aut`).
-struct world {
+/// The tree world with a /proc: init(1) and bash(100) are older than the
+/// agent, and processes run as uid 1000 in /home/u.
+struct world : test::tree_world {
   world() {
+    uid = 1000;
+    cwd = "/home/u";
     host_ = {proc(1, 0, -3'600'000, "/sbin/init", {"/sbin/init"}),
              proc(100, 1, -60'000, "/usr/bin/bash", {"-bash"})};
     bootstrap(host_);
   }
-
-  process_tree aut;
-  process_tree::time_point now{};
-  std::vector<reap_request> reaps;
-  uint32_t serial = 1000;
-
-  void apply(process_event ev) { aut.apply(ev, now, reaps); }
 
   /// Processes older than the agent, as run_agent bootstraps them.
   void bootstrap(const std::vector<proc_process>& procs) {
@@ -114,77 +105,6 @@ struct world {
   reconcile_result sweep(const std::vector<proc_process>& live,
                          uint64_t at_offset_ms = 5000) {
     return aut.reconcile(live, stamp(at_offset_ms, ++serial), now, reaps);
-  }
-
-  void fork(int32_t caller, int32_t ppid, int32_t child, uint64_t at,
-            const std::string& comm = "bash") {
-    process_event ev;
-    ev.action = process_action::fork;
-    ev.id = stamp(at, ++serial);
-    ev.syscall = "clone";
-    ev.pid = caller;
-    ev.ppid = ppid;
-    ev.child = child;
-    ev.clone_flags_known = true;
-    ev.clone_flags = fork_flags;
-    ev.comm = comm;
-    ev.exe = "/usr/bin/" + comm;
-    ev.uid = ev.euid = ev.auid = 1000;
-    apply(ev);
-  }
-
-  void exec(int32_t pid, int32_t ppid, uint64_t at, std::string exe,
-            std::vector<std::string> argv) {
-    process_event ev;
-    ev.action = process_action::exec;
-    ev.id = stamp(at, ++serial);
-    ev.syscall = "execve";
-    ev.pid = pid;
-    ev.ppid = ppid;
-    ev.comm = argv.empty() ? "?" : argv[0].substr(argv[0].rfind('/') + 1);
-    ev.exe = std::move(exe);
-    ev.argv = std::move(argv);
-    ev.cwd = "/home/u";
-    ev.uid = ev.euid = ev.auid = 1000;
-    apply(ev);
-  }
-
-  void exit(int32_t pid, int32_t ppid, uint64_t at) {
-    process_event ev;
-    ev.action = process_action::exit;
-    ev.id = stamp(at, ++serial);
-    ev.syscall = "exit_group";
-    ev.pid = pid;
-    ev.ppid = ppid;
-    apply(ev);
-  }
-
-  /// Moves time forward and fires the reaps that fall due.
-  void advance(std::chrono::milliseconds d) {
-    now += d;
-    std::vector<reap_request> later;
-    for (auto& r : reaps) {
-      if (r.due <= now)
-        aut.reap(r.key, r.generation);
-      else
-        later.push_back(r);
-    }
-    reaps = std::move(later);
-  }
-
-  process_info get(int32_t pid) {
-    auto p = aut.find(pid);
-    REQUIRE(p);
-    return *p;
-  }
-
-  /// Every lifetime of `pid`, oldest first.
-  std::vector<process_info> lifetimes(int32_t pid) {
-    std::vector<process_info> out;
-    for (auto& p : aut.snapshot())
-      if (p.pid == pid)
-        out.push_back(p);
-    return out;
   }
 
 private:
@@ -371,7 +291,7 @@ TEST_CASE("/proc's start matches a lifetime within the tolerance",
 TEST_CASE("a wrong parent is corrected from /proc", "[tree][reconcile]") {
   SECTION("an orphan's guessed reaper: /proc names the subreaper") {
     world w;
-    w.fork(200, 1, 201, 50, "python3");
+    w.fork(200, 1, 201, 50, fork_flags, "python3");
     w.fork(201, 200, 202, 51);
     w.exec(202, 201, 52, "/usr/bin/sleep", {"sleep", "60"});
     w.exit(201, 200, 60);
