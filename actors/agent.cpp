@@ -36,24 +36,15 @@ uint64_t effective_capabilities() {
   return 0;
 }
 
-// The actors of a running agent, for queries and metrics.
-struct agent_handles {
-  caf::actor source;
-  caf::actor connector;
-  std::vector<caf::actor> assemblers;
-  caf::actor tree;
-  caf::actor sink;
-  bool from_stdin = false;
-};
-
 constexpr auto query_timeout = std::chrono::seconds(2);
 
 // Asks every actor for its counters; an actor that does not answer adds
 // nothing (the health check reports it).
-agent_metrics gather(caf::scoped_actor& self, const agent_handles& h) {
+agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
+                     bool from_stdin) {
   agent_metrics m;
   auto ignore = [](const caf::error&) {};
-  if (h.source && !h.from_stdin)
+  if (h.source && !from_stdin)
     self->request(h.source, query_timeout, stats_atom::value)
       .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
   if (h.connector)
@@ -64,26 +55,45 @@ agent_metrics gather(caf::scoped_actor& self, const agent_handles& h) {
       .receive([&](const assembler_stats& x) { m.assembly += x; }, ignore);
   self->request(h.tree, query_timeout, stats_atom::value)
     .receive([&](const tree_counters& x) { m.tree = x; }, ignore);
+  self->request(h.supervisor, query_timeout, stats_atom::value)
+    .receive(
+      [&](const supervision_stats& x) {
+        for (size_t i = 0; i < x.children.size(); ++i)
+          m.restarts.emplace_back(x.children[i], x.restarts[i]);
+      },
+      ignore);
   self->request(h.tree, query_timeout, latency_atom::value)
     .receive(
       [&](uint64_t count, int64_t p50, int64_t p99, int64_t max) {
         m.latency = {count, p50, p99, max};
       },
       ignore);
-  self->request(h.sink, query_timeout, stats_atom::value)
-    .receive(
-      [&](uint64_t written, uint64_t dropped) {
-        m.lines_written = written;
-        m.lines_dropped = dropped;
-      },
-      ignore);
+  if (h.sink)
+    self->request(h.sink, query_timeout, stats_atom::value)
+      .receive(
+        [&](uint64_t written, uint64_t dropped) {
+          m.lines_written = written;
+          m.lines_dropped = dropped;
+        },
+        ignore);
   return m;
 }
 
 // Answers one request of the query API (on the query server's thread).
-query_reply answer(caf::actor_system& sys, const agent_handles& h,
-                   const query_route& route) {
+query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
+                   bool from_stdin, const query_route& route) {
   caf::scoped_actor self{sys};
+  pipeline h;
+  bool ready = false;
+  self->request(supervisor, query_timeout, handles_atom::value)
+    .receive(
+      [&](pipeline& x) {
+        h = std::move(x);
+        ready = true;
+      },
+      [](const caf::error&) {});
+  if (!ready)
+    return {503, "text/plain", "the agent is restarting an actor\n"};
   query_reply reply;
   reply.content_type = route.json ? "application/json" : "text/plain";
   auto text = [&](auto&&... xs) {
@@ -114,10 +124,10 @@ query_reply answer(caf::actor_system& sys, const agent_handles& h,
       break;
     case query_route::metrics:
       reply = {200, "text/plain; version=0.0.4",
-               render_prometheus(gather(self, h))};
+               render_prometheus(gather(self, h, from_stdin))};
       break;
     case query_route::stats:
-      reply.body = render_stats(gather(self, h), route.json);
+      reply.body = render_stats(gather(self, h, from_stdin), route.json);
       break;
     case query_route::health: {
       std::string problems;
@@ -131,10 +141,20 @@ query_reply answer(caf::actor_system& sys, const agent_handles& h,
         if (!ok)
           problems += std::string{name} + " does not answer\n";
       };
-      if (!h.from_stdin)
+      if (!from_stdin)
         alive(h.source, "the audit source", netlink_source_stats{});
       alive(h.connector, "the proc connector", connector_stats{});
       alive(h.tree, "the tree", tree_counters{});
+      self->request(supervisor, query_timeout, stats_atom::value)
+        .receive(
+          [&](const supervision_stats& x) {
+            for (auto& name : x.near_exhaustion)
+              problems += name
+                          + " is one failure away from its restart budget\n";
+          },
+          [&](const caf::error&) {
+            problems += "the supervisor does not answer\n";
+          });
       reply = problems.empty()
                 ? query_reply{200, "text/plain", "ok\n"}
                 : query_reply{503, "text/plain", problems};
@@ -168,19 +188,20 @@ std::string missing_capabilities(const agent_config& cfg) {
 
 int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   caf::scoped_actor self{sys};
+  bool from_stdin = cfg.mode == "stdin";
   // The query API first: a bad address stops the agent before it touches
   // the kernel. Until the actors exist, queries get 503.
-  agent_handles handles;
-  std::mutex handles_mutex;
+  caf::actor supervisor;
+  std::mutex supervisor_mutex;
   query_server server{[&](const query_route& route) {
-    agent_handles h;
+    caf::actor target;
     {
-      std::lock_guard<std::mutex> guard{handles_mutex};
-      h = handles;
+      std::lock_guard<std::mutex> guard{supervisor_mutex};
+      target = supervisor;
     }
-    if (!h.tree)
+    if (!target)
       return query_reply{503, "text/plain", "starting\n"};
-    return answer(sys, h, route);
+    return answer(sys, target, from_stdin, route);
   }};
   if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
       !err.empty()) {
@@ -189,20 +210,23 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   log::info("query API on ", cfg.socket,
             cfg.http.empty() ? "" : " and http://" + cfg.http);
-  auto stages = spawn_pipeline(sys, cfg, false);
-  auto& sink = stages.sink;
-  auto& tree = stages.tree;
-  auto& assemblers = stages.assemblers;
   // Processes older than the agent: the tree has them before any event.
+  process_event_batch bootstrap;
   if (cfg.bootstrap) {
-    auto bootstrap = to_process_events(scan_proc("/proc"));
+    bootstrap = to_process_events(scan_proc("/proc"));
     log::info("bootstrap: ", bootstrap.size(), " processes from /proc");
-    self->send(tree, std::move(bootstrap));
   }
-  caf::actor sweeper;
-  if (cfg.reconcile_interval.count() > 0)
-    sweeper = sys.spawn(proc_sweeper_actor, tree, cfg.reconcile_interval,
-                        caf::timespan{std::chrono::seconds(1)});
+  auto children = pipeline_children(sys, cfg, false, std::move(bootstrap));
+  auto* system = &sys;
+  if (cfg.reconcile_interval.count() > 0) {
+    auto interval = cfg.reconcile_interval;
+    children.push_back({"sweeper", true,
+                        [=](const pipeline& p, const tree_checkpoint_ptr&) {
+                          return system->spawn(
+                            proc_sweeper_actor, p.tree, interval,
+                            caf::timespan{std::chrono::seconds(1)});
+                        }});
+  }
   netlink_source_options src_opts;
   src_opts.session.unicast = cfg.mode == "unicast";
   src_opts.session.rules_file = cfg.rules_file;
@@ -212,37 +236,36 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   src_opts.receive_buffer = static_cast<int>(cfg.receive_buffer);
   src_opts.status_interval = cfg.status_interval;
   // As an auditd plugin the records come on stdin and auditd owns the
-  // kernel side; else the agent listens to the kernel itself.
-  bool from_stdin = cfg.mode == "stdin";
-  auto source = from_stdin ? sys.spawn<caf::detached>(file_source_actor,
-                                                      std::string{"-"},
-                                                      assemblers)
-                           : sys.spawn(netlink_source_actor, src_opts,
-                                       assemblers, sweeper);
-  self->monitor(source);
-  if (from_stdin)
-    self->send(source, run_atom::value); // Replies at the end of stdin.
-  caf::actor connector;
-  if (cfg.proc_connector) {
-    connector = sys.spawn(proc_connector_actor, tree);
-    self->monitor(connector);
-  }
+  // kernel side (stdin cannot be reopened: its source is not restarted);
+  // else the agent listens to the kernel itself.
+  auto source_faults = faults_for(cfg, "source");
+  children.push_back(
+    {"source", !from_stdin,
+     [=](const pipeline& p, const tree_checkpoint_ptr&) {
+       return from_stdin ? system->spawn<caf::detached>(file_source_actor,
+                                                        std::string{"-"},
+                                                        p.assemblers)
+                         : system->spawn(netlink_source_actor, src_opts,
+                                         p.assemblers, p.sweeper,
+                                         source_faults);
+     }});
+  if (cfg.proc_connector)
+    children.push_back({"connector", true,
+                        [=](const pipeline& p, const tree_checkpoint_ptr&) {
+                          return system->spawn(proc_connector_actor, p.tree);
+                        }});
+  auto sup = sys.spawn(supervisor_actor, std::move(children),
+                       cfg.restart_limits());
+  self->monitor(sup);
   {
-    std::lock_guard<std::mutex> guard{handles_mutex};
-    handles = agent_handles{source, connector, assemblers, tree, sink,
-                            from_stdin};
+    std::lock_guard<std::mutex> guard{supervisor_mutex};
+    supervisor = sup;
   }
-  auto stop_rest = [&] {
-    if (sweeper)
-      self->send_exit(sweeper, caf::exit_reason::user_shutdown);
-    if (connector)
-      self->send_exit(connector, caf::exit_reason::user_shutdown);
-    for (auto& a : assemblers)
-      self->send_exit(a, caf::exit_reason::user_shutdown);
-    self->send_exit(tree, caf::exit_reason::user_shutdown);
-    self->send_exit(sink, caf::exit_reason::user_shutdown);
-  };
-  auto dump_tree = [&] {
+  if (from_stdin) {
+    if (auto h = current_pipeline(self, sup))
+      self->send(h->source, run_atom::value); // Replies at the end of stdin.
+  }
+  auto dump_tree = [&](const caf::actor& tree) {
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
                   false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stderr); },
@@ -259,18 +282,20 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
         },
         [&](const caf::error&) {});
   };
-  // Wait for a signal; notice a source that died on its own.
+  auto dump_current_tree = [&] {
+    if (auto h = current_pipeline(self, sup))
+      dump_tree(h->tree);
+  };
+  // Wait for a signal, the end of stdin, or the supervisor giving up.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);
-  // A source that stops on its own stops the agent (with exit code 1).
-  caf::actor_addr died;
+  bool gave_up = false;
   caf::error why;
-  int exit_code = 0;
   auto next_print = std::chrono::steady_clock::now() + cfg.print_interval;
-  while (!died) {
+  while (!gave_up) {
     timespec tick{0, 100 * 1000 * 1000};
     auto sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
@@ -280,13 +305,13 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     auto now = std::chrono::steady_clock::now();
     if (sig == SIGUSR1
         || (cfg.print_interval.count() > 0 && now >= next_print)) {
-      dump_tree();
+      dump_current_tree();
       next_print = now + cfg.print_interval;
     }
     bool input_ended = false;
     self->receive(
       [&](caf::down_msg& down) {
-        died = down.source;
+        gave_up = true;
         why = down.reason;
       },
       [&](const source_stats& x) {
@@ -297,37 +322,43 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     if (input_ended)
       break;
   }
-  if (died) {
-    log::error(died == source ? "the audit source" : "the proc connector",
-               " stopped: ", sys.render(why));
+  server.stop();
+  if (gave_up) {
+    // The supervisor stopped every actor; the sources restored the kernel.
+    log::error("stopping: ", sys.render(why));
+    return 1;
+  }
+  // The sources go first: rules removed and settings restored before the
+  // rest drains. Their counters are read just before.
+  pipeline h;
+  if (auto current = current_pipeline(self, sup))
+    h = *current;
+  auto final_metrics = gather(self, h, from_stdin);
+  self->request(sup, caf::infinite, halt_atom::value)
+    .receive([](caf::ok_atom) {}, [](const caf::error&) {});
+  pipeline drained;
+  auto total = drain_pipeline(self, sup, drained);
+  int exit_code = 0;
+  if (total) {
+    final_metrics.assembly = *total;
+    self->request(drained.tree, caf::infinite, stats_atom::value)
+      .receive([&](const tree_counters& x) { final_metrics.tree = x; },
+               [&](const caf::error&) {});
+    if (cfg.print_tree || !cfg.tree_json.empty())
+      dump_tree(drained.tree);
+    if (drained.sink)
+      self->request(drained.sink, caf::infinite, stats_atom::value)
+        .receive(
+          [&](uint64_t written, uint64_t) {
+            final_metrics.lines_written = written;
+          },
+          [&](const caf::error&) {});
+  } else {
+    log::error("stopping: the supervisor gave up while draining");
     exit_code = 1;
   }
-  // The source goes first: rules removed and settings restored before the
-  // rest drains. Its counters are read just before.
-  server.stop();
-  auto final_metrics = gather(self, handles);
-  if (died != source) {
-    self->send_exit(source, caf::exit_reason::user_shutdown);
-    self->receive([&](caf::down_msg& down) {
-      if (down.source != source)
-        self->receive([](caf::down_msg&) {});
-    });
-  }
-  assembler_stats total;
-  for (auto& a : assemblers)
-    self->request(a, caf::infinite, flush_atom::value)
-      .receive([&](const assembler_stats& x) { total += x; },
-               [&](const caf::error&) {});
-  final_metrics.assembly = total;
-  self->request(tree, caf::infinite, stats_atom::value)
-    .receive([&](const tree_counters& x) { final_metrics.tree = x; },
-             [&](const caf::error&) {});
-  if (cfg.print_tree || !cfg.tree_json.empty())
-    dump_tree();
-  self->request(sink, caf::infinite, flush_atom::value)
-    .receive([&](uint64_t x) { final_metrics.lines_written = x; },
-             [&](const caf::error&) {});
-  stop_rest();
+  self->send_exit(sup, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {});
   std::fprintf(stderr, "auditree run summary\n%s",
                render_stats(final_metrics, false).c_str());
   return exit_code;

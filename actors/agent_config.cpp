@@ -56,7 +56,21 @@ agent_config::agent_config() {
     .add(http_allow_remote, "http-allow-remote",
          "allow auditree.http on a non-loopback address")
     .add(print_interval, "print-interval",
-         "print the tree to stderr this often (0: only on SIGUSR1)");
+         "print the tree to stderr this often (0: only on SIGUSR1)")
+    .add(restart_max, "restart-max",
+         "restarts one actor may use within restart-window; one more stops "
+         "the agent")
+    .add(restart_window, "restart-window", "the window of restart-max")
+    .add(restart_backoff, "restart-backoff",
+         "delay of a first restart; doubles per consecutive restart")
+    .add(restart_backoff_max, "restart-backoff-max",
+         "the longest restart delay")
+    .add(checkpoint_interval, "checkpoint-interval",
+         "audit events the tree applies between two checkpoints")
+    .add(faults, "faults",
+         "faults to inject, [\"ACTOR:throw|kill:at=N|every=N\", ...] "
+         "(tests only; ACTOR: source, assembler-K, tree, sink, connector, "
+         "sweeper)");
 }
 
 namespace {
@@ -222,7 +236,39 @@ std::string agent_config::validate() const {
            + ": at least 65536 bytes";
   if (output.empty())
     return "auditree.output is empty: use '-' for stdout";
+  if (restart_window <= caf::timespan{0})
+    return "auditree.restart-window must be positive";
+  if (restart_backoff < caf::timespan{0}
+      || restart_backoff_max < restart_backoff)
+    return "auditree.restart-backoff must not be negative nor above "
+           "auditree.restart-backoff-max";
+  if (checkpoint_interval == 0)
+    return "auditree.checkpoint-interval=0: must be positive";
+  for (auto& text : faults) {
+    std::string error;
+    if (!parse_fault(text, error))
+      return "auditree.faults: " + error;
+  }
   return {};
+}
+
+restart_options agent_config::restart_limits() const {
+  restart_options result;
+  result.max_restarts = restart_max;
+  result.window = restart_window;
+  result.initial_backoff = restart_backoff;
+  result.max_backoff = restart_backoff_max;
+  return result;
+}
+
+std::vector<fault_spec> agent_config::fault_specs() const {
+  std::vector<fault_spec> result;
+  for (auto& text : faults) {
+    std::string error;
+    if (auto spec = parse_fault(text, error))
+      result.push_back(*spec);
+  }
+  return result;
 }
 
 output_writer::options agent_config::output_options() const {

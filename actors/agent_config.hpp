@@ -7,6 +7,8 @@
 #include <caf/timespan.hpp>
 
 #include "actors/output_writer.hpp"
+#include "runtime/fault_plan.hpp"
+#include "runtime/restart_policy.hpp"
 
 namespace auditree {
 
@@ -98,6 +100,27 @@ public:
   bool http_allow_remote = false;
   /// Print the tree to stderr this often (0: only on SIGUSR1).
   caf::timespan print_interval = caf::timespan{0};
+
+  // -- supervision -------------------------------------------------------------
+
+  /// Restarts one actor may use within `restart_window`; one more stops
+  /// the agent.
+  size_t restart_max = 5;
+  caf::timespan restart_window = std::chrono::seconds{60};
+  /// Delay of the first restart; doubles per consecutive restart up to
+  /// `restart_backoff_max`.
+  caf::timespan restart_backoff = std::chrono::milliseconds{100};
+  caf::timespan restart_backoff_max = std::chrono::seconds{10};
+  /// Audit events the tree applies between two checkpoints (and the
+  /// assemblers keep for a new tree).
+  uint64_t checkpoint_interval = 1000;
+  /// Faults to inject, `ACTOR:throw|kill:at=N|every=N` (tests only).
+  std::vector<std::string> faults;
+
+  /// The restart policy's limits from the keys above.
+  restart_options restart_limits() const;
+  /// The parsed `faults`; validate() has checked them.
+  std::vector<fault_spec> fault_specs() const;
 
   /// The config file in effect (may not exist).
   std::string config_file = "config/auditree.conf";

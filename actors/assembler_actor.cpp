@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/event_interpreter.hpp"
 #include "runtime/log.hpp"
@@ -12,10 +13,22 @@ namespace {
 
 using self_pointer = caf::stateful_actor<assembler_state>*;
 
+// The watermark goes along even without events: it lets the tree release
+// what the other assemblers sent. An open event may still close at its
+// last record's place, so it holds the watermark below that.
+uint64_t current_watermark(const assembler_state& st) {
+  auto lowest_open = st.assembler.lowest_open_sequence();
+  return lowest_open == UINT64_MAX ? st.watermark
+                                   : std::min(st.watermark, lowest_open - 1);
+}
+
 // Interprets closed events and sends the process events downstream.
 void forward(self_pointer self, std::vector<audit_event>& closed) {
   auto& st = self->state;
   process_event_batch out;
+  // The oldest record behind an event sent: until a tree checkpoint covers
+  // the event, the source keeps the records from there on.
+  auto first = UINT64_MAX;
   for (auto& ev : closed) {
     auto result = interpret(ev);
     if (result.error != nullptr) {
@@ -23,20 +36,24 @@ void forward(self_pointer self, std::vector<audit_event>& closed) {
       log::warning("event ", ev.id.seconds, ".", ev.id.millis, ":",
                    ev.id.serial, ": ", result.error);
     }
-    if (result.event)
+    if (result.event) {
       out.push_back(std::move(*result.event));
+      first = std::min(first, ev.records.front().sequence);
+    }
   }
   closed.clear();
   st.num_process_events += out.size();
-  // The watermark goes along even without events: it lets the tree release
-  // what the other assemblers sent. An open event may still close at its
-  // last record's place, so it holds the watermark below that.
-  auto lowest_open = st.assembler.lowest_open_sequence();
-  auto watermark = lowest_open == UINT64_MAX
-                     ? st.watermark
-                     : std::min(st.watermark, lowest_open - 1);
-  if (st.downstream)
-    self->send(st.downstream, std::move(out), watermark, st.index);
+  auto watermark = current_watermark(st);
+  if (out.empty()) {
+    if (st.downstream.peer())
+      self->send(st.downstream.peer(), std::move(out), watermark, st.index);
+    return;
+  }
+  // Kept even while no tree is there (it is being replaced).
+  auto last = out.back().sequence;
+  st.downstream.send(self,
+                     caf::make_message(std::move(out), watermark, st.index),
+                     last, first);
 }
 
 // Schedules one tick for the earliest open event's timeout.
@@ -63,21 +80,33 @@ assembler_stats collect(self_pointer self) {
 } // namespace
 
 caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
-                              event_assembler::options opts, uint32_t index) {
+                              event_assembler::options opts, uint32_t index,
+                              fault_injector faults) {
   self->state.assembler = event_assembler{opts};
-  self->state.downstream = std::move(downstream);
+  self->state.downstream = reliable_link{std::move(downstream)};
   self->state.index = index;
+  self->state.faults = std::move(faults);
   return {
-    [=](record_batch& batch, uint64_t watermark) {
+    [=](record_batch& batch, uint64_t watermark) -> caf::message {
       auto& st = self->state;
+      auto last = batch.empty() ? 0 : batch.back().sequence;
+      if (inject_fault(self, st.faults.advance_to(last)))
+        return caf::message{};
       std::vector<audit_event> closed;
       auto now = self->clock().now();
-      for (auto& record : batch)
+      for (auto& record : batch) {
+        st.last_sequence = std::max(st.last_sequence, record.sequence);
         st.assembler.add(std::move(record), now, closed);
+      }
       st.watermark = std::max(st.watermark, watermark);
       forward(self, closed);
       arm_tick(self);
-      return ack_atom::value;
+      // Records of open events, and of events sent but not checkpointed,
+      // are needed again if this assembler is lost.
+      auto retain_from = std::min({st.assembler.oldest_held_sequence(),
+                                   st.downstream.oldest_input(),
+                                   st.last_sequence + 1});
+      return caf::make_message(ack_atom::value, st.index, retain_from);
     },
     [=](tick_atom) {
       self->state.tick_pending = false;
@@ -86,6 +115,18 @@ caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
       forward(self, closed);
       arm_tick(self);
     },
+    [=](trim_atom, uint64_t sequence) {
+      self->state.downstream.release_below(sequence + 1);
+    },
+    [=](rewire_atom, const std::string& name, const caf::actor& tree) {
+      if (name != "tree")
+        return;
+      auto& st = self->state;
+      st.downstream.rewire(self, tree);
+      // The new tree starts without this input's watermark.
+      self->send(tree, process_event_batch{}, current_watermark(st),
+                 st.index);
+    },
     [=](flush_atom) {
       std::vector<audit_event> closed;
       self->state.assembler.flush(closed);
@@ -93,6 +134,7 @@ caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
       return collect(self);
     },
     [=](stats_atom) { return collect(self); },
+    [=](crash_atom) { throw injected_fault{"assembler"}; },
   };
 }
 

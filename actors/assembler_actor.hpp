@@ -4,8 +4,10 @@
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/reliable_link.hpp"
 #include "messages/pipeline_stats.hpp"
 #include "runtime/event_assembler.hpp"
+#include "runtime/fault_plan.hpp"
 
 namespace auditree {
 
@@ -15,15 +17,20 @@ struct assembler_state {
   static inline const char* name = "assembler";
 
   event_assembler assembler{{}};
-  /// Receives `process_event_batch` messages; may be empty.
-  caf::actor downstream;
+  /// To the tree, which receives `process_event_batch` messages; the
+  /// batches stay here until a tree checkpoint covers them (`trim`), so a
+  /// new tree gets them again. May have no peer.
+  reliable_link downstream;
   /// Which of the N assemblers this is, and the source's watermark.
   uint32_t index = 0;
   uint64_t watermark = 0;
+  /// The highest record sequence received.
+  uint64_t last_sequence = 0;
   /// Whether a `tick` for the next timeout is scheduled.
   bool tick_pending = false;
   uint64_t num_malformed_events = 0;
   uint64_t num_process_events = 0;
+  fault_injector faults;
 };
 
 /// Assembles the records of the serials routed to it (serial % stride).
@@ -31,13 +38,19 @@ struct assembler_state {
 /// input, so the tree can merge the N assemblers back into arrival order;
 /// the watermark is the source's, held below the place of any open event.
 /// Protocol (see messages/type_ids.hpp):
-/// - `record_batch, watermark` -> `ack`: adds records; replies once they
-///   are taken, so a source can bound what it has in flight.
+/// - `record_batch, watermark` -> `ack, index, retain_from`: adds records;
+///   the source may forget the records below `retain_from` (the oldest
+///   record of an open event or of an event no tree checkpoint covers
+///   yet) and send more.
 /// - `tick` (self): closes events whose timeout passed.
+/// - `trim, sequence`: the tree checkpointed everything up to `sequence`.
+/// - `rewire, "tree", handle`: a new tree; it gets every batch kept.
 /// - `flush` -> `assembler_stats`: the stream ended; closes every event.
 /// - `stats` -> `assembler_stats`.
+/// - `crash`: throws (fault injection).
 caf::behavior assembler_actor(caf::stateful_actor<assembler_state>* self,
                               caf::actor downstream,
-                              event_assembler::options opts, uint32_t index);
+                              event_assembler::options opts, uint32_t index,
+                              fault_injector faults);
 
 } // namespace auditree

@@ -7,6 +7,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fault.hpp"
+#include "runtime/restart_policy.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/audit_parser.hpp"
 #include "runtime/log.hpp"
@@ -55,15 +57,19 @@ void take_line(self_pointer self, std::string_view line,
 
 void maybe_finish(self_pointer self) {
   auto& st = self->state;
-  if (st.at_end && st.in_flight == 0 && st.done.pending())
+  bool all_taken = std::all_of(st.in_flight.begin(), st.in_flight.end(),
+                               [](size_t n) { return n == 0; });
+  if (st.at_end && all_taken && st.done.pending())
     st.done.deliver(st.stats);
 }
 
 void schedule_read(self_pointer self) {
   auto& st = self->state;
-  if (st.at_end || st.read_scheduled
-      || st.in_flight
-           >= max_in_flight_per_assembler * st.assemblers.size())
+  bool room = std::all_of(st.in_flight.begin(), st.in_flight.end(),
+                          [](size_t n) {
+                            return n < max_in_flight_per_assembler;
+                          });
+  if (st.at_end || st.read_scheduled || !room)
     return;
   st.read_scheduled = true;
   self->send(self, read_atom::value);
@@ -77,14 +83,12 @@ void send_batches(self_pointer self, std::vector<record_batch>& batches) {
     return;
   st.watermark_sent = st.stats.num_records;
   for (size_t i = 0; i < batches.size(); ++i) {
-    ++st.in_flight;
-    self->request(st.assemblers[i], caf::infinite, std::move(batches[i]),
-                  st.watermark_sent)
-      .then([=](ack_atom) {
-        --self->state.in_flight;
-        schedule_read(self);
-        maybe_finish(self);
-      });
+    ++st.in_flight[i];
+    auto last = batches[i].empty() ? 0 : batches[i].back().sequence;
+    st.assemblers[i].send(self,
+                          caf::make_message(std::move(batches[i]),
+                                            st.watermark_sent),
+                          last);
   }
 }
 
@@ -141,7 +145,9 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
                                 std::vector<caf::actor> assemblers) {
   auto& st = self->state;
   st.path = path;
-  st.assemblers = std::move(assemblers);
+  for (auto& a : assemblers)
+    st.assemblers.emplace_back(std::move(a));
+  st.in_flight.resize(st.assemblers.size());
   st.fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (st.fd < 0) {
     log::error("cannot open ", path, ": ", std::strerror(errno));
@@ -158,6 +164,31 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
       self->state.read_scheduled = false;
       read_chunk(self);
     },
+    [=](ack_atom, uint32_t index, uint64_t retain_from) {
+      auto& st = self->state;
+      if (index >= st.assemblers.size())
+        return;
+      st.assemblers[index].release_below(retain_from);
+      if (st.in_flight[index] > 0)
+        --st.in_flight[index];
+      schedule_read(self);
+      maybe_finish(self);
+    },
+    [=](rewire_atom, const std::string& name, const caf::actor& handle) {
+      auto& st = self->state;
+      auto index = assembler_index(name);
+      if (index >= st.assemblers.size())
+        return;
+      st.assemblers[index].rewire(self, handle);
+      // The batches kept may predate the newest watermark.
+      st.assemblers[index].send(
+        self, caf::make_message(record_batch{}, st.watermark_sent), 0);
+      // Batches to the lost one are unacknowledged for good.
+      st.in_flight[index] = st.assemblers[index].kept().size();
+      schedule_read(self);
+      maybe_finish(self);
+    },
+    [=](crash_atom) { throw injected_fault{"file_source"}; },
   };
 }
 

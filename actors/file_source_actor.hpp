@@ -8,6 +8,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/reliable_link.hpp"
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
 
@@ -27,9 +28,12 @@ struct file_source_state {
   /// True while the rest of an over-long line is being skipped.
   bool skipping_line = false;
   bool at_end = false;
-  std::vector<caf::actor> assemblers;
-  /// Batches sent but not yet acknowledged, for flow control.
-  size_t in_flight = 0;
+  /// One per assembler: batches stay until it no longer needs them, so
+  /// that a replacement gets them again.
+  std::vector<reliable_link> assemblers;
+  /// Batches sent but not yet acknowledged, per assembler, for flow
+  /// control.
+  std::vector<size_t> in_flight;
   /// The highest sequence (records numbered from 1) announced so far.
   uint64_t watermark_sent = 0;
   bool read_scheduled = false;
@@ -39,13 +43,20 @@ struct file_source_state {
 
 /// Reads `path` (`-` for stdin) line by line, copies each record once into
 /// an owned `audit_record`, numbers it (its sequence) and routes it to
-/// `assemblers[serial % N]` in batches sent with the watermark. At most a few batches per assembler are in flight, so a fast
-/// file never floods the assemblers' mailboxes. Malformed lines are counted
-/// and logged with their line number, and reading goes on. Runs detached:
-/// reading a pipe may block.
+/// `assemblers[serial % N]` in batches sent with the watermark. At most a
+/// few batches per assembler are in flight, so a fast file never floods
+/// the assemblers' mailboxes (nor, while an assembler is being replaced,
+/// this actor's memory). Malformed lines are counted and logged with their
+/// line number, and reading goes on. Runs detached: reading a pipe may
+/// block. A file source is not restarted: its position dies with it.
 /// Protocol:
 /// - `run` -> `source_stats`: reads to the end; replies when every batch
 ///   was taken by its assembler.
+/// - `ack, index, retain_from` (from an assembler): it took a batch and no
+///   longer needs the records below `retain_from`.
+/// - `rewire, "assembler-K", handle`: a new assembler K; it gets the
+///   records its predecessor might still have needed.
+/// - `crash`: throws (fault injection).
 caf::behavior file_source_actor(caf::stateful_actor<file_source_state>* self,
                                 std::string path,
                                 std::vector<caf::actor> assemblers);

@@ -9,7 +9,9 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
+#include "runtime/restart_policy.hpp"
 #include "runtime/audit_parser.hpp"
 #include "runtime/log.hpp"
 
@@ -76,16 +78,17 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
   batch.back().sequence = ++st.num_records;
 }
 
-// On the reader thread: hand the batches to the assemblers, each with the
-// watermark (even when empty), so the tree can merge their outputs back
-// into arrival order.
+// On the reader thread: hand the batches to the actor for the assemblers,
+// each with the watermark (even when empty), so the tree can merge their
+// outputs back into arrival order.
 void send_batches(netlink_source_state& st) {
   uint64_t watermark = st.num_records;
   if (watermark == st.watermark_sent)
     return;
   st.watermark_sent = watermark;
   for (size_t i = 0; i < st.batches.size(); ++i) {
-    caf::anon_send(st.assemblers[i], std::move(st.batches[i]), watermark);
+    caf::anon_send(st.router, static_cast<uint32_t>(i),
+                   std::move(st.batches[i]), watermark);
     st.batches[i] = record_batch{};
   }
 }
@@ -122,11 +125,16 @@ netlink_source_stats collect(self_pointer self) {
 caf::behavior netlink_source_actor(self_pointer self,
                                    netlink_source_options opts,
                                    std::vector<caf::actor> assemblers,
-                                   caf::actor on_loss) {
+                                   caf::actor on_loss,
+                                   fault_injector faults) {
   auto& st = self->state;
   st.on_loss = std::move(on_loss);
-  st.assemblers = std::move(assemblers);
+  for (auto& a : assemblers)
+    st.assemblers.emplace_back(std::move(a));
   st.batches.resize(st.assemblers.size());
+  st.faults = std::move(faults);
+  // Released with the state when the actor ends.
+  st.router = caf::actor_cast<caf::actor>(self);
   st.status_interval = opts.status_interval;
   std::string error;
   auto fd = open_socket(opts.session.unicast, opts.receive_buffer, error);
@@ -168,10 +176,35 @@ caf::behavior netlink_source_actor(self_pointer self,
       self->delayed_send(self, self->state.status_interval,
                          status_atom::value);
     },
+    [=](uint32_t index, record_batch& batch, uint64_t watermark) {
+      auto& st = self->state;
+      if (inject_fault(self, st.faults.step(batch.size())))
+        return;
+      auto last = batch.empty() ? 0 : batch.back().sequence;
+      st.watermark_routed = std::max(st.watermark_routed, watermark);
+      st.assemblers[index].send(self,
+                                caf::make_message(std::move(batch), watermark),
+                                last);
+    },
+    [=](ack_atom, uint32_t index, uint64_t retain_from) {
+      if (index < self->state.assemblers.size())
+        self->state.assemblers[index].release_below(retain_from);
+    },
+    [=](rewire_atom, const std::string& name, const caf::actor& handle) {
+      auto& st = self->state;
+      if (name == "sweeper")
+        st.on_loss = handle;
+      else if (auto i = assembler_index(name); i < st.assemblers.size()) {
+        st.assemblers[i].rewire(self, handle);
+        // The batches kept may predate the newest watermark.
+        self->send(handle, record_batch{}, st.watermark_routed);
+      }
+    },
     [=](stats_atom) {
       poll_status(self);
       return collect(self);
     },
+    [=](crash_atom) { throw injected_fault{"netlink_source"}; },
   };
 }
 

@@ -11,8 +11,10 @@
 
 #include "actors/audit_session.hpp"
 #include "actors/netlink_reader.hpp"
+#include "actors/reliable_link.hpp"
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
+#include "runtime/fault_plan.hpp"
 
 namespace auditree {
 
@@ -30,10 +32,16 @@ struct netlink_source_state {
   static inline const char* name = "netlink_source";
 
   audit_session session;
-  std::vector<caf::actor> assemblers;
-  /// Filled on the reader's thread only, between two `drained` calls.
+  /// One per assembler: batches stay until it no longer needs them, so
+  /// that a replacement gets them again.
+  std::vector<reliable_link> assemblers;
+  /// Filled on the reader's thread only, between two `drained` calls, and
+  /// handed to this actor, which routes them.
   std::vector<record_batch> batches;
   uint64_t watermark_sent = 0;
+  caf::actor router;
+  /// The newest watermark routed (the actor's own copy).
+  uint64_t watermark_routed = 0;
   std::atomic<uint64_t> num_records{0};
   std::atomic<uint64_t> num_malformed{0};
   netlink_source_stats kernel;
@@ -42,6 +50,7 @@ struct netlink_source_state {
   /// tree is reconciled with /proc early; may be empty.
   caf::actor on_loss;
   uint64_t losses_seen = 0;
+  fault_injector faults;
   std::unique_ptr<netlink_reader> reader;
 };
 
@@ -50,15 +59,24 @@ struct netlink_source_state {
 /// Boost.Asio reader thread. Every datagram is copied once into an owned
 /// `audit_record` and routed to `assemblers[serial % N]` in batches. Sets
 /// up rules and settings at start and restores them when it exits, also
-/// when it dies. If setup fails, the actor quits with the reason logged.
+/// when it dies; a replacement sets them up again (the events in between
+/// show as serial gaps). If setup fails, the actor quits with the reason
+/// logged.
 /// Protocol:
+/// - `index, record_batch, watermark` (from the reader thread): routes the
+///   batch to assembler `index`.
+/// - `ack, index, retain_from` (from an assembler): it no longer needs the
+///   records below `retain_from`.
+/// - `rewire, "assembler-K" | "sweeper", handle`: a replacement; a new
+///   assembler gets the records its predecessor might still have needed.
 /// - `status` (self, periodic): polls AUDIT_GET (lost, backlog); tells
 ///   `on_loss` when lost or ENOBUFS grew.
 /// - `stats` -> `netlink_source_stats`.
+/// - `crash`: throws (fault injection).
 caf::behavior
 netlink_source_actor(caf::stateful_actor<netlink_source_state>* self,
                      netlink_source_options opts,
                      std::vector<caf::actor> assemblers,
-                     caf::actor on_loss);
+                     caf::actor on_loss, fault_injector faults);
 
 } // namespace auditree

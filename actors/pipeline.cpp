@@ -9,26 +9,61 @@
 
 namespace auditree {
 
-pipeline spawn_pipeline(caf::actor_system& sys, const agent_config& cfg,
-                        bool stream_time) {
+fault_injector faults_for(const agent_config& cfg, const std::string& name) {
+  std::vector<fault_spec> mine;
+  for (auto& spec : cfg.fault_specs())
+    if (spec.actor == name)
+      mine.push_back(spec);
+  return mine.empty() ? fault_injector{} : fault_injector{std::move(mine)};
+}
+
+std::vector<child_spec> pipeline_children(caf::actor_system& sys,
+                                          const agent_config& cfg,
+                                          bool stream_time,
+                                          process_event_batch bootstrap) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
-  pipeline result;
-  if (cfg.output != "none")
-    result.sink = sys.spawn(json_sink_actor, cfg.output_options());
+  std::vector<child_spec> result;
+  auto* system = &sys;
+  if (cfg.output != "none") {
+    auto opts = cfg.output_options();
+    auto faults = faults_for(cfg, "sink");
+    result.push_back({"sink", true, [=](const pipeline& p,
+                                        const tree_checkpoint_ptr&) {
+                        return system->spawn(json_sink_actor, opts, faults,
+                                             p.supervisor);
+                      }});
+  }
   auto n = cfg.num_assemblers();
   tree_actor_options tree_opts;
   tree_opts.tree.exit_grace = duration_cast<milliseconds>(cfg.exit_grace);
   tree_opts.tree.keep_exited = cfg.keep_exited;
   tree_opts.num_inputs = n;
+  tree_opts.has_sink = cfg.output != "none";
   tree_opts.stream_time = stream_time;
-  result.tree = sys.spawn(tree_actor, tree_opts, result.sink);
+  tree_opts.checkpoint_interval = cfg.checkpoint_interval;
+  tree_opts.faults = faults_for(cfg, "tree");
+  tree_opts.bootstrap = std::move(bootstrap);
+  result.push_back(
+    {"tree", true,
+     [=](const pipeline& p, const tree_checkpoint_ptr& checkpoint) {
+       return system->spawn(tree_actor, tree_opts, p.sink, p.supervisor,
+                            checkpoint);
+     }});
   event_assembler::options asm_opts;
   asm_opts.timeout = duration_cast<milliseconds>(cfg.event_timeout);
   asm_opts.stride = static_cast<uint32_t>(n);
-  for (size_t i = 0; i < n; ++i)
-    result.assemblers.push_back(sys.spawn(assembler_actor, result.tree,
-                                          asm_opts, static_cast<uint32_t>(i)));
+  for (size_t i = 0; i < n; ++i) {
+    auto name = assembler_name(i);
+    auto faults = faults_for(cfg, name);
+    result.push_back({name, true, [=](const pipeline& p,
+                                      const tree_checkpoint_ptr&) {
+                        return system->spawn(assembler_actor, p.tree,
+                                             asm_opts,
+                                             static_cast<uint32_t>(i),
+                                             faults);
+                      }});
+  }
   return result;
 }
 

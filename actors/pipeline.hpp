@@ -2,24 +2,23 @@
 
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/agent_config.hpp"
+#include "actors/supervisor_actor.hpp"
 
 namespace auditree {
 
-/// The stages every mode shares: N assemblers -> tree -> JSON sink.
-struct pipeline {
-  /// Empty with `output=none` (measuring the pipeline without JSON).
-  caf::actor sink;
-  caf::actor tree;
-  std::vector<caf::actor> assemblers;
-};
+/// The children every mode shares, in start order: the JSON sink (unless
+/// `output=none`), the tree and N assemblers. `stream_time`: the tree's
+/// clock is the audit stamps (replay), else the actor clock (live).
+/// `bootstrap`: the processes older than the agent.
+std::vector<child_spec> pipeline_children(caf::actor_system& sys,
+                                          const agent_config& cfg,
+                                          bool stream_time,
+                                          process_event_batch bootstrap = {});
 
-/// Spawns the pipeline for `cfg`. `stream_time`: the tree's clock is the
-/// audit stamps (replay), else the actor clock (live).
-pipeline spawn_pipeline(caf::actor_system& sys, const agent_config& cfg,
-                        bool stream_time);
+/// The faults of `cfg` aimed at the child `name`.
+fault_injector faults_for(const agent_config& cfg, const std::string& name);
 
 } // namespace auditree

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/cgroup_container.hpp"
 #include "runtime/log.hpp"
@@ -100,13 +101,17 @@ void take_datagram(proc_connector_state& st, const char* data, size_t size) {
 }
 
 void send_batch(proc_connector_state& st) {
+  caf::actor tree;
   {
     std::lock_guard<std::mutex> guard{st.stats_mutex};
     st.stats = st.decoder.stats();
+    tree = st.tree;
   }
-  if (st.batch.empty())
+  // Without a tree (it is being replaced) the batch is dropped: the
+  // replacement reconciles with /proc.
+  if (st.batch.empty() || !tree)
     return;
-  caf::anon_send(st.tree, std::move(st.batch));
+  caf::anon_send(tree, std::move(st.batch));
   st.batch = process_event_batch{};
 }
 
@@ -141,12 +146,19 @@ caf::behavior proc_connector_actor(self_pointer self, caf::actor tree) {
       [state] { send_batch(*state); }});
   log::info("listening to the proc connector");
   return {
+    [=](rewire_atom, const std::string& name, const caf::actor& tree) {
+      if (name != "tree")
+        return;
+      std::lock_guard<std::mutex> guard{self->state.stats_mutex};
+      self->state.tree = tree;
+    },
     [=](stats_atom) {
       std::lock_guard<std::mutex> guard{self->state.stats_mutex};
       auto result = self->state.stats;
       result.num_overruns = self->state.reader->num_overruns();
       return result;
     },
+    [=](crash_atom) { throw injected_fault{"proc_connector"}; },
   };
 }
 

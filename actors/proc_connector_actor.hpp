@@ -21,6 +21,7 @@ struct proc_connector_state {
 
   ~proc_connector_state();
 
+  /// Read on the reader's thread: guarded by `stats_mutex`.
   caf::actor tree;
   uint64_t boot_time = 0;
   /// Touched on the reader's thread; `stats_mutex` guards the counters'
@@ -39,7 +40,9 @@ struct proc_connector_state {
 /// cgroup), since short-lived processes vanish quickly. If the socket
 /// cannot be opened (needs CAP_NET_ADMIN), the actor quits with the reason.
 /// Protocol:
+/// - `rewire, "tree", handle`: a new tree.
 /// - `stats` -> `connector_stats`.
+/// - `crash`: throws (fault injection).
 caf::behavior
 proc_connector_actor(caf::stateful_actor<proc_connector_state>* self,
                      caf::actor tree);

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/proc_scan.hpp"
 
@@ -65,7 +66,12 @@ caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
                                       : caf::timespan{st.min_gap - since};
       self->delayed_send(self, wait, sweep_atom::value, false);
     },
+    [=](rewire_atom, const std::string& name, const caf::actor& tree) {
+      if (name == "tree")
+        self->state.tree = tree;
+    },
     [=](stats_atom) { return self->state.num_sweeps; },
+    [=](crash_atom) { throw injected_fault{"proc_sweeper"}; },
   };
 }
 

@@ -28,7 +28,9 @@ struct proc_sweeper_state {
 /// `min_gap`: a burst of losses costs one sweep.
 /// Protocol:
 /// - `sweep` (self, periodic; or from a source after a loss).
+/// - `rewire, "tree", handle`: a new tree.
 /// - `stats` -> `uint64_t`: sweeps done.
+/// - `crash`: throws (fault injection).
 caf::behavior proc_sweeper_actor(caf::stateful_actor<proc_sweeper_state>* self,
                                  caf::actor tree, caf::timespan interval,
                                  caf::timespan min_gap);

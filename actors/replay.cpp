@@ -16,12 +16,15 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
            const std::string& path) {
   caf::scoped_actor self{sys};
   // `output=none`: no sink at all, to measure the pipeline without JSON.
-  auto stages = spawn_pipeline(sys, cfg, true);
-  auto& sink = stages.sink;
-  auto& tree = stages.tree;
-  auto& assemblers = stages.assemblers;
-  auto n = assemblers.size();
-  auto source = sys.spawn<caf::detached>(file_source_actor, path, assemblers);
+  auto children = pipeline_children(sys, cfg, true);
+  auto* system = &sys;
+  children.push_back({"source", false,
+                      [=](const pipeline& p, const tree_checkpoint_ptr&) {
+                        return system->spawn<caf::detached>(
+                          file_source_actor, path, p.assemblers);
+                      }});
+  auto supervisor = sys.spawn(supervisor_actor, std::move(children),
+                              cfg.restart_limits());
   int exit_code = 0;
   auto fail = [&](const caf::error& err) {
     // A source that cannot open its input has logged why and quit.
@@ -29,25 +32,22 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
       log::error("replay failed: ", sys.render(err));
     exit_code = 1;
   };
-  auto stop_all = [&] {
-    for (auto& a : assemblers)
-      self->send_exit(a, caf::exit_reason::user_shutdown);
-    self->send_exit(source, caf::exit_reason::user_shutdown);
-    self->send_exit(tree, caf::exit_reason::user_shutdown);
-    if (sink)
-      self->send_exit(sink, caf::exit_reason::user_shutdown);
-  };
+  auto stages = current_pipeline(self, supervisor);
   source_stats src;
-  self->request(source, caf::infinite, run_atom::value)
-    .receive([&](const source_stats& x) { src = x; }, fail);
-  if (exit_code != 0) {
-    stop_all(); // The source could not open its input: nothing to report.
-    return exit_code;
+  if (stages)
+    self->request(stages->source, caf::infinite, run_atom::value)
+      .receive([&](const source_stats& x) { src = x; }, fail);
+  std::optional<assembler_stats> total;
+  pipeline drained;
+  if (exit_code == 0)
+    total = drain_pipeline(self, supervisor, drained);
+  if (!total) {
+    // The input could not be read, or the restart budget is spent: the
+    // supervisor said why.
+    self->send_exit(supervisor, caf::exit_reason::user_shutdown);
+    return 1;
   }
-  assembler_stats total;
-  for (auto& a : assemblers)
-    self->request(a, caf::infinite, flush_atom::value)
-      .receive([&](const assembler_stats& x) { total += x; }, fail);
+  auto& tree = drained.tree;
   if (cfg.print_tree)
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
                   false)
@@ -67,23 +67,27 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
         fail);
   agent_metrics m;
   m.file = src;
-  m.assembly = total;
+  m.assembly = *total;
   self->request(tree, caf::infinite, stats_atom::value)
     .receive([&](const tree_counters& x) { m.tree = x; }, fail);
-  if (sink) {
-    self->request(sink, caf::infinite, flush_atom::value)
-      .receive([&](uint64_t) {}, fail);
-    self->request(sink, caf::infinite, stats_atom::value)
+  if (drained.sink)
+    self->request(drained.sink, caf::infinite, stats_atom::value)
       .receive(
         [&](uint64_t written, uint64_t dropped) {
           m.lines_written = written;
           m.lines_dropped = dropped;
         },
         fail);
-  }
-  stop_all();
-  std::fprintf(stderr, "auditree replay summary (%zu assemblers)\n%s", n,
-               render_stats(m, false).c_str());
+  self->request(supervisor, caf::infinite, stats_atom::value)
+    .receive(
+      [&](const supervision_stats& x) {
+        for (size_t i = 0; i < x.children.size(); ++i)
+          m.restarts.emplace_back(x.children[i], x.restarts[i]);
+      },
+      fail);
+  self->send_exit(supervisor, caf::exit_reason::user_shutdown);
+  std::fprintf(stderr, "auditree replay summary (%zu assemblers)\n%s",
+               drained.assemblers.size(), render_stats(m, false).c_str());
   return exit_code;
 }
 

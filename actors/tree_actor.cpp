@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
 #include "runtime/tree_render.hpp"
@@ -17,19 +18,36 @@ time_point stream_point(const event_id& id) {
   return time_point{} + std::chrono::milliseconds{stamp_ms(id)};
 }
 
-void schedule(self_pointer self, std::vector<reap_request>& reaps,
-              time_point now) {
+time_point now_of(self_pointer self) {
   auto& st = self->state;
-  for (auto& r : reaps) {
-    if (st.stream_time) {
-      st.pending_reaps.emplace(r.due, r);
-    } else {
-      auto delay = std::max(r.due - now, time_point::duration{0});
-      self->delayed_send(self, delay, reap_atom::value, r.key.pid,
-                         r.key.first_seen, r.generation);
-    }
-  }
+  return st.stream_time ? st.stream_now : self->clock().now();
+}
+
+// Live: one timer, for the earliest reap (all are due `exit_grace` after
+// they were asked for, so later ones never come earlier).
+void arm_reap_timer(self_pointer self) {
+  auto& st = self->state;
+  if (st.stream_time || st.reap_timer || st.reaps.empty())
+    return;
+  st.reap_timer = true;
+  auto delay = std::max(st.reaps.begin()->first - self->clock().now(),
+                        time_point::duration{0});
+  self->delayed_send(self, delay, reap_atom::value);
+}
+
+void schedule(self_pointer self, std::vector<reap_request>& reaps) {
+  for (auto& r : reaps)
+    self->state.reaps.emplace(r.due, r);
   reaps.clear();
+  arm_reap_timer(self);
+}
+
+void run_due_reaps(tree_state& st, time_point now) {
+  while (!st.reaps.empty() && st.reaps.begin()->first <= now) {
+    auto& r = st.reaps.begin()->second;
+    st.tree.reap(r.key, r.generation);
+    st.reaps.erase(st.reaps.begin());
+  }
 }
 
 // The stream reports what audit saw, plus the deaths only the connector
@@ -55,98 +73,153 @@ int64_t latency_us(const event_id& id) {
   return now.count() - static_cast<int64_t>(stamp_ms(id)) * 1000;
 }
 
-void run_due_reaps(tree_state& st) {
-  while (!st.pending_reaps.empty()
-         && st.pending_reaps.begin()->first <= st.stream_now) {
-    auto& r = st.pending_reaps.begin()->second;
-    st.tree.reap(r.key, r.generation);
-    st.pending_reaps.erase(st.pending_reaps.begin());
-  }
-}
-
-// Tells downstream which containers started or stopped.
-void announce_containers(self_pointer self) {
+template <class Batch>
+void send_downstream(self_pointer self, Batch&& batch) {
   auto& st = self->state;
-  auto events = st.tree.take_container_events();
-  if (st.downstream && !events.empty())
-    self->send(st.downstream, std::move(events));
+  if (st.has_sink && !batch.empty())
+    st.downstream.send(self, caf::make_message(std::move(batch)), 0);
 }
 
-// Applies events in the order given and forwards them downstream.
+// Applies events in the order given and forwards them downstream, each
+// container start or stop after the event that showed it.
 void apply_batch(self_pointer self, process_event_batch& batch) {
   auto& st = self->state;
   std::vector<reap_request> reaps;
+  container_event_batch containers;
   for (auto& ev : batch) {
     if (st.stream_time)
       st.stream_now = std::max(st.stream_now, stream_point(ev.id));
-    auto now = st.stream_time ? st.stream_now : self->clock().now();
-    st.tree.apply(ev, now, reaps);
+    st.tree.apply(ev, now_of(self), reaps);
     if (!st.stream_time && ev.source == fact_source::audit)
       st.latency.add(latency_us(ev.id));
-    schedule(self, reaps, now);
+    for (auto& c : st.tree.take_container_events()) {
+      c.sequence = ev.sequence;
+      containers.push_back(std::move(c));
+    }
     if (auto info = st.tree.find(ev.pid))
       ev.container = info->container;
   }
+  schedule(self, reaps);
   if (st.stream_time)
-    run_due_reaps(st);
+    run_due_reaps(st, st.stream_now);
   batch.erase(std::remove_if(batch.begin(), batch.end(),
                              [](const process_event& ev) {
                                return !belongs_in_stream(ev);
                              }),
               batch.end());
-  if (st.downstream && !batch.empty())
-    self->send(st.downstream, std::move(batch));
-  announce_containers(self);
+  send_downstream(self, std::move(batch));
+  send_downstream(self, std::move(containers));
+}
+
+void checkpoint(self_pointer self) {
+  auto& st = self->state;
+  st.since_checkpoint = 0;
+  auto cp = std::make_shared<tree_checkpoint>();
+  cp->tree = process_tree{st.tree};
+  cp->stream_now = st.stream_now;
+  cp->reaps = st.reaps;
+  cp->applied = st.applied;
+  cp->unacked_stream = st.downstream.kept();
+  self->send(st.supervisor, checkpoint_atom::value,
+             tree_checkpoint_ptr{std::move(cp)});
+}
+
+// Takes one assembler's batch into the merge and applies what every
+// watermark has passed.
+void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
+           uint32_t input) {
+  auto& st = self->state;
+  st.watermarks[input] = std::max(st.watermarks[input], watermark);
+  for (auto& ev : batch) {
+    if (ev.sequence <= st.applied || st.held.count(ev.sequence) > 0) {
+      ++st.num_duplicates;
+      continue;
+    }
+    st.held.emplace(ev.sequence, std::move(ev));
+  }
+  // Events up to the lowest watermark can no longer be overtaken by
+  // another assembler's: apply them in arrival order.
+  auto low = *std::min_element(st.watermarks.begin(), st.watermarks.end());
+  process_event_batch ready;
+  auto end = st.held.upper_bound(low);
+  for (auto i = st.held.begin(); i != end; ++i)
+    ready.push_back(std::move(i->second));
+  st.held.erase(st.held.begin(), end);
+  if (ready.empty())
+    return;
+  st.applied = ready.back().sequence;
+  st.since_checkpoint += ready.size();
+  apply_batch(self, ready);
+  if (st.supervisor && st.checkpoint_interval > 0
+      && st.since_checkpoint >= st.checkpoint_interval)
+    checkpoint(self);
 }
 
 } // namespace
 
 caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
-                         caf::actor downstream) {
+                         caf::actor downstream, caf::actor supervisor,
+                         tree_checkpoint_ptr resume) {
   auto& st = self->state;
   st.tree = process_tree{opts.tree};
-  st.downstream = std::move(downstream);
+  st.has_sink = opts.has_sink || downstream;
+  st.downstream = reliable_link{std::move(downstream)};
+  st.supervisor = std::move(supervisor);
   st.stream_time = opts.stream_time;
   st.watermarks.assign(opts.num_inputs, 0);
+  st.checkpoint_interval = opts.checkpoint_interval;
+  st.faults = std::move(opts.faults);
+  if (resume) {
+    st.tree = process_tree{resume->tree};
+    st.stream_now = resume->stream_now;
+    st.reaps = resume->reaps;
+    st.applied = resume->applied;
+    // The sink drops what it already wrote of these.
+    for (auto& x : resume->unacked_stream)
+      st.downstream.send(self, x.content, x.last_sequence);
+    arm_reap_timer(self);
+    log::info("tree resumed from its checkpoint: ", st.tree.size(),
+              " processes, events up to ", st.applied);
+  } else if (!opts.bootstrap.empty()) {
+    apply_batch(self, opts.bootstrap);
+  }
   return {
-    [=](process_event_batch& batch) { apply_batch(self, batch); },
-    [=](process_event_batch& batch, uint64_t watermark, uint32_t input) {
-      auto& st = self->state;
-      if (input >= st.watermarks.size()) {
+    [=](process_event_batch& batch) {
+      if (!inject_fault(self, self->state.faults.step(batch.size())))
         apply_batch(self, batch);
+    },
+    [=](process_event_batch& batch, uint64_t watermark, uint32_t input) {
+      auto last = batch.empty() ? 0 : batch.back().sequence;
+      if (inject_fault(self, self->state.faults.advance_to(last)))
         return;
-      }
-      st.watermarks[input] = std::max(st.watermarks[input], watermark);
-      for (auto& ev : batch)
-        st.held.emplace(ev.sequence, std::move(ev));
-      // Events up to the lowest watermark can no longer be overtaken by
-      // another assembler's: apply them in arrival order.
-      auto low = *std::min_element(st.watermarks.begin(), st.watermarks.end());
-      process_event_batch ready;
-      auto end = st.held.upper_bound(low);
-      for (auto i = st.held.begin(); i != end; ++i)
-        ready.push_back(std::move(i->second));
-      st.held.erase(st.held.begin(), end);
-      if (!ready.empty())
-        apply_batch(self, ready);
+      if (input < self->state.watermarks.size())
+        merge(self, batch, watermark, input);
+      else
+        apply_batch(self, batch);
+    },
+    [=](ack_atom) { self->state.downstream.release_oldest(); },
+    [=](rewire_atom, const std::string& name, const caf::actor& sink) {
+      if (name == "sink")
+        self->state.downstream.rewire(self, sink);
     },
     [=](reconcile_atom, uint64_t scan_ms, const proc_snapshot& live) {
       auto& st = self->state;
-      auto now = self->clock().now();
       std::vector<reap_request> reaps;
       auto at = event_id{scan_ms / 1000, static_cast<uint32_t>(scan_ms % 1000),
                          0};
-      auto r = st.tree.reconcile(live, at, now, reaps);
-      schedule(self, reaps, now);
-      announce_containers(self);
+      auto r = st.tree.reconcile(live, at, now_of(self), reaps);
+      schedule(self, reaps);
+      send_downstream(self, st.tree.take_container_events());
       if (r.num_ended + r.num_added + r.num_parents_corrected > 0)
         log::info("reconciled with /proc: ", r.num_ended, " ended, ",
                   r.num_added, " added, ", r.num_parents_corrected,
                   " parents corrected");
     },
-    [=](reap_atom, int32_t pid, const event_id& first_seen,
-        uint64_t generation) {
-      self->state.tree.reap(process_key{pid, first_seen}, generation);
+    [=](reap_atom) {
+      auto& st = self->state;
+      st.reap_timer = false;
+      run_due_reaps(st, self->clock().now());
+      arm_reap_timer(self);
     },
     [=](tree_atom, const std::string& container, bool json) {
       auto& tree = self->state.tree;
@@ -178,6 +251,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       result.num_vanished = s.num_vanished;
       result.num_reaped = s.num_reaped;
       result.num_ignored = s.num_ignored;
+      result.num_duplicates = self->state.num_duplicates;
       return result;
     },
     [=](flush_atom) { return uint64_t{self->state.tree.size()}; },
@@ -186,6 +260,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       return std::make_tuple(h.count(), h.percentile_us(0.5),
                              h.percentile_us(0.99), h.max_us());
     },
+    [=](crash_atom) { throw injected_fault{"tree"}; },
   };
 }
 

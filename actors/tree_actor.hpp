@@ -1,11 +1,15 @@
 #pragma once
 
 #include <map>
+#include <memory>
 
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/reliable_link.hpp"
+#include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/process_tree.hpp"
 
@@ -15,30 +19,66 @@ struct tree_actor_options {
   process_tree::options tree;
   /// Replay: the clock is the newest audit stamp seen, so a log replays
   /// with its own timing however fast it is read; reaps fall due as the
-  /// stream passes them. Live: the actor clock and delayed self-messages.
+  /// stream passes them. Live: the actor clock.
   bool stream_time = false;
   /// The number of assemblers whose outputs are merged by sequence.
   size_t num_inputs = 0;
+  /// There is a sink, even when it is being replaced as this tree starts
+  /// (then the stream waits for it); without, the stream goes nowhere.
+  bool has_sink = false;
+  /// The processes older than the agent (from /proc), applied first when
+  /// there is no checkpoint to resume from.
+  process_event_batch bootstrap;
+  /// Audit events applied between two checkpoints (0: none).
+  uint64_t checkpoint_interval = 0;
+  fault_injector faults;
 };
+
+/// What a new tree actor needs to go on where a lost one checkpointed:
+/// the table, the reaps not yet done, the highest sequence applied (the
+/// assemblers send again what came after it) and the stream batches the
+/// sink had not yet taken. Shared read-only.
+struct tree_checkpoint {
+  process_tree tree;
+  process_tree::time_point stream_now{};
+  std::multimap<process_tree::time_point, reap_request> reaps;
+  uint64_t applied = 0;
+  std::deque<reliable_link::entry> unacked_stream;
+};
+
+using tree_checkpoint_ptr = std::shared_ptr<const tree_checkpoint>;
 
 /// State of the tree actor: a thin shell over `process_tree`.
 struct tree_state {
   static inline const char* name = "tree";
 
   process_tree tree;
-  /// Receives the process events, with their container, after the tree
-  /// applied them; may be empty.
-  caf::actor downstream;
+  /// To the sink, which receives the process events with their container
+  /// after the tree applied them; batches stay here until it acknowledges.
+  /// May have no peer.
+  reliable_link downstream;
+  /// Receives the checkpoints; may be empty.
+  caf::actor supervisor;
+  bool has_sink = false;
   bool stream_time = false;
-  /// Stream time: the newest stamp seen, and reaps not yet due.
+  /// Stream time: the newest stamp seen.
   process_tree::time_point stream_now{};
-  std::multimap<process_tree::time_point, reap_request> pending_reaps;
+  /// Reaps not yet due, by due time; live, one timer for the earliest.
+  std::multimap<process_tree::time_point, reap_request> reaps;
+  bool reap_timer = false;
   /// Merge of the assemblers' outputs: each one's watermark, and events
   /// held until every watermark has passed them.
   std::vector<uint64_t> watermarks;
   std::multimap<uint64_t, process_event> held;
+  /// The highest sequence applied: anything at or below it, or already
+  /// held, is a duplicate that an assembler sent again after a restart.
+  uint64_t applied = 0;
+  uint64_t num_duplicates = 0;
+  uint64_t checkpoint_interval = 0;
+  uint64_t since_checkpoint = 0;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
+  fault_injector faults;
 };
 
 /// Owns the process table.
@@ -46,13 +86,16 @@ struct tree_state {
 /// - `process_event_batch, watermark, input`: from assembler `input`; the
 ///   events wait until every assembler's watermark passed their sequence,
 ///   then apply in arrival order, as if one assembler had closed them all.
+///   Every `checkpoint_interval` events, a checkpoint goes to `supervisor`.
 /// - `process_event_batch`: applies the events, forwards them downstream
 ///   (with `container` filled in) if audit reported them or they are deaths
 ///   by signal that only the proc connector sees; schedules reaps.
+/// - `ack` (from the sink): it took the oldest batch.
+/// - `rewire, "sink", handle`: a new sink; it gets every batch not
+///   acknowledged.
 /// - `reconcile, scan_ms, proc_snapshot`: corrects the table with what /proc
 ///   showed at `scan_ms` (see process_tree::reconcile).
-/// - `reap, pid, first_seen, generation` (delayed self-message): removes an
-///   ended process unless its pid was reused (the generation moved on).
+/// - `reap` (self, live): removes the ended processes whose grace passed.
 /// - `tree, container, json` -> `std::string`: the whole tree (empty
 ///   container) or one container's, like `pstree -p` or as a JSON array.
 /// - `ps, container, json` -> `std::string`: the same processes like `ps`.
@@ -63,7 +106,12 @@ struct tree_state {
 /// - `flush` -> `uint64_t`: the number of processes held.
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp
 ///   to tree update of the live audit events, microseconds.
+/// - `crash`: throws (fault injection).
+/// `resume`, when given, is the checkpoint of the tree this one replaces.
 caf::behavior tree_actor(caf::stateful_actor<tree_state>* self,
-                         tree_actor_options opts, caf::actor downstream);
+                         tree_actor_options opts, caf::actor downstream,
+                         caf::actor supervisor, tree_checkpoint_ptr resume);
 
 } // namespace auditree
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(auditree::tree_checkpoint_ptr)

@@ -19,6 +19,9 @@ struct container_event {
   int32_t init_pid = 0;
   /// When: the stamp of the event that showed it.
   event_id at;
+  /// The sequence of the process event that showed it (0: a /proc scan);
+  /// lets the sink drop what a resumed tree announces again.
+  uint64_t sequence = 0;
 };
 
 using container_event_batch = std::vector<container_event>;

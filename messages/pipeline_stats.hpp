@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace auditree {
 
@@ -88,6 +90,18 @@ struct tree_counters {
   uint64_t num_reaped = 0;
   /// Events the tree could not place.
   uint64_t num_ignored = 0;
+  /// Events an assembler sent again after a restart, dropped.
+  uint64_t num_duplicates = 0;
+};
+
+/// The supervisor's counters.
+struct supervision_stats {
+  /// Restarts per child that ever failed (parallel vectors, by name).
+  std::vector<std::string> children;
+  std::vector<uint64_t> restarts;
+  /// Children one more failure away from stopping the agent.
+  std::vector<std::string> near_exhaustion;
+  uint64_t num_checkpoints = 0;
 };
 
 } // namespace auditree

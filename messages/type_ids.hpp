@@ -74,7 +74,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
   return f(caf::meta::type_name("tree_counters"), x.num_processes,
            x.num_containers, x.num_events, x.num_created, x.num_vanished,
-           x.num_reaped, x.num_ignored);
+           x.num_reaped, x.num_ignored, x.num_duplicates);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, supervision_stats& x) {
+  return f(caf::meta::type_name("supervision_stats"), x.children, x.restarts,
+           x.near_exhaustion, x.num_checkpoints);
 }
 
 template <class Inspector>
@@ -87,7 +93,7 @@ typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, container_event& x) {
   return f(caf::meta::type_name("container_event"), x.started, x.id,
-           x.runtime, x.init_pid, x.at);
+           x.runtime, x.init_pid, x.at, x.sequence);
 }
 
 } // namespace auditree
@@ -107,6 +113,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::netlink_source_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::connector_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::tree_counters))
+  CAF_ADD_TYPE_ID(auditree, (auditree::supervision_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::proc_process))
   CAF_ADD_TYPE_ID(auditree, (auditree::proc_snapshot))
 
@@ -136,5 +143,17 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
   /// Ask the tree how long audit events took to reach it.
   CAF_ADD_ATOM(auditree, auditree, latency_atom, "latency")
+  /// Supervision (see actors/supervisor_actor.hpp): a child was replaced
+  /// (`rewire, name, handle`), the tree's checkpoint, what the assemblers
+  /// may forget (`trim, sequence`), a restart falling due, the current
+  /// handles, injected crashes, and stopping the sources.
+  CAF_ADD_ATOM(auditree, auditree, rewire_atom, "rewire")
+  CAF_ADD_ATOM(auditree, auditree, checkpoint_atom, "checkpoint")
+  CAF_ADD_ATOM(auditree, auditree, trim_atom, "trim")
+  CAF_ADD_ATOM(auditree, auditree, respawn_atom, "respawn")
+  CAF_ADD_ATOM(auditree, auditree, handles_atom, "handles")
+  CAF_ADD_ATOM(auditree, auditree, crash_atom, "crash")
+  CAF_ADD_ATOM(auditree, auditree, halt_atom, "halt")
+  CAF_ADD_ATOM(auditree, auditree, written_atom, "written")
 
 CAF_END_TYPE_ID_BLOCK(auditree)

@@ -92,6 +92,13 @@ uint64_t event_assembler::lowest_open_sequence() const {
   return result;
 }
 
+uint64_t event_assembler::oldest_held_sequence() const {
+  auto result = UINT64_MAX;
+  for (auto& [serial, open] : open_)
+    result = std::min(result, open.event.records.front().sequence);
+  return result;
+}
+
 void event_assembler::expire(time_point now, std::vector<audit_event>& out) {
   for (drop_closed_front(); !order_.empty() && order_.front().deadline <= now;
        drop_closed_front()) {

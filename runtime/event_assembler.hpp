@@ -42,6 +42,11 @@ public:
   /// its last record's place); UINT64_MAX when none is open.
   uint64_t lowest_open_sequence() const;
 
+  /// The sequence of the oldest record an open event holds: a source must
+  /// keep the records from there on to deliver them again if this
+  /// assembler is lost; UINT64_MAX when none is open.
+  uint64_t oldest_held_sequence() const;
+
   /// Closes the events whose timeout passed by `now`.
   void expire(time_point now, std::vector<audit_event>& out);
 

@@ -98,6 +98,9 @@ std::string render_prometheus(const agent_metrics& m) {
             m.tree.num_vanished);
   w.counter("events_unplaced_total", "Events the tree could not place.",
             m.tree.num_ignored);
+  w.counter("events_duplicate_total",
+            "Events sent again after a restart and dropped by the tree.",
+            m.tree.num_duplicates);
   w.family("event_latency_seconds", "summary",
            "Audit stamp (syscall entry, ms resolution) to tree update.");
   auto seconds = [](int64_t us) {
@@ -157,6 +160,7 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"processes", "processes in tree", m.tree.num_processes},
     {"containers", "containers running", m.tree.num_containers},
     {"vanished", "ended without a record", m.tree.num_vanished},
+    {"duplicates", "duplicates dropped", m.tree.num_duplicates},
     {"latency_samples", "latency samples", m.latency.count},
     {"latency_p50_us", "latency p50 (us)", static_cast<uint64_t>(m.latency.p50)},
     {"latency_p99_us", "latency p99 (us)", static_cast<uint64_t>(m.latency.p99)},

@@ -1626,6 +1626,10 @@ process_tree::process_tree(process_tree&&) noexcept = default;
 
 process_tree& process_tree::operator=(process_tree&&) noexcept = default;
 
+process_tree::process_tree(const process_tree& other)
+  : impl_(std::make_unique<impl>(*other.impl_)) {
+}
+
 void process_tree::apply(const process_event& event, time_point now,
                          std::vector<reap_request>& reaps) {
   impl_->apply(event, now, reaps);

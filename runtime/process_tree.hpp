@@ -278,6 +278,8 @@ public:
   ~process_tree();
   process_tree(process_tree&&) noexcept;
   process_tree& operator=(process_tree&&) noexcept;
+  /// A deep copy, for checkpoints.
+  process_tree(const process_tree& other);
 
   /// Applies one process event at `now`; reaps it makes due are appended
   /// to `reaps` (none in keep-exited mode).

@@ -85,4 +85,21 @@ std::vector<std::pair<std::string, uint64_t>> restart_policy::restarts() const {
   return result;
 }
 
+std::string assembler_name(size_t index) {
+  return "assembler-" + std::to_string(index);
+}
+
+size_t assembler_index(std::string_view name) {
+  constexpr std::string_view prefix = "assembler-";
+  if (name.substr(0, prefix.size()) != prefix || name.size() == prefix.size())
+    return SIZE_MAX;
+  size_t result = 0;
+  for (auto c : name.substr(prefix.size())) {
+    if (c < '0' || c > '9' || result > 1000000)
+      return SIZE_MAX;
+    result = result * 10 + static_cast<size_t>(c - '0');
+  }
+  return result;
+}
+
 } // namespace auditree

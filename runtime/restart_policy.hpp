@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -88,5 +89,11 @@ private:
   /// every call.
   std::map<std::string, child_state> children_;
 };
+
+/// The supervisor's name of assembler `index`: `assembler-INDEX`.
+std::string assembler_name(size_t index);
+
+/// The index in an assembler's name; SIZE_MAX for any other name.
+size_t assembler_index(std::string_view name);
 
 } // namespace auditree

@@ -29,7 +29,8 @@ struct tree_fixture : test::actor_fixture {
   caf::actor spawn_tree(std::chrono::milliseconds grace = 1000ms) {
     tree_actor_options opts;
     opts.tree.exit_grace = grace;
-    return keep(sys.spawn(tree_actor, opts, caf::actor{}));
+    return keep(sys.spawn(tree_actor, opts, caf::actor{}, caf::actor{},
+                          tree_checkpoint_ptr{}));
   }
 
   /// The table inside the actor, read directly (tests only).
@@ -199,7 +200,8 @@ TEST_CASE_METHOD(tree_fixture,
   // sh until assembler 1's watermark has passed 3.
   tree_actor_options opts;
   opts.num_inputs = 2;
-  auto aut = keep(sys.spawn(tree_actor, opts, caf::actor{}));
+  auto aut = keep(sys.spawn(tree_actor, opts, caf::actor{}, caf::actor{},
+                          tree_checkpoint_ptr{}));
   auto init = exec(401, 400, "/usr/sbin/runc", {"runc", "init"}, 2);
   init.sequence = 2;
   auto sh = exec(401, 400, "/bin/sh", {"sh"}, 2);

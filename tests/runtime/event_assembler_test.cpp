@@ -435,3 +435,24 @@ TEST_CASE("assembler_stats add up") {
   CHECK(x.num_serial_gaps == 1);
   CHECK(x.num_evicted == 2);
 }
+
+TEST_CASE("event_assembler: the oldest held record bounds what a source "
+          "keeps") {
+  event_assembler aut{with_timeout(500ms)};
+  std::vector<audit_event> out;
+  CHECK(aut.oldest_held_sequence() == UINT64_MAX);
+  auto numbered = [](audit_record r, uint64_t sequence) {
+    r.sequence = sequence;
+    return r;
+  };
+  aut.add(numbered(syscall_record(7), 1), at(0ms), out);
+  aut.add(numbered(syscall_record(8), 2), at(0ms), out);
+  aut.add(numbered(proctitle_record(7), 3), at(0ms), out);
+  CHECK(aut.oldest_held_sequence() == 1);
+  aut.add(numbered(eoe_record(7), 4), at(0ms), out);
+  REQUIRE(out.size() == 1);
+  // Event 7 closed with records 1, 3, 4: only 8's record 2 is held.
+  CHECK(aut.oldest_held_sequence() == 2);
+  aut.add(numbered(eoe_record(8), 5), at(0ms), out);
+  CHECK(aut.oldest_held_sequence() == UINT64_MAX);
+}

@@ -156,3 +156,12 @@ TEST_CASE("restart_policy counts restarts per child", "[restart_policy]") {
   aut.on_failure("tree", t0 + 30s);
   CHECK(aut.restarts() == counts{{"assembler-0", 1}, {"tree", 3}});
 }
+
+TEST_CASE("assembler names carry their index", "[restart_policy]") {
+  CHECK(assembler_name(3) == "assembler-3");
+  CHECK(assembler_index("assembler-0") == 0);
+  CHECK(assembler_index("assembler-12") == 12);
+  CHECK(assembler_index("assembler-") == SIZE_MAX);
+  CHECK(assembler_index("assembler-1x") == SIZE_MAX);
+  CHECK(assembler_index("tree") == SIZE_MAX);
+}
