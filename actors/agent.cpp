@@ -160,6 +160,20 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                 : query_reply{503, "text/plain", problems};
       break;
     }
+    case query_route::crash:
+      self->request(supervisor, query_timeout, crash_atom::value, route.actor,
+                    route.kill)
+        .receive(
+          [&](const std::string& x) {
+            reply = {200, "text/plain", x + "\n"};
+          },
+          [&](const caf::error&) {
+            reply = {404, "text/plain",
+                     "no running actor named " + route.actor
+                       + " (source, connector, sweeper, assembler-K, tree, "
+                         "sink)\n"};
+          });
+      break;
     case query_route::error:
       reply = {route.status, "text/plain", route.message + "\n"};
       break;

@@ -12,7 +12,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 query_result query_agent(const std::string& socket_path,
-                         const std::string& target) {
+                         const std::string& target, bool post) {
   query_result result;
   asio::io_context io;
   asio::local::stream_protocol::socket socket{io};
@@ -27,7 +27,9 @@ query_result query_agent(const std::string& socket_path,
                         : "");
     return result;
   }
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  http::request<http::empty_body> req{post ? http::verb::post
+                                           : http::verb::get,
+                                      target, 11};
   req.set(http::field::host, "auditree");
   req.keep_alive(false);
   http::write(socket, req, ec);

@@ -12,8 +12,9 @@ struct query_result {
   std::string error;
 };
 
-/// Sends `GET target` to the agent's query API on its unix socket.
+/// Sends `GET target` (or POST, for control commands) to the agent's
+/// query API on its unix socket.
 query_result query_agent(const std::string& socket_path,
-                         const std::string& target);
+                         const std::string& target, bool post = false);
 
 } // namespace auditree

@@ -25,8 +25,8 @@ constexpr size_t max_request_bytes = 8 * 1024;
 template <class Socket>
 class session : public std::enable_shared_from_this<session<Socket>> {
 public:
-  session(Socket socket, const query_handler& handler)
-    : socket_(std::move(socket)), handler_(handler) {
+  session(Socket socket, const query_handler& handler, bool control)
+    : socket_(std::move(socket)), handler_(handler), control_(control) {
   }
 
   void read() {
@@ -58,6 +58,9 @@ private:
                                std::string{req.target()});
       if (route.kind == query_route::error)
         reply = {route.status, "text/plain", route.message + "\n"};
+      else if (route.kind == query_route::crash && !control_)
+        reply = {403, "text/plain",
+                 "control commands are served on the unix socket only\n"};
       else
         reply = handler_(route);
       if (req.method() == http::verb::head)
@@ -79,21 +82,24 @@ private:
 
   Socket socket_;
   const query_handler& handler_;
+  /// Control commands (POST /ctl/...) only from the root-only unix socket.
+  bool control_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
 };
 
 template <class Acceptor>
-void accept(Acceptor& acceptor, const query_handler& handler) {
-  acceptor.async_accept([&acceptor, &handler](beast::error_code ec,
-                                              auto socket) {
+void accept(Acceptor& acceptor, const query_handler& handler, bool control) {
+  acceptor.async_accept([&acceptor, &handler, control](beast::error_code ec,
+                                                       auto socket) {
     if (ec == asio::error::operation_aborted)
       return;
     if (!ec)
-      std::make_shared<session<decltype(socket)>>(std::move(socket), handler)
+      std::make_shared<session<decltype(socket)>>(std::move(socket), handler,
+                                                  control)
         ->read();
-    accept(acceptor, handler);
+    accept(acceptor, handler, control);
   });
 }
 
@@ -142,7 +148,7 @@ std::string query_server::start(const std::string& socket_path,
     if (ec)
       return "cannot listen on " + socket_path + ": " + ec.message();
     d.socket_path = socket_path;
-    accept(*d.unix_acceptor, d.handler);
+    accept(*d.unix_acceptor, d.handler, true);
   }
   if (!http_address.empty()) {
     auto colon = http_address.rfind(':');
@@ -175,7 +181,7 @@ std::string query_server::start(const std::string& socket_path,
       d.tcp_acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
       return "cannot listen on " + http_address + ": " + ec.message();
-    accept(*d.tcp_acceptor, d.handler);
+    accept(*d.tcp_acceptor, d.handler, false);
   }
   d.thread = std::thread{[&d] { d.io.run(); }};
   return {};

@@ -4,6 +4,8 @@
 //   auditree [options] replay FILE|-     replay an audit log (RAW text)
 //   auditree [options] tree|ps|process|containers|stats|health
 //                                        ask the running agent
+//   auditree [options] ctl crash ACTOR [throw|kill]
+//                                        fault injection
 
 #include <cctype>
 #include <csignal>
@@ -37,7 +39,13 @@ constexpr const char* usage
     "  process PID             one process with its ancestry\n"
     "  containers              the containers it knows\n"
     "  stats                   loss ledger and counters\n"
-    "  health                  whether every source and the tree answer\n"
+    "  health                  whether every source and the tree answer,\n"
+    "                          and no actor is near its restart budget\n"
+    "  ctl crash ACTOR [throw|kill]\n"
+    "                          fault injection: make an actor (source,\n"
+    "                          connector, sweeper, assembler-K, tree,\n"
+    "                          sink) throw, or kill it; the supervisor\n"
+    "                          restarts it\n"
     "    --json                 JSON instead of text (tree, ps, process,\n"
     "                           containers, stats)\n"
     "options: --config-file=FILE (default config/auditree.conf),\n"
@@ -87,6 +95,10 @@ std::string query_target(const auditree::agent_config& cfg) {
     return "/healthz";
   if (cmd == "process" && args.size() == 2)
     return "/processes/" + args[1] + "?" + format;
+  if (cmd == "ctl" && args.size() >= 3 && args.size() <= 4
+      && args[1] == "crash")
+    return "/ctl/crash/" + args[2] + "?how="
+           + (args.size() == 4 ? args[3] : std::string{"throw"});
   return {};
 }
 
@@ -116,7 +128,8 @@ int main(int argc, char** argv) {
     return auditree::replay(sys, cfg, args[1]);
   }
   if (auto target = query_target(cfg); !target.empty()) {
-    auto result = auditree::query_agent(cfg.socket, target);
+    auto result = auditree::query_agent(cfg.socket, target,
+                                        target.rfind("/ctl/", 0) == 0);
     if (result.status == 0) {
       std::fprintf(stderr, "auditree: %s\n", result.error.c_str());
       return 1;

@@ -49,8 +49,12 @@ std::string url_decode(std::string_view s, bool& ok) {
 }
 
 query_route route_query(std::string_view method, std::string_view target) {
-  if (method != "GET" && method != "HEAD")
-    return fail(405, "only GET is served");
+  bool control = target.rfind("/ctl/", 0) == 0;
+  if (control != (method == "POST"))
+    return fail(405, control ? "control commands take POST"
+                             : "only GET is served here");
+  if (!control && method != "GET" && method != "HEAD")
+    return fail(405, "only GET is served here");
   auto question = target.find('?');
   auto path = target.substr(0, question);
   auto query = question == std::string_view::npos ? std::string_view{}
@@ -77,6 +81,10 @@ query_route route_query(std::string_view method, std::string_view target) {
       r.json = value == "json";
     } else if (key == "container") {
       r.container = value;
+    } else if (key == "how" && control) {
+      if (value != "throw" && value != "kill")
+        return fail(400, "how must be throw or kill");
+      r.kill = value == "kill";
     } else {
       return fail(400, "unknown parameter " + std::string{key});
     }
@@ -110,6 +118,9 @@ query_route route_query(std::string_view method, std::string_view target) {
     r.kind = query_route::stats;
   } else if (p == "/healthz") {
     r.kind = query_route::health;
+  } else if (p.rfind("/ctl/crash/", 0) == 0 && p.size() > 11) {
+    r.kind = query_route::crash;
+    r.actor = std::string{p.substr(11)};
   } else {
     return fail(404, "no such endpoint: " + std::string{p}
                        + " (try /tree, /containers, /processes, /stats, "

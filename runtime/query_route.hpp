@@ -19,6 +19,7 @@ struct query_route {
     metrics,        ///< GET /metrics (Prometheus text)
     stats,          ///< GET /stats: loss ledger and counters
     health,     ///< GET /healthz
+    crash,      ///< POST /ctl/crash/{actor}[?how=throw|kill]: fault injection
     error,      ///< `status` and `message` say why
   };
 
@@ -26,6 +27,10 @@ struct query_route {
   /// Container id (from the path or ?container=).
   std::string container;
   int32_t pid = 0;
+  /// For crash: the supervisor's name of the actor, and whether it is
+  /// killed (else it throws).
+  std::string actor;
+  bool kill = false;
   /// ?format=json (the default) or ?format=text.
   bool json = true;
   /// For errors: the HTTP status (400, 404, 405) and a message.
@@ -33,7 +38,7 @@ struct query_route {
   std::string message;
 };
 
-/// Maps a request to a route. Only GET (and HEAD) are served.
+/// Maps a request to a route. GET (and HEAD) read; POST only under /ctl/.
 query_route route_query(std::string_view method, std::string_view target);
 
 /// Decodes %XX escapes and '+' in a URL component; nullopt-like empty

@@ -50,3 +50,19 @@ TEST_CASE("url_decode", "[query]") {
   url_decode("%", ok);
   CHECK_FALSE(ok);
 }
+
+TEST_CASE("control commands take POST under /ctl/", "[query]") {
+  auto r = route_query("POST", "/ctl/crash/assembler-1");
+  CHECK(r.kind == query_route::crash);
+  CHECK(r.actor == "assembler-1");
+  CHECK_FALSE(r.kill);
+  r = route_query("POST", "/ctl/crash/tree?how=kill");
+  CHECK(r.kind == query_route::crash);
+  CHECK(r.actor == "tree");
+  CHECK(r.kill);
+  CHECK(route_query("GET", "/ctl/crash/tree").status == 405);
+  CHECK(route_query("POST", "/ctl/crash/tree?how=gently").status == 400);
+  CHECK(route_query("POST", "/ctl/crash/").status == 404);
+  CHECK(route_query("POST", "/ctl/reboot").status == 404);
+  CHECK(route_query("GET", "/tree?how=kill").status == 400);
+}
