@@ -251,7 +251,15 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   src_opts.status_interval = cfg.status_interval;
   // As an auditd plugin the records come on stdin and auditd owns the
   // kernel side (stdin cannot be reopened: its source is not restarted);
-  // else the agent listens to the kernel itself.
+  // else the agent sets up the kernel's rules and settings for its whole
+  // run, and its source listens.
+  auto session = std::make_shared<audit_session>();
+  if (!from_stdin) {
+    if (auto err = session->start(src_opts.session); !err.empty()) {
+      log::error(err);
+      return 1;
+    }
+  }
   auto source_faults = faults_for(cfg, "source");
   children.push_back(
     {"source", !from_stdin,
@@ -260,7 +268,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
                                                         std::string{"-"},
                                                         p.assemblers)
                          : system->spawn(netlink_source_actor, src_opts,
-                                         p.assemblers, p.sweeper,
+                                         session, p.assemblers, p.sweeper,
                                          source_faults);
      }});
   if (cfg.proc_connector)
@@ -338,7 +346,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   server.stop();
   if (gave_up) {
-    // The supervisor stopped every actor; the sources restored the kernel.
+    // The supervisor stopped every actor.
+    session->stop();
     log::error("stopping: ", sys.render(why));
     return 1;
   }
@@ -350,6 +359,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   auto final_metrics = gather(self, h, from_stdin);
   self->request(sup, caf::infinite, halt_atom::value)
     .receive([](caf::ok_atom) {}, [](const caf::error&) {});
+  session->stop();
   pipeline drained;
   auto total = drain_pipeline(self, sup, drained);
   int exit_code = 0;

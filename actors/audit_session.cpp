@@ -62,8 +62,7 @@ void audit_session::save_state() const {
                  ": a crash would leave audit settings changed");
 }
 
-std::string audit_session::start(const audit_session_options& opts,
-                                 int listener_fd) {
+std::string audit_session::start(const audit_session_options& opts) {
   opts_ = opts;
   started_ = true;
   std::ifstream rules_in{opts.rules_file};
@@ -106,12 +105,6 @@ std::string audit_session::start(const audit_session_options& opts,
     rules.push_back(std::move(*rule));
   }
   if (opts.unicast) {
-    // The kernel unicasts to the socket that registered the pid.
-    auto rc = audit_set_pid(listener_fd, static_cast<uint32_t>(getpid()),
-                            WAIT_YES);
-    if (rc <= 0)
-      return fail("cannot register as the audit daemon (AUDIT_SET pid)");
-    registered_ = true;
     if (original_.backlog_wait_time != 0) {
       // A stalled agent must never make audited tasks sleep.
       if (!control_.set_backlog_wait_time(0))
@@ -134,6 +127,19 @@ std::string audit_session::start(const audit_session_options& opts,
       return fail(control_.error());
     installed_.push_back(std::move(rule));
   }
+  return {};
+}
+
+std::string audit_session::register_listener(int listener_fd) {
+  if (!started_ || !opts_.unicast)
+    return {};
+  // The kernel unicasts to the socket that registered the pid; a lost
+  // socket's registration lapses when the kernel fails to reach it.
+  auto rc = audit_set_pid(listener_fd, static_cast<uint32_t>(getpid()),
+                          WAIT_YES);
+  if (rc <= 0)
+    return "cannot register as the audit daemon (AUDIT_SET pid)";
+  registered_ = true;
   return {};
 }
 

@@ -29,7 +29,9 @@ struct audit_session_options {
 /// every change: enabled, backlog_limit, (unicast) backlog_wait_time and
 /// the daemon pid, and the agent's rules. Audit is global state: `stop`
 /// restores exactly what `start` changed and removes exactly the rules it
-/// added.
+/// added. The agent owns it for its whole run, so a source that is
+/// replaced leaves the rules in place: what the kernel emitted meanwhile
+/// shows as serial gaps rather than not being audited at all.
 class audit_session {
 public:
   audit_session() = default;
@@ -37,10 +39,13 @@ public:
   audit_session& operator=(const audit_session&) = delete;
   ~audit_session();
 
-  /// Sets everything up; `listener_fd` is the socket that registers as the
-  /// daemon in unicast mode. On failure, undoes what it did and returns
-  /// the reason; returns an empty string on success.
-  std::string start(const audit_session_options& opts, int listener_fd);
+  /// Sets up rules and settings. On failure, undoes what it did and
+  /// returns the reason; returns an empty string on success.
+  std::string start(const audit_session_options& opts);
+
+  /// Unicast: registers `listener_fd` as the daemon's socket (again, for a
+  /// new socket after the source was replaced). Multicast: nothing.
+  std::string register_listener(int listener_fd);
 
   /// Undoes `start` in reverse order. Safe to call twice.
   void stop();

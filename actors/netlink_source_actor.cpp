@@ -75,14 +75,15 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
   auto serial = parsed.record.id.serial;
   auto& batch = st.batches[serial % st.batches.size()];
   batch.push_back(parsed.record.to_record());
-  batch.back().sequence = ++st.num_records;
+  batch.back().sequence = ++*st.last_sequence;
+  ++st.num_records;
 }
 
 // On the reader thread: hand the batches to the actor for the assemblers,
 // each with the watermark (even when empty), so the tree can merge their
 // outputs back into arrival order.
 void send_batches(netlink_source_state& st) {
-  uint64_t watermark = st.num_records;
+  uint64_t watermark = *st.last_sequence;
   if (watermark == st.watermark_sent)
     return;
   st.watermark_sent = watermark;
@@ -95,12 +96,12 @@ void send_batches(netlink_source_state& st) {
 
 void poll_status(self_pointer self) {
   auto& st = self->state;
-  auto status = st.session.control().status();
+  auto status = st.session->control().status();
   if (!status) {
-    log::warning("AUDIT_GET: ", st.session.control().error());
+    log::warning("AUDIT_GET: ", st.session->control().error());
     return;
   }
-  auto& original = st.session.original();
+  auto& original = st.session->original();
   st.kernel.kernel_lost = status->lost - original.lost;
   st.kernel.backlog = status->backlog;
   st.kernel.max_backlog = std::max(st.kernel.max_backlog,
@@ -116,7 +117,7 @@ netlink_source_stats collect(self_pointer self) {
   result.num_malformed = st.num_malformed;
   result.num_datagrams = st.reader ? st.reader->num_datagrams() : 0;
   result.num_overruns = st.reader ? st.reader->num_overruns() : 0;
-  result.num_rules = st.session.num_rules();
+  result.num_rules = st.session->num_rules();
   return result;
 }
 
@@ -124,10 +125,12 @@ netlink_source_stats collect(self_pointer self) {
 
 caf::behavior netlink_source_actor(self_pointer self,
                                    netlink_source_options opts,
+                                   std::shared_ptr<audit_session> session,
                                    std::vector<caf::actor> assemblers,
                                    caf::actor on_loss,
                                    fault_injector faults) {
   auto& st = self->state;
+  st.session = std::move(session);
   st.on_loss = std::move(on_loss);
   for (auto& a : assemblers)
     st.assemblers.emplace_back(std::move(a));
@@ -136,10 +139,11 @@ caf::behavior netlink_source_actor(self_pointer self,
   // Released with the state when the actor ends.
   st.router = caf::actor_cast<caf::actor>(self);
   st.status_interval = opts.status_interval;
+  st.last_sequence = opts.last_sequence;
   std::string error;
   auto fd = open_socket(opts.session.unicast, opts.receive_buffer, error);
   if (fd >= 0)
-    error = st.session.start(opts.session, fd);
+    error = st.session->register_listener(fd);
   if (!error.empty()) {
     if (fd >= 0)
       ::close(fd);
@@ -149,7 +153,7 @@ caf::behavior netlink_source_actor(self_pointer self,
   }
   log::info("listening to kernel audit (",
             opts.session.unicast ? "unicast" : "multicast", "), ",
-            st.session.num_rules(), " rules with key ", opts.session.key);
+            st.session->num_rules(), " rules with key ", opts.session.key);
   auto* state = &st;
   st.reader = std::make_unique<netlink_reader>(
     fd, NETLINK_AUDIT, NLMSG_HDRLEN + max_payload + 1,

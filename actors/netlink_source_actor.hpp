@@ -24,14 +24,20 @@ struct netlink_source_options {
   int receive_buffer = 64 << 20;
   /// How often AUDIT_GET is polled for lost and backlog.
   caf::timespan status_interval = std::chrono::seconds{1};
+  /// The last sequence given to a record, shared by the copies of these
+  /// options: a replacement source goes on numbering where the lost one
+  /// stopped, so the tree never takes its records for ones it has seen.
+  std::shared_ptr<std::atomic<uint64_t>> last_sequence
+    = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 /// State of the kernel audit source. Member order matters: the reader
-/// (and its thread) stops before the session restores the kernel.
+/// (and its thread) stops first.
 struct netlink_source_state {
   static inline const char* name = "netlink_source";
 
-  audit_session session;
+  /// The agent's rules and settings, which outlive this actor.
+  std::shared_ptr<audit_session> session;
   /// One per assembler: batches stay until it no longer needs them, so
   /// that a replacement gets them again.
   std::vector<reliable_link> assemblers;
@@ -43,6 +49,7 @@ struct netlink_source_state {
   /// The newest watermark routed (the actor's own copy).
   uint64_t watermark_routed = 0;
   std::atomic<uint64_t> num_records{0};
+  std::shared_ptr<std::atomic<uint64_t>> last_sequence;
   std::atomic<uint64_t> num_malformed{0};
   netlink_source_stats kernel;
   caf::timespan status_interval{};
@@ -57,11 +64,11 @@ struct netlink_source_state {
 /// Listens to the kernel audit stream (NETLINK_AUDIT, multicast group
 /// AUDIT_NLGRP_READLOG or unicast as the registered daemon) through a
 /// Boost.Asio reader thread. Every datagram is copied once into an owned
-/// `audit_record` and routed to `assemblers[serial % N]` in batches. Sets
-/// up rules and settings at start and restores them when it exits, also
-/// when it dies; a replacement sets them up again (the events in between
-/// show as serial gaps). If setup fails, the actor quits with the reason
-/// logged.
+/// `audit_record` and routed to `assemblers[serial % N]` in batches. The
+/// agent's `session` holds the rules and settings; a replacement of this
+/// actor opens a new socket (and registers it, in unicast mode), and the
+/// events the kernel emitted in between show as serial gaps. If the socket
+/// cannot be set up, the actor quits with the reason logged.
 /// Protocol:
 /// - `index, record_batch, watermark` (from the reader thread): routes the
 ///   batch to assembler `index`.
@@ -76,6 +83,7 @@ struct netlink_source_state {
 caf::behavior
 netlink_source_actor(caf::stateful_actor<netlink_source_state>* self,
                      netlink_source_options opts,
+                     std::shared_ptr<audit_session> session,
                      std::vector<caf::actor> assemblers,
                      caf::actor on_loss, fault_injector faults);
 

@@ -11,8 +11,9 @@ namespace {
 
 using self_pointer = caf::stateful_actor<supervisor_state>*;
 
-// Where a child's handle lives in the pipeline.
-caf::actor* slot(pipeline& p, const std::string& name) {
+// Where a child's handle lives in the pipeline; null for other names.
+// `grow`: make the assembler's slot (as the children start).
+caf::actor* slot(pipeline& p, const std::string& name, bool grow = false) {
   if (name == "sink")
     return &p.sink;
   if (name == "tree")
@@ -26,8 +27,11 @@ caf::actor* slot(pipeline& p, const std::string& name) {
   auto i = assembler_index(name);
   if (i == SIZE_MAX)
     return nullptr;
-  if (p.assemblers.size() <= i)
+  if (p.assemblers.size() <= i) {
+    if (!grow)
+      return nullptr;
     p.assemblers.resize(i + 1);
+  }
   return &p.assemblers[i];
 }
 
@@ -56,7 +60,7 @@ void start(self_pointer self, const child_spec& spec) {
   auto child = spec.spawn(st.current, st.checkpoint);
   self->monitor(child);
   st.names[child.address()] = spec.name;
-  *slot(st.current, spec.name) = child;
+  *slot(st.current, spec.name, true) = child;
 }
 
 // However the supervisor ends, its children end with it, sources first
@@ -91,9 +95,11 @@ void answer_waiting(self_pointer self) {
 void maybe_halted(self_pointer self) {
   auto& st = self->state;
   auto& p = st.current;
-  if (st.halting && !p.source && !p.connector && !p.sweeper
-      && st.halted.pending())
-    st.halted.deliver(caf::ok_atom::value);
+  if (!st.halting || p.source || p.connector || p.sweeper)
+    return;
+  for (auto& promise : st.halted)
+    promise.deliver(caf::ok_atom::value);
+  st.halted.clear();
 }
 
 void respawn(self_pointer self, const std::string& name) {
@@ -212,7 +218,7 @@ caf::behavior supervisor_actor(self_pointer self,
     [=](halt_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       st.halting = true;
-      st.halted = self->make_response_promise();
+      st.halted.push_back(self->make_response_promise());
       for (auto* child : {&st.current.source, &st.current.connector,
                           &st.current.sweeper})
         if (*child)
@@ -246,7 +252,10 @@ std::optional<pipeline> current_pipeline(caf::scoped_actor& self,
 std::optional<assembler_stats> drain_pipeline(caf::scoped_actor& self,
                                               const caf::actor& supervisor,
                                               pipeline& handles) {
-  for (;;) {
+  // Each round that fails saw a replacement; the restart budget bounds
+  // those, this bounds a stage that is gone for good.
+  constexpr int max_rounds = 100;
+  for (int round = 0; round < max_rounds; ++round) {
     auto before = current_pipeline(self, supervisor);
     if (!before)
       return std::nullopt;
@@ -269,6 +278,8 @@ std::optional<assembler_stats> drain_pipeline(caf::scoped_actor& self,
       return total;
     }
   }
+  log::error("the pipeline did not drain in ", max_rounds, " rounds");
+  return std::nullopt;
 }
 
 } // namespace auditree

@@ -66,10 +66,10 @@ struct supervisor_state {
   /// How far the sink wrote, per kind, for a replacement sink.
   uint64_t sink_process_sequence = 0;
   uint64_t sink_container_sequence = 0;
-  /// After `halt`: the sources stay down; the promise answers when they
+  /// After `halt`: the sources stay down; the promises answer when they
   /// are.
   bool halting = false;
-  caf::response_promise halted;
+  std::vector<caf::response_promise> halted;
 };
 
 /// Starts the children in the order of `specs` (each sees the handles of
