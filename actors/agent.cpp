@@ -38,12 +38,29 @@ uint64_t effective_capabilities() {
 
 constexpr auto query_timeout = std::chrono::seconds(2);
 
-// Asks every actor for its counters; an actor that does not answer adds
-// nothing (the health check reports it).
+// The rates `auditree stats` shows, sampled by the agent's main loop.
+struct rate_board {
+  std::mutex mutex;
+  decltype(agent_metrics::rates) rates;
+};
+
+// Asks every actor for its counters and mailbox size; an actor that does
+// not answer adds nothing (the health check reports it).
 agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
                      bool from_stdin) {
   agent_metrics m;
   auto ignore = [](const caf::error&) {};
+  std::vector<std::pair<std::string, caf::actor>> named{
+    {"source", h.source}, {"connector", h.connector},
+    {"sweeper", h.sweeper}, {"tree", h.tree}, {"sink", h.sink}};
+  for (size_t i = 0; i < h.assemblers.size(); ++i)
+    named.emplace_back(assembler_name(i), h.assemblers[i]);
+  for (auto& [name, actor] : named)
+    if (actor)
+      self->request(actor, query_timeout, mailbox_atom::value)
+        .receive(
+          [&, name = name](uint64_t n) { m.mailboxes.emplace_back(name, n); },
+          ignore);
   if (h.source && !from_stdin)
     self->request(h.source, query_timeout, stats_atom::value)
       .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
@@ -81,7 +98,8 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
 
 // Answers one request of the query API (on the query server's thread).
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
-                   bool from_stdin, const query_route& route) {
+                   bool from_stdin, rate_board& board,
+                   const query_route& route) {
   caf::scoped_actor self{sys};
   pipeline h;
   bool ready = false;
@@ -126,9 +144,15 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
       reply = {200, "text/plain; version=0.0.4",
                render_prometheus(gather(self, h, from_stdin))};
       break;
-    case query_route::stats:
-      reply.body = render_stats(gather(self, h, from_stdin), route.json);
+    case query_route::stats: {
+      auto m = gather(self, h, from_stdin);
+      {
+        std::lock_guard<std::mutex> guard{board.mutex};
+        m.rates = board.rates;
+      }
+      reply.body = render_stats(m, route.json);
       break;
+    }
     case query_route::health: {
       std::string problems;
       auto alive = [&](const caf::actor& x, const char* name, auto answer) {
@@ -207,6 +231,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   // the kernel. Until the actors exist, queries get 503.
   caf::actor supervisor;
   std::mutex supervisor_mutex;
+  rate_board board;
   query_server server{[&](const query_route& route) {
     caf::actor target;
     {
@@ -215,7 +240,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     }
     if (!target)
       return query_reply{503, "text/plain", "starting\n"};
-    return answer(sys, target, from_stdin, route);
+    return answer(sys, target, from_stdin, board, route);
   }};
   if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
       !err.empty()) {
@@ -317,6 +342,10 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   bool gave_up = false;
   caf::error why;
   auto next_print = std::chrono::steady_clock::now() + cfg.print_interval;
+  // Rates: counters sampled every few seconds.
+  constexpr auto rate_interval = std::chrono::seconds(5);
+  auto last_sample_at = std::chrono::steady_clock::now();
+  agent_metrics last_sample;
   while (!gave_up) {
     timespec tick{0, 100 * 1000 * 1000};
     auto sig = sigtimedwait(&signals, nullptr, &tick);
@@ -325,6 +354,17 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
       break;
     }
     auto now = std::chrono::steady_clock::now();
+    if (now - last_sample_at >= rate_interval) {
+      if (auto h = current_pipeline(self, sup)) {
+        auto sample = gather(self, *h, from_stdin);
+        std::chrono::duration<double> dt = now - last_sample_at;
+        compute_rates(sample, last_sample, dt.count());
+        std::lock_guard<std::mutex> guard{board.mutex};
+        board.rates = sample.rates;
+        last_sample = std::move(sample);
+      }
+      last_sample_at = now;
+    }
     if (sig == SIGUSR1
         || (cfg.print_interval.count() > 0 && now >= next_print)) {
       dump_current_tree();
@@ -383,6 +423,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   self->send_exit(sup, caf::exit_reason::user_shutdown);
   self->receive([](caf::down_msg&) {});
+  final_metrics.rates = board.rates;
   std::fprintf(stderr, "auditree run summary\n%s",
                render_stats(final_metrics, false).c_str());
   return exit_code;

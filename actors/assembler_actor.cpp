@@ -135,6 +135,7 @@ caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
     },
     [=](stats_atom) { return collect(self); },
     [=](crash_atom) { throw injected_fault{"assembler"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

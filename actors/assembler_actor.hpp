@@ -48,6 +48,7 @@ struct assembler_state {
 /// - `flush` -> `assembler_stats`: the stream ended; closes every event.
 /// - `stats` -> `assembler_stats`.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior assembler_actor(caf::stateful_actor<assembler_state>* self,
                               caf::actor downstream,
                               event_assembler::options opts, uint32_t index,

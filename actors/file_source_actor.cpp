@@ -189,6 +189,7 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
       maybe_finish(self);
     },
     [=](crash_atom) { throw injected_fault{"file_source"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

@@ -57,6 +57,7 @@ struct file_source_state {
 /// - `rewire, "assembler-K", handle`: a new assembler K; it gets the
 ///   records its predecessor might still have needed.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior file_source_actor(caf::stateful_actor<file_source_state>* self,
                                 std::string path,
                                 std::vector<caf::actor> assemblers);

@@ -75,6 +75,7 @@ caf::behavior json_sink_actor(self_pointer self, output_writer::options opts,
                                self->state.writer.num_dropped());
     },
     [=](crash_atom) { throw injected_fault{"json_sink"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

@@ -42,6 +42,7 @@ struct json_sink_state {
 ///   replies with the number of lines written.
 /// - `stats` -> `uint64_t written, uint64_t dropped`.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
                               output_writer::options opts,
                               fault_injector faults, caf::actor supervisor);

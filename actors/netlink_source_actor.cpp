@@ -209,6 +209,7 @@ caf::behavior netlink_source_actor(self_pointer self,
       return collect(self);
     },
     [=](crash_atom) { throw injected_fault{"netlink_source"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

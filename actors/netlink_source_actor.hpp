@@ -80,6 +80,7 @@ struct netlink_source_state {
 ///   `on_loss` when lost or ENOBUFS grew.
 /// - `stats` -> `netlink_source_stats`.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior
 netlink_source_actor(caf::stateful_actor<netlink_source_state>* self,
                      netlink_source_options opts,

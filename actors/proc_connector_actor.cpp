@@ -159,6 +159,7 @@ caf::behavior proc_connector_actor(self_pointer self, caf::actor tree) {
       return result;
     },
     [=](crash_atom) { throw injected_fault{"proc_connector"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

@@ -43,6 +43,7 @@ struct proc_connector_state {
 /// - `rewire, "tree", handle`: a new tree.
 /// - `stats` -> `connector_stats`.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior
 proc_connector_actor(caf::stateful_actor<proc_connector_state>* self,
                      caf::actor tree);

@@ -72,6 +72,7 @@ caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
     },
     [=](stats_atom) { return self->state.num_sweeps; },
     [=](crash_atom) { throw injected_fault{"proc_sweeper"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

@@ -31,6 +31,7 @@ struct proc_sweeper_state {
 /// - `rewire, "tree", handle`: a new tree.
 /// - `stats` -> `uint64_t`: sweeps done.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior proc_sweeper_actor(caf::stateful_actor<proc_sweeper_state>* self,
                                  caf::actor tree, caf::timespan interval,
                                  caf::timespan min_gap);

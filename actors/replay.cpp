@@ -15,6 +15,7 @@ namespace auditree {
 int replay(caf::actor_system& sys, const agent_config& cfg,
            const std::string& path) {
   caf::scoped_actor self{sys};
+  auto started = std::chrono::steady_clock::now();
   // `output=none`: no sink at all, to measure the pipeline without JSON.
   auto children = pipeline_children(sys, cfg, true);
   auto* system = &sys;
@@ -86,6 +87,9 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
       },
       fail);
   self->send_exit(supervisor, caf::exit_reason::user_shutdown);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now()
+                                       - started;
+  compute_rates(m, agent_metrics{}, took.count());
   std::fprintf(stderr, "auditree replay summary (%zu assemblers)\n%s",
                drained.assemblers.size(), render_stats(m, false).c_str());
   return exit_code;

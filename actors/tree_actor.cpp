@@ -261,6 +261,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
                              h.percentile_us(0.99), h.max_us());
     },
     [=](crash_atom) { throw injected_fault{"tree"}; },
+    [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };
 }
 

@@ -107,6 +107,7 @@ struct tree_state {
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp
 ///   to tree update of the live audit events, microseconds.
 /// - `crash`: throws (fault injection).
+/// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 /// `resume`, when given, is the checkpoint of the tree this one replaces.
 caf::behavior tree_actor(caf::stateful_actor<tree_state>* self,
                          tree_actor_options opts, caf::actor downstream,

@@ -155,5 +155,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, crash_atom, "crash")
   CAF_ADD_ATOM(auditree, auditree, halt_atom, "halt")
   CAF_ADD_ATOM(auditree, auditree, written_atom, "written")
+  /// Ask an actor how many messages wait in its mailbox.
+  CAF_ADD_ATOM(auditree, auditree, mailbox_atom, "mailbox")
 
 CAF_END_TYPE_ID_BLOCK(auditree)

@@ -122,7 +122,26 @@ std::string render_prometheus(const agent_metrics& m) {
   w.family("restarts_total", "counter", "Actor restarts by the supervisor.");
   for (auto& [actor, n] : m.restarts)
     w.sample("restarts_total", n, "actor=\"" + actor + "\"");
+  w.family("mailbox_messages", "gauge",
+           "Messages waiting in an actor's mailbox.");
+  for (auto& [actor, n] : m.mailboxes)
+    w.sample("mailbox_messages", n, "actor=\"" + actor + "\"");
   return w.out;
+}
+
+void compute_rates(agent_metrics& now, const agent_metrics& earlier,
+                   double seconds) {
+  if (seconds <= 0)
+    return;
+  auto rate = [&](uint64_t x, uint64_t before) {
+    return static_cast<double>(x >= before ? x - before : x) / seconds;
+  };
+  now.rates.records = rate(now.audit.num_records + now.file.num_records,
+                           earlier.audit.num_records
+                             + earlier.file.num_records);
+  now.rates.events = rate(now.assembly.num_events,
+                          earlier.assembly.num_events);
+  now.rates.lines = rate(now.lines_written, earlier.lines_written);
 }
 
 std::string render_stats(const agent_metrics& m, bool json) {
@@ -180,6 +199,14 @@ std::string render_stats(const agent_metrics& m, bool json) {
       out += "  " + label + std::to_string(r.value) + "\n";
     }
   }
+  char rates[160];
+  std::snprintf(rates, sizeof(rates),
+                json ? ",\"rates\":{\"records\":%.1f,\"events\":%.1f,"
+                       "\"lines\":%.1f}"
+                     : "  rates (per second):       %.1f records, %.1f "
+                       "events, %.1f lines\n",
+                m.rates.records, m.rates.events, m.rates.lines);
+  out += rates;
   if (json) {
     out += ",\"restarts\":{";
     for (size_t i = 0; i < m.restarts.size(); ++i)

@@ -30,7 +30,21 @@ struct agent_metrics {
   uint64_t lines_dropped = 0;
   /// Restarts per actor name.
   std::vector<std::pair<std::string, uint64_t>> restarts;
+  /// Messages waiting in each actor's mailbox, by name.
+  std::vector<std::pair<std::string, uint64_t>> mailboxes;
+  /// Per second over the agent's last sampling interval (live only).
+  struct {
+    double records = 0;
+    double events = 0;
+    double lines = 0;
+  } rates;
 };
+
+/// Sets `now.rates`: the growth per second of records, events and lines
+/// since `earlier`, sampled `seconds` before. A counter that went back (an
+/// actor restarted) counts from zero.
+void compute_rates(agent_metrics& now, const agent_metrics& earlier,
+                   double seconds);
 
 /// Renders `m` as Prometheus text (version 0.0.4): every metric with its
 /// HELP and TYPE lines, names prefixed `auditree_`.

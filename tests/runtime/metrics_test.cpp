@@ -13,7 +13,12 @@ TEST_CASE("metrics in the Prometheus text format", "[metrics]") {
   m.assembly.num_closed_by_timeout = 3;
   m.tree.num_processes = 812;
   m.restarts = {{"assembler", 2}, {"tree", 1}};
+  m.mailboxes = {{"assembler-0", 0}, {"tree", 17}};
   auto text = render_prometheus(m);
+  CHECK(text.find("# TYPE auditree_mailbox_messages gauge\n"
+                  "auditree_mailbox_messages{actor=\"assembler-0\"} 0\n"
+                  "auditree_mailbox_messages{actor=\"tree\"} 17\n")
+        != std::string::npos);
   CHECK(text.find("# TYPE auditree_records_total counter\n"
                   "auditree_records_total 70369\n")
         != std::string::npos);
@@ -42,12 +47,31 @@ TEST_CASE("metrics in the Prometheus text format", "[metrics]") {
   }
 }
 
+TEST_CASE("rates are growth per second; a reset counts from zero",
+          "[metrics]") {
+  agent_metrics earlier, now;
+  earlier.audit.num_records = 1000;
+  now.audit.num_records = 6000;
+  earlier.assembly.num_events = 900; // the assemblers restarted since
+  now.assembly.num_events = 100;
+  now.lines_written = 50;
+  compute_rates(now, earlier, 5.0);
+  CHECK(now.rates.records == Approx(1000.0));
+  CHECK(now.rates.events == Approx(20.0));
+  CHECK(now.rates.lines == Approx(10.0));
+}
+
 TEST_CASE("stats for people and as JSON", "[metrics]") {
   agent_metrics m;
   m.audit.kernel_lost = 7;
   m.assembly.num_serial_gaps = 3;
   m.restarts = {{"tree", 1}};
+  m.rates.records = 1520.25;
+  m.rates.events = 380;
   auto text = render_stats(m, false);
+  CHECK(text.find("  rates (per second):       1520.2 records, 380.0 events, "
+                  "0.0 lines\n")
+        != std::string::npos);
   CHECK(text.find("  kernel lost:              7\n") != std::string::npos);
   CHECK(text.find("  serial gaps:              3\n") != std::string::npos);
   CHECK(text.find("  restarts of tree: 1\n") != std::string::npos);
@@ -55,5 +79,7 @@ TEST_CASE("stats for people and as JSON", "[metrics]") {
   CHECK(json.rfind("{\"lines\":0,\"malformed_lines\":0,\"records\":0,", 0)
         == 0);
   CHECK(json.find("\"kernel_lost\":7,") != std::string::npos);
-  CHECK(json.find("\"restarts\":{\"tree\":1}}\n") != std::string::npos);
+  CHECK(json.find(",\"rates\":{\"records\":1520.2,\"events\":380.0,"
+                  "\"lines\":0.0},\"restarts\":{\"tree\":1}}\n")
+        != std::string::npos);
 }
