@@ -61,7 +61,10 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
         .receive(
           [&, name = name](uint64_t n) { m.mailboxes.emplace_back(name, n); },
           ignore);
-  if (h.source && !from_stdin)
+  if (h.source && from_stdin)
+    self->request(h.source, query_timeout, stats_atom::value)
+      .receive([&](const source_stats& x) { m.file = x; }, ignore);
+  else if (h.source)
     self->request(h.source, query_timeout, stats_atom::value)
       .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
   if (h.connector)

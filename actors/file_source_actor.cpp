@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -24,6 +25,7 @@ constexpr size_t chunk_size = 1 << 20;
 // audit record.
 constexpr size_t max_line = 64 * 1024;
 constexpr size_t max_in_flight_per_assembler = 4;
+constexpr auto idle_poll = std::chrono::milliseconds(10);
 // Log the first malformed lines in full; count the rest.
 constexpr uint64_t max_logged_malformed = 100;
 
@@ -161,6 +163,13 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
       return self->state.done;
     },
     [=](read_atom) {
+      // An idle pipe is polled rather than read, so that the actor keeps
+      // answering (stats, acks) while auditd has nothing to say.
+      pollfd ready{self->state.fd, POLLIN, 0};
+      if (::poll(&ready, 1, 0) == 0) {
+        self->delayed_send(self, idle_poll, read_atom::value);
+        return;
+      }
       self->state.read_scheduled = false;
       read_chunk(self);
     },
@@ -188,6 +197,7 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
       schedule_read(self);
       maybe_finish(self);
     },
+    [=](stats_atom) { return self->state.stats; },
     [=](crash_atom) { throw injected_fault{"file_source"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };

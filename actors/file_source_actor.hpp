@@ -56,6 +56,7 @@ struct file_source_state {
 ///   longer needs the records below `retain_from`.
 /// - `rewire, "assembler-K", handle`: a new assembler K; it gets the
 ///   records its predecessor might still have needed.
+/// - `stats` -> `source_stats`.
 /// - `crash`: throws (fault injection).
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior file_source_actor(caf::stateful_actor<file_source_state>* self,
