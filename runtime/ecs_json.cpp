@@ -65,6 +65,17 @@ void append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   for (size_t i = 0; i < text.size();) {
+    // Printable ASCII other than '"' and '\\' stands for itself: append
+    // each run of it at once rather than byte by byte.
+    auto run = i;
+    while (run < text.size() && text[run] >= 0x20 && text[run] < 0x7f
+           && text[run] != '"' && text[run] != '\\')
+      ++run;
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      continue;
+    }
     auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
       case '"':
@@ -245,10 +256,9 @@ void append_ecs_json(std::string& out, const process_event& ev) {
   }
   if (fork && ev.clone_flags_known) {
     char buf[24];
-    auto n = std::snprintf(buf, sizeof(buf), "0x%llx",
-                           static_cast<unsigned long long>(ev.clone_flags));
-    out += ",\"clone_flags\":\"";
-    out.append(buf, static_cast<size_t>(n));
+    auto res = std::to_chars(buf, buf + sizeof(buf), ev.clone_flags, 16);
+    out += ",\"clone_flags\":\"0x";
+    out.append(buf, res.ptr);
     out += '"';
   }
   if (fork) {
