@@ -446,6 +446,14 @@ TEST_CASE("parse_unsigned and parse_signed take whole numbers only") {
   CHECK(parse_unsigned("50f00", 16) == 0x50f00u);
   CHECK(parse_unsigned("18446744073709551615") == UINT64_MAX);
   CHECK_FALSE(parse_unsigned("18446744073709551616"));
+  CHECK(parse_unsigned("9999999999999999999") == 9999999999999999999u);
+  CHECK(parse_unsigned("0000000000000000000000001") == 1u);
+  CHECK(parse_unsigned("ffffffffffffffff", 16) == UINT64_MAX);
+  CHECK(parse_unsigned("0000000000000000000ff", 16) == 0xffu);
+  CHECK_FALSE(parse_unsigned("10000000000000000", 16));
+  CHECK_FALSE(parse_unsigned("99999999999999999999"));
+  CHECK_FALSE(parse_unsigned("12g", 16));
+  CHECK(parse_unsigned("777", 8) == 0777u);
   CHECK_FALSE(parse_unsigned(""));
   CHECK_FALSE(parse_unsigned("12a"));
   CHECK_FALSE(parse_unsigned("c000003e"));
