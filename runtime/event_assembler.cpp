@@ -6,6 +6,12 @@
 
 namespace auditree {
 
+namespace {
+
+constexpr size_t typical_records = 8;
+
+} // namespace
+
 event_assembler::event_assembler(options opts)
   : opts_(opts), ledger_(opts.stride) {
 }
@@ -76,6 +82,9 @@ void event_assembler::add(audit_record&& record, time_point now,
     i = open_.emplace(serial, open_event{audit_event{record.id, {}, {}},
                                          sequence})
           .first;
+    // One allocation for a whole event: a fork or an exit has 3 records,
+    // an exec about 7 (SYSCALL, EXECVE, CWD, PATHs, PROCTITLE, EOE).
+    i->second.event.records.reserve(typical_records);
     order_.push_back(pending{serial, sequence, now + opts_.timeout});
   }
   auto type = record.type;
