@@ -16,6 +16,7 @@ using self_pointer = caf::stateful_actor<assembler_state>*;
 void forward(self_pointer self, std::vector<audit_event>& closed) {
   auto& st = self->state;
   process_event_batch out;
+  out.reserve(closed.size());
   for (auto& ev : closed) {
     auto result = interpret(ev);
     if (result.error != nullptr) {
