@@ -17,13 +17,13 @@ caf::behavior json_sink_actor(caf::stateful_actor<json_sink_state>* self,
   }
   return {
     [=](const process_event_batch& batch) {
-      std::string text;
+      auto text = self->state.writer.take_buffer();
       for (auto& ev : batch)
         append_ecs_json(text, ev);
       self->state.writer.write(std::move(text), batch.size());
     },
     [=](const container_event_batch& batch) {
-      std::string text;
+      auto text = self->state.writer.take_buffer();
       for (auto& ev : batch)
         append_ecs_json(text, ev);
       self->state.writer.write(std::move(text), batch.size());
