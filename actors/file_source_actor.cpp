@@ -90,24 +90,24 @@ void send_batches(self_pointer self, std::vector<record_batch>& batches) {
 
 void read_chunk(self_pointer self) {
   auto& st = self->state;
-  auto offset = st.pending.size();
-  st.pending.resize(offset + chunk_size);
+  auto offset = st.pending;
+  if (st.buffer.size() < offset + chunk_size)
+    st.buffer.resize(offset + chunk_size);
   ssize_t n;
   do {
-    n = ::read(st.fd, st.pending.data() + offset, chunk_size);
+    n = ::read(st.fd, st.buffer.data() + offset, chunk_size);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     log::error(st.path, ": read failed: ", std::strerror(errno));
     n = 0;
   }
-  st.pending.resize(offset + static_cast<size_t>(n));
   st.stats.num_bytes += static_cast<uint64_t>(n);
   std::vector<record_batch> batches(st.assemblers.size());
   // Room for this chunk's records at the corpus' ~150 bytes a record, so a
   // batch rarely grows (each growth moves every record in it).
   for (auto& batch : batches)
     batch.reserve(static_cast<size_t>(n) / 128 / batches.size() + 16);
-  std::string_view rest{st.pending};
+  std::string_view rest{st.buffer.data(), offset + static_cast<size_t>(n)};
   for (auto nl = rest.find('\n'); nl != std::string_view::npos;
        nl = rest.find('\n')) {
     if (st.skipping_line)
@@ -128,7 +128,10 @@ void read_chunk(self_pointer self) {
   }
   if (st.skipping_line)
     rest = {};
-  st.pending.erase(0, st.pending.size() - rest.size());
+  // The partial last line moves to the front for the next read.
+  if (!rest.empty())
+    std::memmove(st.buffer.data(), rest.data(), rest.size());
+  st.pending = rest.size();
   send_batches(self, batches);
   schedule_read(self);
   maybe_finish(self);
