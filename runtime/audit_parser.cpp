@@ -21,16 +21,22 @@ bool consume(std::string_view& s, std::string_view prefix) {
 }
 
 // Reads digits up to (not including) `stop` and removes them and `stop`.
+// One pass over the digits: every record's stamp holds three numbers.
 template <class T>
 bool consume_number(std::string_view& s, char stop, T& out) {
-  auto end = s.find(stop);
-  if (end == 0 || end == std::string_view::npos)
+  constexpr uint64_t max = std::numeric_limits<T>::max();
+  uint64_t value = 0;
+  size_t i = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    auto digit = static_cast<uint64_t>(s[i] - '0');
+    if (value > max / 10 || (value == max / 10 && digit > max % 10))
+      return false;
+    value = value * 10 + digit;
+  }
+  if (i == 0 || i == s.size() || s[i] != stop)
     return false;
-  auto n = parse_unsigned(s.substr(0, end));
-  if (!n || *n > std::numeric_limits<T>::max())
-    return false;
-  out = static_cast<T>(*n);
-  s.remove_prefix(end + 1);
+  out = static_cast<T>(value);
+  s.remove_prefix(i + 1);
   return true;
 }
 
