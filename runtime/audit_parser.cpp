@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "runtime/record_types.hpp"
@@ -10,13 +11,14 @@ namespace auditree {
 
 namespace {
 
-bool consume(std::string_view& s, std::string_view prefix) {
-  if (s.size() < prefix.size())
+// The prefix is a literal: its length is known, so the compiler compares
+// it in a few instructions instead of a loop or a call.
+template <size_t N>
+bool consume(std::string_view& s, const char (&prefix)[N]) {
+  constexpr size_t length = N - 1;
+  if (s.size() < length || std::memcmp(s.data(), prefix, length) != 0)
     return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (s[i] != prefix[i])
-      return false;
-  s.remove_prefix(prefix.size());
+  s.remove_prefix(length);
   return true;
 }
 
