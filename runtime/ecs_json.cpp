@@ -91,15 +91,27 @@ size_t utf8_length(std::string_view s, size_t i) {
   return 0;
 }
 
+// Bytes that stand for themselves in a JSON string: printable ASCII other
+// than '"' and '\\'. A table makes the test one load per byte.
+struct plain_bytes {
+  bool is_plain[256] = {};
+
+  constexpr plain_bytes() {
+    for (int c = 0x20; c < 0x7f; ++c)
+      is_plain[c] = c != '"' && c != '\\';
+  }
+};
+
+constexpr plain_bytes plain;
+
 void write_string(json_writer& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   out.put('"');
   for (size_t i = 0; i < text.size();) {
-    // Printable ASCII other than '"' and '\\' stands for itself: copy each
-    // run of it at once rather than byte by byte.
+    // Plain bytes are copied a run at a time rather than byte by byte.
     auto run = i;
-    while (run < text.size() && text[run] >= 0x20 && text[run] < 0x7f
-           && text[run] != '"' && text[run] != '\\')
+    while (run < text.size()
+           && plain.is_plain[static_cast<unsigned char>(text[run])])
       ++run;
     if (run > i) {
       out.put(text.data() + i, run - i);
