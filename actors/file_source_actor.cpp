@@ -1,5 +1,6 @@
 #include "actors/file_source_actor.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -91,8 +92,10 @@ void send_batches(self_pointer self, std::vector<record_batch>& batches) {
 void read_chunk(self_pointer self) {
   auto& st = self->state;
   auto offset = st.pending;
+  // A partial line never outgrows max_line (beyond, it is skipped), so the
+  // first allocation serves every read.
   if (st.buffer.size() < offset + chunk_size)
-    st.buffer.resize(offset + chunk_size);
+    st.buffer.resize(std::max(offset, max_line) + chunk_size);
   ssize_t n;
   do {
     n = ::read(st.fd, st.buffer.data() + offset, chunk_size);
