@@ -51,6 +51,7 @@ void event_assembler::drop_closed_front() {
 void event_assembler::add(audit_record&& record, time_point now,
                           std::vector<audit_event>& out) {
   ++stats_.num_records;
+  auto num_out = out.size();
   auto serial = record.id.serial;
   auto i = open_.find(serial);
   if (i != open_.end() && i->second.event.id != record.id) {
@@ -91,7 +92,10 @@ void event_assembler::add(audit_record&& record, time_point now,
   i->second.event.records.push_back(std::move(record));
   if (type == record_types::eoe)
     close(i, close_reason::eoe, out);
-  drop_closed_front();
+  // Only a close leaves a closed event's entry at the front of order_;
+  // without one, the front is as the last drop left it.
+  if (out.size() != num_out)
+    drop_closed_front();
 }
 
 uint64_t event_assembler::lowest_open_sequence() const {
