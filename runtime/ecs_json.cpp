@@ -12,6 +12,8 @@ namespace {
 // Collects a line in a stack buffer and appends it to the string in large
 // pieces: one string append per line instead of one per literal, number
 // and string run (those appends were a third of the JSON's instructions).
+// The owner calls flush() at the end (not a destructor: appending may
+// throw).
 class json_writer {
 public:
   explicit json_writer(std::string& out) : out_(out) {
@@ -19,10 +21,6 @@ public:
 
   json_writer(const json_writer&) = delete;
   json_writer& operator=(const json_writer&) = delete;
-
-  ~json_writer() {
-    flush();
-  }
 
   void put(const char* data, size_t n) {
     if (n > sizeof(buf_) - size_) {
@@ -222,11 +220,13 @@ void write_id(json_writer& out, const char* key, uint32_t id, bool& first) {
 void append_json_string(std::string& out, std::string_view text) {
   json_writer writer{out};
   write_string(writer, text);
+  writer.flush();
 }
 
 void append_timestamp(std::string& out, const event_id& id) {
   json_writer writer{out};
   write_timestamp(writer, id);
+  writer.flush();
 }
 
 void append_ecs_json(std::string& out_string, const process_event& ev) {
@@ -342,6 +342,7 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
     out.number(ev.signal);
   }
   out.put("}}\n");
+  out.flush();
 }
 
 void append_ecs_json(std::string& out_string, const container_event& ev) {
@@ -363,6 +364,7 @@ void append_ecs_json(std::string& out_string, const container_event& ev) {
     out.put('}');
   }
   out.put("}\n");
+  out.flush();
 }
 
 } // namespace auditree
