@@ -84,8 +84,8 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     if (!st.stream_time && ev.source == fact_source::audit)
       st.latency.add(latency_us(ev.id));
     schedule(self, reaps, now);
-    if (auto info = st.tree.find(ev.pid))
-      ev.container = info->container;
+    if (auto container = st.tree.container_of(ev.pid))
+      ev.container = *container;
   }
   if (st.stream_time)
     run_due_reaps(st);
