@@ -124,6 +124,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       auto low = *std::min_element(st.watermarks.begin(), st.watermarks.end());
       process_event_batch ready;
       auto end = st.held.upper_bound(low);
+      ready.reserve(static_cast<size_t>(std::distance(st.held.begin(), end)));
       for (auto i = st.held.begin(); i != end; ++i)
         ready.push_back(std::move(i->second));
       st.held.erase(st.held.begin(), end);
