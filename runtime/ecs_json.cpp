@@ -16,8 +16,7 @@ namespace {
 // throw).
 class json_writer {
 public:
-  explicit json_writer(std::string& out) : out_(out) {
-  }
+  explicit json_writer(std::string& out) : out_(out) {}
 
   json_writer(const json_writer&) = delete;
   json_writer& operator=(const json_writer&) = delete;
@@ -34,9 +33,7 @@ public:
     size_ += n;
   }
 
-  void put(std::string_view text) {
-    put(text.data(), text.size());
-  }
+  void put(std::string_view text) { put(text.data(), text.size()); }
 
   void put(char c) {
     if (size_ == sizeof(buf_))

@@ -1653,8 +1653,7 @@ std::optional<process_info> process_tree::find(const process_key& key) const {
   return std::nullopt;
 }
 
-std::optional<std::string_view>
-process_tree::container_of(int32_t pid) const {
+std::optional<std::string_view> process_tree::container_of(int32_t pid) const {
   auto* n = impl_->newest(pid);
   if (n == nullptr)
     return std::nullopt;

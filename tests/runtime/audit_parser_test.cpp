@@ -337,9 +337,9 @@ TEST_CASE("parse_line accepts the largest millis and serial") {
   auto zero = parse_line("type=EOE msg=audit(0.000:0):");
   REQUIRE(zero);
   CHECK(zero.record.id == event_id{});
-  auto padded = parse_line(
-    "type=EOE msg=audit(000000000000000000001795990173.0999:"
-    "0000000000000000000004294967295):");
+  auto padded =
+      parse_line("type=EOE msg=audit(000000000000000000001795990173.0999:"
+                 "0000000000000000000004294967295):");
   REQUIRE(padded);
   CHECK(padded.record.id.seconds == 1795990173u);
   CHECK(padded.record.id.millis == 999u);
