@@ -147,7 +147,8 @@ parse_result parse_line(std::string_view line) {
   return parse_payload(*type, line);
 }
 
-bool field_cursor::next(std::string_view& key, std::string_view& value) {
+bool field_cursor::next_general(std::string_view& key,
+                                std::string_view& value) {
   while (!rest_.empty() && rest_.front() == ' ')
     rest_.remove_prefix(1);
   if (rest_.empty())

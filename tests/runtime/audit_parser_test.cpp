@@ -430,6 +430,11 @@ TEST_CASE("field_cursor ends cleanly on odd text") {
   REQUIRE(eq.size() == 2);
   CHECK(eq[0] == std::pair{""s, "x"s});
   CHECK(eq[1] == std::pair{"k"s, "=v"s});
+  auto ends = fields("word k=v  x=");
+  REQUIRE(ends.size() == 3);
+  CHECK(ends[0] == std::pair{"word"s, ""s});
+  CHECK(ends[1] == std::pair{"k"s, "v"s});
+  CHECK(ends[2] == std::pair{"x"s, ""s});
 }
 
 TEST_CASE("find_field finds whole keys only") {
