@@ -27,11 +27,14 @@ bool consume(std::string_view& s, const char (&prefix)[N]) {
 template <class T>
 bool consume_number(std::string_view& s, char stop, T& out) {
   constexpr uint64_t max = std::numeric_limits<T>::max();
+  // Fewer digits than this cannot overflow T: no check for them.
+  constexpr size_t safe_digits = std::numeric_limits<T>::digits10;
   uint64_t value = 0;
   size_t i = 0;
   for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
     auto digit = static_cast<uint64_t>(s[i] - '0');
-    if (value > max / 10 || (value == max / 10 && digit > max % 10))
+    if (i >= safe_digits
+        && (value > max / 10 || (value == max / 10 && digit > max % 10)))
       return false;
     value = value * 10 + digit;
   }
