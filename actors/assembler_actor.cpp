@@ -26,6 +26,7 @@ uint64_t current_watermark(const assembler_state& st) {
 void forward(self_pointer self, std::vector<audit_event>& closed) {
   auto& st = self->state;
   process_event_batch out;
+  out.reserve(closed.size());
   // The oldest record behind an event sent: until a tree checkpoint covers
   // the event, the source keeps the records from there on.
   auto first = UINT64_MAX;

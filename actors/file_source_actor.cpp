@@ -1,5 +1,6 @@
 #include "actors/file_source_actor.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -25,7 +26,7 @@ constexpr size_t chunk_size = 1 << 20;
 // audit record.
 constexpr size_t max_line = 64 * 1024;
 constexpr size_t max_in_flight_per_assembler = 4;
-constexpr auto idle_poll = std::chrono::milliseconds(10);
+constexpr int idle_poll_ms = 10;
 // Log the first malformed lines in full; count the rest.
 constexpr uint64_t max_logged_malformed = 100;
 
@@ -96,20 +97,26 @@ void send_batches(self_pointer self, std::vector<record_batch>& batches) {
 
 void read_chunk(self_pointer self) {
   auto& st = self->state;
-  auto offset = st.pending.size();
-  st.pending.resize(offset + chunk_size);
+  auto offset = st.pending;
+  // A partial line never outgrows max_line (beyond, it is skipped), so the
+  // first allocation serves every read.
+  if (st.buffer.size() < offset + chunk_size)
+    st.buffer.resize(std::max(offset, max_line) + chunk_size);
   ssize_t n;
   do {
-    n = ::read(st.fd, st.pending.data() + offset, chunk_size);
+    n = ::read(st.fd, st.buffer.data() + offset, chunk_size);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     log::error(st.path, ": read failed: ", std::strerror(errno));
     n = 0;
   }
-  st.pending.resize(offset + static_cast<size_t>(n));
   st.stats.num_bytes += static_cast<uint64_t>(n);
   std::vector<record_batch> batches(st.assemblers.size());
-  std::string_view rest{st.pending};
+  // Room for this chunk's records at the corpus' ~150 bytes a record, so a
+  // batch rarely grows (each growth moves every record in it).
+  for (auto& batch : batches)
+    batch.reserve(static_cast<size_t>(n) / 128 / batches.size() + 16);
+  std::string_view rest{st.buffer.data(), offset + static_cast<size_t>(n)};
   for (auto nl = rest.find('\n'); nl != std::string_view::npos;
        nl = rest.find('\n')) {
     if (st.skipping_line)
@@ -130,7 +137,10 @@ void read_chunk(self_pointer self) {
   }
   if (st.skipping_line)
     rest = {};
-  st.pending.erase(0, st.pending.size() - rest.size());
+  // The partial last line moves to the front for the next read.
+  if (!rest.empty())
+    std::memmove(st.buffer.data(), rest.data(), rest.size());
+  st.pending = rest.size();
   send_batches(self, batches);
   schedule_read(self);
   maybe_finish(self);
@@ -163,11 +173,11 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
       return self->state.done;
     },
     [=](read_atom) {
-      // An idle pipe is polled rather than read, so that the actor keeps
-      // answering (stats, acks) while auditd has nothing to say.
+      // An idle pipe is waited on briefly rather than read, so that the
+      // actor keeps answering (stats, acks) while auditd has nothing to say.
       pollfd ready{self->state.fd, POLLIN, 0};
-      if (::poll(&ready, 1, 0) == 0) {
-        self->delayed_send(self, idle_poll, read_atom::value);
+      if (::poll(&ready, 1, idle_poll_ms) == 0) {
+        self->send(self, read_atom::value);
         return;
       }
       self->state.read_scheduled = false;

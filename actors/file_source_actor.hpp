@@ -23,8 +23,11 @@ struct file_source_state {
 
   int fd = -1;
   std::string path;
-  /// Bytes read but not yet split into lines (a partial last line).
-  std::string pending;
+  /// The read buffer: its first `pending` bytes were read but not yet
+  /// split into lines (a partial last line). It keeps its size from read
+  /// to read, so a read never pays for zeroing it again.
+  std::vector<char> buffer;
+  size_t pending = 0;
   /// True while the rest of an over-long line is being skipped.
   bool skipping_line = false;
   bool at_end = false;

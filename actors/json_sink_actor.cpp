@@ -19,7 +19,7 @@ template <class Batch>
 void write(self_pointer self, const Batch& batch, uint64_t& written) {
   auto& st = self->state;
   auto before = written;
-  std::string text;
+  auto text = st.writer.take_buffer();
   size_t lines = 0;
   for (auto& ev : batch) {
     if (ev.sequence != 0 && ev.sequence <= before) {

@@ -76,7 +76,6 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
   auto& batch = st.batches[serial % st.batches.size()];
   batch.push_back(parsed.record.to_record());
   batch.back().sequence = ++*st.last_sequence;
-  ++st.num_records;
 }
 
 // On the reader thread: hand the batches to the actor for the assemblers,
@@ -113,7 +112,8 @@ void poll_status(self_pointer self) {
 netlink_source_stats collect(self_pointer self) {
   auto& st = self->state;
   auto result = st.kernel;
-  result.num_records = st.num_records;
+  // Over the agent's run, across replacements of this actor.
+  result.num_records = *st.last_sequence;
   result.num_malformed = st.num_malformed;
   result.num_datagrams = st.reader ? st.reader->num_datagrams() : 0;
   result.num_overruns = st.reader ? st.reader->num_overruns() : 0;

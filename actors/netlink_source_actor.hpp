@@ -48,7 +48,6 @@ struct netlink_source_state {
   caf::actor router;
   /// The newest watermark routed (the actor's own copy).
   uint64_t watermark_routed = 0;
-  std::atomic<uint64_t> num_records{0};
   std::shared_ptr<std::atomic<uint64_t>> last_sequence;
   std::atomic<uint64_t> num_malformed{0};
   netlink_source_stats kernel;

@@ -8,6 +8,15 @@
 
 namespace auditree {
 
+namespace {
+
+// Two buffers cover the one being filled while the other is written; the
+// cap keeps a rare huge batch from pinning its memory.
+constexpr size_t max_spare = 2;
+constexpr size_t max_spare_bytes = 4 << 20;
+
+} // namespace
+
 output_writer::~output_writer() {
   {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -49,6 +58,15 @@ bool output_writer::write(std::string text, uint64_t lines) {
   }
   wake_.notify_one();
   return true;
+}
+
+std::string output_writer::take_buffer() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (spare_.empty())
+    return {};
+  auto result = std::move(spare_.back());
+  spare_.pop_back();
+  return result;
 }
 
 void output_writer::flush() {
@@ -110,6 +128,10 @@ void output_writer::run() {
     busy_ = false;
     queued_bytes_ -= text.size();
     written_ += lines;
+    if (spare_.size() < max_spare && text.capacity() <= max_spare_bytes) {
+      text.clear();
+      spare_.push_back(std::move(text));
+    }
     if (queue_.empty())
       drained_.notify_all();
   }

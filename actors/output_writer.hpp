@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace auditree {
 
@@ -38,6 +39,11 @@ public:
   /// Queues `text` (whole lines) holding `lines` lines; false if dropped.
   bool write(std::string text, uint64_t lines);
 
+  /// An empty string, with the capacity of text written before when there
+  /// is such: filling it spares the allocator a fresh mapping of a large
+  /// batch (and the kernel its page faults) for every batch.
+  std::string take_buffer();
+
   /// Waits until everything queued so far is written and flushed.
   void flush();
 
@@ -56,6 +62,8 @@ private:
   std::condition_variable drained_;
   std::deque<std::pair<std::string, uint64_t>> queue_;
   size_t queued_bytes_ = 0;
+  /// Written text kept for take_buffer.
+  std::vector<std::string> spare_;
   bool busy_ = false;
   bool stopping_ = false;
   uint64_t written_ = 0;

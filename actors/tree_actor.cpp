@@ -96,8 +96,8 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
       c.sequence = ev.sequence;
       containers.push_back(std::move(c));
     }
-    if (auto info = st.tree.find(ev.pid))
-      ev.container = info->container;
+    if (auto container = st.tree.container_of(ev.pid))
+      ev.container = *container;
   }
   schedule(self, reaps);
   if (st.stream_time)
@@ -142,6 +142,7 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
   auto low = *std::min_element(st.watermarks.begin(), st.watermarks.end());
   process_event_batch ready;
   auto end = st.held.upper_bound(low);
+  ready.reserve(static_cast<size_t>(std::distance(st.held.begin(), end)));
   for (auto i = st.held.begin(); i != end; ++i)
     ready.push_back(std::move(i->second));
   st.held.erase(st.held.begin(), end);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
+#include <limits>
 
 #include "runtime/record_types.hpp"
 
@@ -9,23 +11,37 @@ namespace auditree {
 
 namespace {
 
-bool consume(std::string_view& s, std::string_view prefix) {
-  if (s.substr(0, prefix.size()) != prefix)
+// The prefix is a literal: its length is known, so the compiler compares
+// it in a few instructions instead of a loop or a call.
+template <size_t N>
+bool consume(std::string_view& s, const char (&prefix)[N]) {
+  constexpr size_t length = N - 1;
+  if (s.size() < length || std::memcmp(s.data(), prefix, length) != 0)
     return false;
-  s.remove_prefix(prefix.size());
+  s.remove_prefix(length);
   return true;
 }
 
 // Reads digits up to (not including) `stop` and removes them and `stop`.
+// One pass over the digits: every record's stamp holds three numbers.
 template <class T>
 bool consume_number(std::string_view& s, char stop, T& out) {
-  auto end = s.find(stop);
-  if (end == 0 || end == std::string_view::npos)
+  constexpr uint64_t max = std::numeric_limits<T>::max();
+  // Fewer digits than this cannot overflow T: no check for them.
+  constexpr size_t safe_digits = std::numeric_limits<T>::digits10;
+  uint64_t value = 0;
+  size_t i = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    auto digit = static_cast<uint64_t>(s[i] - '0');
+    if (i >= safe_digits
+        && (value > max / 10 || (value == max / 10 && digit > max % 10)))
+      return false;
+    value = value * 10 + digit;
+  }
+  if (i == 0 || i == s.size() || s[i] != stop)
     return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + end, out);
-  if (ec != std::errc{} || ptr != s.data() + end)
-    return false;
-  s.remove_prefix(end + 1);
+  out = static_cast<T>(value);
+  s.remove_prefix(i + 1);
   return true;
 }
 
@@ -134,7 +150,8 @@ parse_result parse_line(std::string_view line) {
   return parse_payload(*type, line);
 }
 
-bool field_cursor::next(std::string_view& key, std::string_view& value) {
+bool field_cursor::next_general(std::string_view& key,
+                                std::string_view& value) {
   while (!rest_.empty() && rest_.front() == ' ')
     rest_.remove_prefix(1);
   if (rest_.empty())
@@ -159,9 +176,10 @@ bool field_cursor::next(std::string_view& key, std::string_view& value) {
     auto close = rest_.find(rest_.front(), 1);
     end = close == std::string_view::npos ? rest_.size() : close + 1;
   } else {
-    end = rest_.find(' ');
-    if (end == std::string_view::npos)
-      end = rest_.size();
+    // Plain values are short: a loop beats a call to memchr.
+    end = 0;
+    while (end < rest_.size() && rest_[end] != ' ')
+      ++end;
   }
   value = rest_.substr(0, end);
   rest_.remove_prefix(end);
@@ -179,7 +197,51 @@ std::optional<std::string_view> find_field(std::string_view text,
   return std::nullopt;
 }
 
+namespace {
+
+// std::from_chars for the two bases of audit records, without its generic
+// overhead (every record carries a dozen numbers): the same digits, no sign
+// or prefix, and nullopt on overflow.
+template <unsigned Base>
+std::optional<uint64_t> parse_digits(std::string_view raw) {
+  // Up to this many digits cannot overflow: 10^19 - 1 and 16^16 - 1 fit.
+  constexpr size_t max_safe_digits = Base == 10 ? 19 : 16;
+  constexpr uint64_t max_before_last = UINT64_MAX / Base;
+  constexpr uint64_t max_last = UINT64_MAX % Base;
+  auto digit = [](char c) {
+    return Base == 10 ? static_cast<unsigned>(c - '0')
+                      : static_cast<unsigned>(hex_digit(c));
+  };
+  if (raw.empty())
+    return std::nullopt;
+  uint64_t result = 0;
+  if (raw.size() <= max_safe_digits) {
+    for (char c : raw) {
+      auto d = digit(c);
+      if (d >= Base)
+        return std::nullopt;
+      result = result * Base + d;
+    }
+    return result;
+  }
+  for (char c : raw) {
+    auto d = digit(c);
+    if (d >= Base)
+      return std::nullopt;
+    if (result > max_before_last || (result == max_before_last && d > max_last))
+      return std::nullopt;
+    result = result * Base + d;
+  }
+  return result;
+}
+
+} // namespace
+
 std::optional<uint64_t> parse_unsigned(std::string_view raw, int base) {
+  if (base == 10)
+    return parse_digits<10>(raw);
+  if (base == 16)
+    return parse_digits<16>(raw);
   uint64_t result = 0;
   if (raw.empty())
     return std::nullopt;

@@ -51,9 +51,33 @@ public:
   explicit field_cursor(std::string_view text) : rest_(text) {}
 
   /// Moves to the next field; false at the end of the text.
-  bool next(std::string_view& key, std::string_view& value);
+  bool next(std::string_view& key, std::string_view& value) {
+    // Inline for the common `key=value` with a plain value (the interpreter
+    // reads every field of the records it interprets); anything else, and
+    // the end, go the general way.
+    auto data = rest_.data();
+    auto size = rest_.size();
+    size_t begin = 0;
+    while (begin < size && data[begin] == ' ')
+      ++begin;
+    auto eq = begin;
+    while (eq < size && data[eq] != '=' && data[eq] != ' ')
+      ++eq;
+    if (eq == size || data[eq] == ' '
+        || (eq + 1 < size && (data[eq + 1] == '"' || data[eq + 1] == '\'')))
+      return next_general(key, value);
+    auto end = eq + 1;
+    while (end < size && data[end] != ' ')
+      ++end;
+    key = std::string_view{data + begin, eq - begin};
+    value = std::string_view{data + eq + 1, end - eq - 1};
+    rest_ = std::string_view{data + end, size - end};
+    return true;
+  }
 
 private:
+  bool next_general(std::string_view& key, std::string_view& value);
+
   std::string_view rest_;
 };
 

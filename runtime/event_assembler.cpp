@@ -6,6 +6,12 @@
 
 namespace auditree {
 
+namespace {
+
+constexpr size_t typical_records = 8;
+
+} // namespace
+
 event_assembler::event_assembler(options opts)
   : opts_(opts), ledger_(opts.stride) {
 }
@@ -45,6 +51,7 @@ void event_assembler::drop_closed_front() {
 void event_assembler::add(audit_record&& record, time_point now,
                           std::vector<audit_event>& out) {
   ++stats_.num_records;
+  auto num_out = out.size();
   auto serial = record.id.serial;
   auto i = open_.find(serial);
   if (i != open_.end() && i->second.event.id != record.id) {
@@ -76,13 +83,19 @@ void event_assembler::add(audit_record&& record, time_point now,
     i = open_.emplace(serial, open_event{audit_event{record.id, {}, {}},
                                          sequence})
           .first;
+    // One allocation for a whole event: a fork or an exit has 3 records,
+    // an exec about 7 (SYSCALL, EXECVE, CWD, PATHs, PROCTITLE, EOE).
+    i->second.event.records.reserve(typical_records);
     order_.push_back(pending{serial, sequence, now + opts_.timeout});
   }
   auto type = record.type;
   i->second.event.records.push_back(std::move(record));
   if (type == record_types::eoe)
     close(i, close_reason::eoe, out);
-  drop_closed_front();
+  // Only a close leaves a closed event's entry at the front of order_;
+  // without one, the front is as the last drop left it.
+  if (out.size() != num_out)
+    drop_closed_front();
 }
 
 uint64_t event_assembler::lowest_open_sequence() const {

@@ -205,12 +205,15 @@ interpretation interpret(const audit_event& event) {
   // exit_group never returns, so its record has no success= or exit=.
   if (what != call::exit && fields.success != "yes")
     return result;
-  process_event ev;
+  // Built in place: a process event is a dozen fields and strings, and
+  // every event passes through here.
+  auto& ev = result.event.emplace();
   ev.id = event.id;
   ev.sequence = event.sequence;
   ev.arch = static_cast<uint32_t>(*arch);
   ev.syscall = name(what);
   if (!read_subject(fields, ev)) {
+    result.event.reset();
     result.error = "SYSCALL without a valid pid=";
     return result;
   }
@@ -223,6 +226,7 @@ interpretation interpret(const audit_event& event) {
       ev.action = process_action::fork;
       auto child = parse_signed(fields.exit);
       if (!child || *child <= 0 || *child > INT32_MAX) {
+        result.event.reset();
         result.error = "fork without a child pid in exit=";
         return result;
       }
@@ -270,7 +274,6 @@ interpretation interpret(const audit_event& event) {
     case call::none:
       break;
   }
-  result.event = std::move(ev);
   return result;
 }
 

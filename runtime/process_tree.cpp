@@ -1657,6 +1657,15 @@ std::optional<process_info> process_tree::find(const process_key& key) const {
   return std::nullopt;
 }
 
+std::optional<std::string_view> process_tree::container_of(int32_t pid) const {
+  auto* n = impl_->newest(pid);
+  if (n == nullptr)
+    return std::nullopt;
+  if (n->container)
+    return std::string_view{n->container->id};
+  return std::string_view{};
+}
+
 std::vector<process_info> process_tree::snapshot() const {
   std::vector<process_info> out;
   out.reserve(impl_->nodes_.size());

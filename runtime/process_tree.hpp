@@ -324,6 +324,12 @@ public:
   /// One lifetime by key.
   std::optional<process_info> find(const process_key& key) const;
 
+  /// The container of the newest lifetime of `pid` (empty on the host), if
+  /// the table holds one; valid until the table changes. For the per-event
+  /// path, where find()'s full copy (argv split, strings) was a third of
+  /// the tree's work.
+  std::optional<std::string_view> container_of(int32_t pid) const;
+
   /// Every lifetime, ordered by pid, then by first_seen.
   std::vector<process_info> snapshot() const;
 

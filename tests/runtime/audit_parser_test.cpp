@@ -337,6 +337,13 @@ TEST_CASE("parse_line accepts the largest millis and serial") {
   auto zero = parse_line("type=EOE msg=audit(0.000:0):");
   REQUIRE(zero);
   CHECK(zero.record.id == event_id{});
+  auto padded =
+      parse_line("type=EOE msg=audit(000000000000000000001795990173.0999:"
+                 "0000000000000000000004294967295):");
+  REQUIRE(padded);
+  CHECK(padded.record.id.seconds == 1795990173u);
+  CHECK(padded.record.id.millis == 999u);
+  CHECK(padded.record.id.serial == 4294967295u);
 }
 
 TEST_CASE(
@@ -423,6 +430,11 @@ TEST_CASE("field_cursor ends cleanly on odd text") {
   REQUIRE(eq.size() == 2);
   CHECK(eq[0] == std::pair{""s, "x"s});
   CHECK(eq[1] == std::pair{"k"s, "=v"s});
+  auto ends = fields("word k=v  x=");
+  REQUIRE(ends.size() == 3);
+  CHECK(ends[0] == std::pair{"word"s, ""s});
+  CHECK(ends[1] == std::pair{"k"s, "v"s});
+  CHECK(ends[2] == std::pair{"x"s, ""s});
 }
 
 TEST_CASE("find_field finds whole keys only") {
@@ -446,6 +458,14 @@ TEST_CASE("parse_unsigned and parse_signed take whole numbers only") {
   CHECK(parse_unsigned("50f00", 16) == 0x50f00u);
   CHECK(parse_unsigned("18446744073709551615") == UINT64_MAX);
   CHECK_FALSE(parse_unsigned("18446744073709551616"));
+  CHECK(parse_unsigned("9999999999999999999") == 9999999999999999999u);
+  CHECK(parse_unsigned("0000000000000000000000001") == 1u);
+  CHECK(parse_unsigned("ffffffffffffffff", 16) == UINT64_MAX);
+  CHECK(parse_unsigned("0000000000000000000ff", 16) == 0xffu);
+  CHECK_FALSE(parse_unsigned("10000000000000000", 16));
+  CHECK_FALSE(parse_unsigned("99999999999999999999"));
+  CHECK_FALSE(parse_unsigned("12g", 16));
+  CHECK(parse_unsigned("777", 8) == 0777u);
   CHECK_FALSE(parse_unsigned(""));
   CHECK_FALSE(parse_unsigned("12a"));
   CHECK_FALSE(parse_unsigned("c000003e"));

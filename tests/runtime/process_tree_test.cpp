@@ -379,6 +379,12 @@ TEST_CASE("a container's init dying takes its pid namespace with it",
   CHECK(w.get(64).container == "default/web");
   for (int32_t pid : {50, 60, 61, 62})
     CHECK(w.get(pid).container.empty());
+  // container_of answers what find() would, without the copy.
+  using view = std::optional<std::string_view>;
+  CHECK(w.aut.container_of(63) == view{"default/web"});
+  CHECK(w.aut.container_of(64) == view{"default/web"});
+  CHECK(w.aut.container_of(50) == view{""});
+  CHECK_FALSE(w.aut.container_of(9999));
   auto list = w.aut.containers();
   REQUIRE(list.size() == 1);
   CHECK(list[0].id == "default/web");
