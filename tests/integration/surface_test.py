@@ -3,6 +3,18 @@
 socket (through the CLI) and over loopback HTTP, bad requests, the CLI when
 no agent runs, config errors, a slow consumer of the event stream, and the
 auditd plugin mode fed a corpus on stdin.
+
+Fault injection (`auditree ctl crash ACTOR [throw|kill]`, unix socket only):
+- the tree throws: 200, the restarted tree answers with the same processes
+  (checkpoint + /proc), /metrics and stats count one restart of the tree;
+- an unknown actor: non-zero exit, a message listing the actors;
+- POST /ctl/crash/tree over HTTP: 403, nothing crashes;
+- the netlink source is killed: the agent keeps running, the rules with
+  its key are in place under a new source (same count), whose records
+  reach the stream (a new exec);
+- with restart-max=1: one crash of the tree makes `health` fail naming the
+  tree, a second stops the agent (non-zero exit, an error naming the
+  budget) with its rules removed and audit settings restored.
 """
 import json
 import os
@@ -16,7 +28,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_harness import Agent, check, finish, proc_ppid, wait_for
+from agent_harness import (Agent, check, finish, proc_children, proc_exe,
+                           proc_ppid, wait_for)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 CORPUS = os.path.join(REPO, "..", "shared", "corpus")
@@ -43,6 +56,49 @@ def http_get(port, path):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def http_post(port, path):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                 method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def tree_of(sock_path=sock):
+    """{pid: (ppid, exe)} from the agent's tree, or None if it does not
+    answer."""
+    rc, out, _ = cli("tree", "--json", sock_path=sock_path)
+    if rc != 0:
+        return None
+    return {p["process"]["pid"]: (p["process"].get("parent", {}).get("pid"),
+                                  p["process"].get("executable"))
+            for p in json.loads(out) if "end" not in p["process"]}
+
+
+def restarts(sock_path=sock):
+    """Restarts per actor, from `stats --json`."""
+    rc, out, _ = cli("stats", "--json", sock_path=sock_path)
+    return json.loads(out).get("restarts", {}) if rc == 0 else None
+
+
+def metric_line(port, line):
+    status, body = http_get(port, "/metrics")
+    return status == 200 and line in body.splitlines()
+
+
+def proc_view(pids):
+    """{pid: (ppid, exe)} from /proc for the pids that live (kernel threads,
+    with no exe, left out)."""
+    result = {}
+    for p in pids:
+        ppid, exe = proc_ppid(p), proc_exe(p)
+        if ppid is not None and exe is not None:
+            result[p] = (ppid, exe)
+    return result
 
 
 # -- no agent, config errors ---------------------------------------------------
@@ -72,9 +128,12 @@ check("--auditree.exit-grace" in out.stdout and "replay" in out.stdout,
 
 # -- a live agent ---------------------------------------------------------------
 port = free_port()
+# A checkpoint every 20 events: the tree's crash below finds one.
 agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-stest",
               extra=[f"--auditree.socket={sock}",
-                     f"--auditree.http=127.0.0.1:{port}"])
+                     f"--auditree.http=127.0.0.1:{port}",
+                     "--auditree.checkpoint-interval=20"])
+spawned = []
 try:
     wait_for(lambda: os.path.exists(sock), 5, "the query socket")
     mode = stat.S_IMODE(os.stat(sock).st_mode)
@@ -138,9 +197,170 @@ try:
         s.sendall(b"GARBAGE\r\n\r\n")
         reply = s.recv(200).decode(errors="replace")
     check(reply.startswith("HTTP/1.1 400"), "garbage request: 400")
+
+    # -- fault injection: the tree throws -----------------------------------
+    # A chain started while the agent runs: the tree knows it from events.
+    chain = subprocess.Popen(["sh", "-c", "sleep 60 & exec sleep 61"])
+    spawned.append(chain)
+    wait_for(lambda: len(proc_children(chain.pid)) == 1, 5, "the chain")
+    chain_kid = proc_children(chain.pid)[0]
+    wait_for(lambda: chain_kid in (tree_of() or {}), 5,
+             "the chain in the tree")
+    before = tree_of() or {}
+    proc_before = proc_view(before)
+    rc, out, err = cli("ctl", "crash", "tree")
+    check(rc == 0 and "tree" in out,
+          f"CLI ctl crash tree: 200 ({rc}, {out.strip()!r} {err.strip()!r})")
+    check(wait_for(lambda: "supervisor: tree restarted" in agent.log(), 10,
+                   "the tree's restart")
+          and "tree resumed from its checkpoint" in agent.log(),
+          "the tree restarted from its checkpoint")
+    wait_for(lambda: tree_of() is not None, 10, "the new tree to answer")
+    time.sleep(0.5)  # The sweep after the restart.
+    after = tree_of() or {}
+    # Processes /proc shows unchanged across the crash, as the tree had them
+    # (other work on the machine may exec or end meanwhile).
+    # The tree may be a moment ahead of /proc (exit_group is audited at its
+    # entry): look again a little later.
+    proc_after = proc_view(proc_before)
+    time.sleep(0.3)
+    proc_later = proc_view(proc_before)
+    stable = {p for p, v in proc_before.items()
+              if proc_after.get(p) == v and proc_later.get(p) == v
+              and before[p] == v}
+    missing = sorted(p for p in stable if p not in after)
+    changed = sorted(p for p in stable if p in after and after[p] != before[p])
+    check(len(stable) > 10 and not missing and not changed,
+          f"after the tree's crash: the same {len(stable)} live processes "
+          f"(missing {missing[:5]}, changed "
+          f"{[(p, before[p], after[p]) for p in changed[:5]]})")
+    check(after.get(chain.pid) == (me, proc_exe(chain.pid))
+          and after.get(chain_kid) == (chain.pid, proc_exe(chain_kid)),
+          f"after the tree's crash: the chain {chain.pid}/{chain_kid} with "
+          f"its parents and exes ({after.get(chain.pid)}, "
+          f"{after.get(chain_kid)})")
+    late = subprocess.Popen(["sleep", "30"])
+    spawned.append(late)
+    check(wait_for(lambda: (tree_of() or {}).get(late.pid)
+                   == (me, proc_exe(late.pid)), 5, "a new exec in the tree"),
+          "after the tree's crash: a new process reaches the new tree")
+    late.kill()
+    late.wait()
+    check(metric_line(port, 'auditree_restarts_total{actor="tree"} 1'),
+          '/metrics: auditree_restarts_total{actor="tree"} 1')
+    rc, out, _ = cli("stats")
+    check(rc == 0 and "restarts of tree: 1" in
+          [l.strip() for l in out.splitlines()],
+          "CLI stats: restarts of tree: 1")
+    rc, out, err = cli("health")
+    check(rc == 0 and out == "ok\n",
+          f"CLI health: ok after one restart of 5 ({out.strip()!r} "
+          f"{err.strip()!r})")
+
+    # -- an unknown actor, and crash over HTTP ------------------------------
+    rc, out, err = cli("ctl", "crash", "nosuch")
+    check(rc != 0 and "no running actor named nosuch" in err
+          and "assembler-K" in err and "tree" in err,
+          f"CLI ctl crash nosuch: exit {rc}, {err.strip()!r}")
+    rc, out, err = cli("ctl", "crash", "tree", "sideways")
+    check(rc != 0 and "throw or kill" in err,
+          f"CLI ctl crash tree sideways: exit {rc}, {err.strip()!r}")
+    status, body = http_post(port, "/ctl/crash/tree")
+    check(status == 403 and "unix socket" in body,
+          f"HTTP POST /ctl/crash/tree: 403 ({status} {body.strip()!r})")
+    status, body = http_get(port, "/ctl/crash/tree")
+    check(status == 405, f"HTTP GET /ctl/crash/tree: 405 ({status})")
+    time.sleep(0.3)
+    check(restarts() == {"tree": 1},
+          f"nothing crashed over HTTP nor for a bad name ({restarts()})")
+
+    # -- fault injection: the netlink source is killed ----------------------
+    rules_before = agent.audit_state()["rules"]
+    rc, out, err = cli("ctl", "crash", "source", "kill")
+    check(rc == 0 and "source killed" in out,
+          f"CLI ctl crash source kill: 200 ({out.strip()!r} {err.strip()!r})")
+    check(wait_for(lambda: agent.log().count("listening to kernel audit")
+                   == 2, 10, "a new source"), "a new source listens")
+    check(agent.proc.poll() is None, "the agent keeps running")
+    rules_now = agent.audit_state()["rules"]
+    check(rules_before == 2 and rules_now == rules_before,
+          f"the rules are in place under the new source ({rules_before} -> "
+          f"{rules_now} with key {agent.key})")
+    check(wait_for(lambda: restarts() == {"tree": 1, "source": 1}, 5,
+                   "the source's restart count"),
+          f"restarts counted per actor ({restarts()})")
+    check(metric_line(port, 'auditree_restarts_total{actor="source"} 1'),
+          '/metrics: auditree_restarts_total{actor="source"} 1')
+    rc, out, _ = cli("stats", "--json")
+    check(rc == 0 and json.loads(out)["rules"] == 2,
+          "CLI stats --json: the new source has 2 rules")
+    marker = subprocess.Popen(["sleep", "29"])
+    spawned.append(marker)
+    seen = wait_for(lambda: any(
+        e["event"]["action"] == "exec" and e["process"]["pid"] == marker.pid
+        and e["auditree"]["source"] == "audit" for e in agent.events()),
+        5, "the new source's exec")
+    rc, out, _ = cli("stats", "--json")
+    dropped = json.loads(out)["duplicates"] if rc == 0 else None
+    check(seen, "the new source's records reach the stream (exec of "
+          f"sleep {marker.pid}; the tree dropped {dropped} events as "
+          "duplicates)")
+    marker.kill()
+    marker.wait()
+    rc, out, err = cli("health")
+    check(rc == 0, f"CLI health: ok after the source's restart ({err!r})")
 finally:
+    for p in spawned:
+        for kid in proc_children(p.pid):
+            os.kill(kid, 9)
+        p.kill()
+        p.wait()
     agent.stop()
 check(not os.path.exists(sock), "the socket is removed at stop")
+
+# -- the restart budget: restart-max=1 ------------------------------------------
+budget = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-stest-budget",
+               extra=[f"--auditree.socket={sock}",
+                      "--auditree.restart-max=1"])
+try:
+    wait_for(lambda: os.path.exists(sock), 5, "the query socket")
+    during = budget.audit_state()
+    rc, out, _ = cli("ctl", "crash", "tree")
+    check(rc == 0, "restart-max=1: the first crash of the tree: 200")
+    wait_for(lambda: tree_of() is not None
+             and "supervisor: tree restarted" in budget.log(), 10,
+             "the tree's restart")
+    rc, out, err = cli("health")
+    check(rc != 0 and "tree is one failure away from its restart budget"
+          in err, f"restart-max=1: health fails naming the tree (exit {rc}, "
+          f"{err.strip()!r})")
+    check(budget.proc.poll() is None, "restart-max=1: still running")
+    rc, out, err = cli("ctl", "crash", "tree")
+    try:
+        code = budget.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        budget.proc.kill()
+        code = "hung"
+    log = budget.log()
+    check(code not in (0, "hung"),
+          f"restart-max=1: a second crash stops the agent (exit {code})")
+    check("more than its budget of 1 restarts" in log and "tree failed 2"
+          in log, "restart-max=1: the error names the tree and its budget")
+    after = budget.audit_state()
+    check(during["rules"] == 2 and after["rules"] == 0,
+          f"restart-max=1: the rules are removed ({during['rules']} -> "
+          f"{after['rules']} with key {budget.key})")
+    for key in ("enabled", "pid", "backlog_limit", "backlog_wait_time"):
+        check(after[key] == budget.before[key],
+              f"restart-max=1: {key} restored ({budget.before[key]} -> "
+              f"{after[key]})")
+    check(not os.path.exists(sock), "restart-max=1: the socket is removed")
+    check(not os.path.exists(os.path.join(budget.work, "audit-state")),
+          "restart-max=1: no state file left")
+    print(log[-800:])
+finally:
+    if budget.proc.poll() is None:
+        budget.stop()
 out = subprocess.run([AUDITREE, "--auditree.http=0.0.0.0:1", "run"],
                      capture_output=True, text=True, timeout=60)
 check(out.returncode != 0 and "not a loopback address" in out.stderr,
