@@ -277,6 +277,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   src_opts.session.state_file = cfg.state_file;
   src_opts.receive_buffer = static_cast<int>(cfg.receive_buffer);
   src_opts.status_interval = cfg.status_interval;
+  src_opts.batch_delay = cfg.batch_delay;
   // As an auditd plugin the records come on stdin and auditd owns the
   // kernel side (stdin cannot be reopened: its source is not restarted);
   // else the agent sets up the kernel's rules and settings for its whole
@@ -299,10 +300,12 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
                                          session, p.assemblers, p.sweeper,
                                          source_faults);
      }});
+  auto batch_delay = cfg.batch_delay;
   if (cfg.proc_connector)
     children.push_back({"connector", true,
                         [=](const pipeline& p, const tree_checkpoint_ptr&) {
-                          return system->spawn(proc_connector_actor, p.tree);
+                          return system->spawn(proc_connector_actor, p.tree,
+                                               batch_delay);
                         }});
   auto sup = sys.spawn(supervisor_actor, std::move(children),
                        cfg.restart_limits());

@@ -41,6 +41,9 @@ agent_config::agent_config() {
          "raise the kernel backlog_limit to at least this while running")
     .add(receive_buffer, "receive-buffer",
          "receive buffer of the audit socket, bytes")
+    .add(batch_delay, "batch-delay",
+         "records from the kernel go on at most this long after they "
+         "arrived, in batches (0s: at once)")
     .add(status_interval, "status-interval",
          "how often kernel lost/backlog counters are polled")
     .add(state_file, "state-file",
@@ -225,6 +228,9 @@ std::string agent_config::validate() const {
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)
     return "auditree.rule-key=" + rule_key + ": 1 to 31 characters";
+  if (batch_delay < caf::timespan{0}
+      || batch_delay > caf::timespan{std::chrono::seconds(1)})
+    return "auditree.batch-delay must be between 0s and 1s";
   if (status_interval <= caf::timespan{0})
     return "auditree.status-interval must be positive";
   if (reconcile_interval < caf::timespan{0})

@@ -81,6 +81,9 @@ public:
   uint32_t backlog_limit = 8192;
   /// SO_RCVBUF of the audit socket, in bytes.
   uint32_t receive_buffer = 64u << 20;
+  /// The kernel's records (and the proc connector's events) go on at most
+  /// this long after they arrived, in batches: fewer, larger messages.
+  caf::timespan batch_delay = std::chrono::milliseconds{2};
   /// How often the kernel's lost/backlog counters are polled.
   caf::timespan status_interval = std::chrono::seconds{1};
   /// Settings to restore after a crash are kept here while running.

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <linux/netlink.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
@@ -14,15 +16,26 @@ namespace {
 
 // Datagrams per drain round before other handlers get a turn.
 constexpr int max_per_round = 1024;
+// This many datagrams are handed on without waiting for the delay.
+constexpr size_t max_unflushed = 1024;
 
 } // namespace
 
 netlink_reader::netlink_reader(int fd, int protocol, size_t buffer_size,
-                               handlers h)
-  : socket_(io_), buffer_(buffer_size), handlers_(std::move(h)) {
+                               handlers h,
+                               std::chrono::microseconds flush_delay)
+  : socket_(io_),
+    buffer_(buffer_size),
+    handlers_(std::move(h)),
+    flush_delay_(flush_delay),
+    flush_timer_(io_) {
   socket_.assign(boost::asio::generic::raw_protocol(AF_NETLINK, protocol), fd);
   wait();
   thread_ = std::thread{[this] { io_.run(); }};
+  // For top -H and perf: which socket this thread reads.
+  pthread_setname_np(thread_.native_handle(),
+                     protocol == NETLINK_AUDIT ? "auditree-audit"
+                                               : "auditree-procs");
 }
 
 netlink_reader::~netlink_reader() {
@@ -40,16 +53,36 @@ void netlink_reader::wait() {
                      [this](const boost::system::error_code& ec) {
                        if (ec == boost::asio::error::operation_aborted)
                          return;
-                       drain();
+                       on_readable();
                      });
 }
 
-void netlink_reader::drain() {
+void netlink_reader::on_readable() {
+  if (!drain())
+    return;
+  if (flush_delay_.count() == 0 || unflushed_ >= max_unflushed) {
+    flush();
+    wait();
+    return;
+  }
+  // Sleep through the delay: what arrives meanwhile waits in the socket's
+  // buffer and is read in one go, one wake-up instead of one per datagram.
+  flush_timer_.expires_after(flush_delay_);
+  flush_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted || !drain())
+      return;
+    flush();
+    wait();
+  });
+}
+
+bool netlink_reader::drain() {
   auto fd = socket_.native_handle();
   for (int i = 0; i < max_per_round; ++i) {
     auto n = ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
     if (n >= 0) {
       ++num_datagrams_;
+      ++unflushed_;
       handlers_.datagram(buffer_.data(), static_cast<size_t>(n));
       continue;
     }
@@ -64,13 +97,17 @@ void netlink_reader::drain() {
       // The socket is broken: stop reading; the owner sees failure().
       failure_ = errno;
       log::error("netlink read failed: ", std::strerror(errno));
-      handlers_.drained();
-      return;
+      flush();
+      return false;
     }
     break;
   }
+  return true;
+}
+
+void netlink_reader::flush() {
+  unflushed_ = 0;
   handlers_.drained();
-  wait();
 }
 
 } // namespace auditree

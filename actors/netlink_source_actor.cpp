@@ -161,7 +161,8 @@ caf::behavior netlink_source_actor(self_pointer self,
       [state](const char* data, size_t size) {
         take_datagram(*state, data, size);
       },
-      [state] { send_batches(*state); }});
+      [state] { send_batches(*state); }},
+    std::chrono::duration_cast<std::chrono::microseconds>(opts.batch_delay));
   self->send(self, status_atom::value);
   return {
     [=](status_atom) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "runtime/log.hpp"
@@ -42,6 +43,7 @@ std::string output_writer::start(options opts) {
       file_bytes_ = static_cast<uint64_t>(st.st_size);
   }
   thread_ = std::thread{[this] { run(); }};
+  pthread_setname_np(thread_.native_handle(), "auditree-write");
   return {};
 }
 

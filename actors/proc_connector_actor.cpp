@@ -73,15 +73,18 @@ uint64_t now_ms() {
       .count());
 }
 
-// On the reader thread: what /proc still shows of the process.
+// On the reader thread: what /proc still shows of the process. A fork
+// needs only the child's cgroup (its container): one file, not six.
 void enrich(proc_connector_state& st, process_event& ev) {
-  auto pid = ev.action == process_action::fork ? ev.child : ev.pid;
-  auto p = read_proc_process("/proc", pid, st.boot_time);
+  if (ev.action == process_action::fork) {
+    if (auto cgroup = read_proc_cgroup("/proc", ev.child))
+      ev.container = container_from_cgroup(*cgroup);
+    return;
+  }
+  auto p = read_proc_process("/proc", ev.pid, st.boot_time);
   if (!p)
     return;
   ev.container = container_from_cgroup(p->cgroup);
-  if (ev.action != process_action::exec)
-    return;
   ev.ppid = p->ppid;
   ev.comm = std::move(p->comm);
   ev.exe = std::move(p->exe);
@@ -125,7 +128,8 @@ proc_connector_state::~proc_connector_state() {
   }
 }
 
-caf::behavior proc_connector_actor(self_pointer self, caf::actor tree) {
+caf::behavior proc_connector_actor(self_pointer self, caf::actor tree,
+                                   caf::timespan batch_delay) {
   auto& st = self->state;
   st.tree = std::move(tree);
   st.boot_time = read_boot_time("/proc").value_or(0);
@@ -143,7 +147,8 @@ caf::behavior proc_connector_actor(self_pointer self, caf::actor tree) {
       [state](const char* data, size_t size) {
         take_datagram(*state, data, size);
       },
-      [state] { send_batch(*state); }});
+      [state] { send_batch(*state); }},
+    std::chrono::duration_cast<std::chrono::microseconds>(batch_delay));
   log::info("listening to the proc connector");
   return {
     [=](rewire_atom, const std::string& name, const caf::actor& tree) {

@@ -39,6 +39,7 @@ struct proc_connector_state {
 /// teardown). Execs and forks are enriched from /proc at once (exe, argv,
 /// cgroup), since short-lived processes vanish quickly. If the socket
 /// cannot be opened (needs CAP_NET_ADMIN), the actor quits with the reason.
+/// Events go to the tree at most `batch_delay` after they arrived.
 /// Protocol:
 /// - `rewire, "tree", handle`: a new tree.
 /// - `stats` -> `connector_stats`.
@@ -46,6 +47,6 @@ struct proc_connector_state {
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior
 proc_connector_actor(caf::stateful_actor<proc_connector_state>* self,
-                     caf::actor tree);
+                     caf::actor tree, caf::timespan batch_delay);
 
 } // namespace auditree

@@ -1,6 +1,7 @@
 #include "actors/query_server.hpp"
 
 #include <optional>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,6 +185,7 @@ std::string query_server::start(const std::string& socket_path,
     accept(*d.tcp_acceptor, d.handler, false);
   }
   d.thread = std::thread{[&d] { d.io.run(); }};
+  pthread_setname_np(d.thread.native_handle(), "auditree-query");
   return {};
 }
 

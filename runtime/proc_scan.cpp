@@ -134,6 +134,14 @@ std::optional<uint64_t> read_boot_time(const std::string& root) {
   return text ? parse_boot_time(*text) : std::nullopt;
 }
 
+std::optional<std::string> read_proc_cgroup(const std::string& root,
+                                            int32_t pid) {
+  auto text = read_file(root + "/" + std::to_string(pid) + "/cgroup");
+  if (!text)
+    return std::nullopt;
+  return parse_proc_cgroup(*text);
+}
+
 std::optional<proc_process> read_proc_process(const std::string& root,
                                               int32_t pid,
                                               uint64_t boot_time) {

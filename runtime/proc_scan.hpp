@@ -36,6 +36,11 @@ std::string parse_proc_cgroup(std::string_view text);
 /// The boot time (btime, Unix seconds) from /proc/stat text.
 std::optional<uint64_t> parse_boot_time(std::string_view text);
 
+/// The cgroup path of one process (see parse_proc_cgroup); nullopt when
+/// it is gone. One file, for callers that need no more.
+std::optional<std::string> read_proc_cgroup(const std::string& root,
+                                            int32_t pid);
+
 /// Reads one process; nullopt if it is gone (or `pid` is not a process).
 /// `boot_time` converts start ticks to Unix time.
 std::optional<proc_process> read_proc_process(const std::string& root,

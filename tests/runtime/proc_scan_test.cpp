@@ -77,6 +77,11 @@ TEST_CASE("the real /proc shows this test and its parent", "[proc]") {
                     [](auto& p) { return p.pid == getpid(); }));
   CHECK(std::any_of(all.begin(), all.end(),
                     [](auto& p) { return p.pid == 1; }));
+  // The cgroup alone reads the same as with everything else.
+  auto cgroup = read_proc_cgroup("/proc", getpid());
+  REQUIRE(cgroup);
+  CHECK(*cgroup == self->cgroup);
+  CHECK_FALSE(read_proc_cgroup("/proc", 0));
 }
 
 namespace {
