@@ -32,7 +32,7 @@ void arm_reap_timer(self_pointer self) {
   st.reap_timer = true;
   auto delay = std::max(st.reaps.begin()->first - self->clock().now(),
                         time_point::duration{0});
-  self->delayed_send(self, delay, reap_atom::value);
+  self->delayed_send(self, delay + st.reap_slack, reap_atom::value);
 }
 
 void schedule(self_pointer self, std::vector<reap_request>& reaps) {
@@ -169,6 +169,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   st.stream_time = opts.stream_time;
   st.watermarks.assign(opts.num_inputs, 0);
   st.checkpoint_interval = opts.checkpoint_interval;
+  st.reap_slack = opts.reap_slack;
   st.faults = std::move(opts.faults);
   if (resume) {
     st.tree = process_tree{resume->tree};

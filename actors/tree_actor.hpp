@@ -7,6 +7,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/reliable_link.hpp"
 #include "runtime/fault_plan.hpp"
@@ -31,6 +32,10 @@ struct tree_actor_options {
   process_event_batch bootstrap;
   /// Audit events applied between two checkpoints (0: none).
   uint64_t checkpoint_interval = 0;
+  /// Live: reaps due within this much of the earliest are done by its
+  /// timer; at hundreds of exits a second, a timer per exit would cost a
+  /// wake-up each.
+  caf::timespan reap_slack = std::chrono::milliseconds{50};
   fault_injector faults;
 };
 
@@ -66,6 +71,7 @@ struct tree_state {
   /// Reaps not yet due, by due time; live, one timer for the earliest.
   std::multimap<process_tree::time_point, reap_request> reaps;
   bool reap_timer = false;
+  caf::timespan reap_slack{};
   /// Merge of the assemblers' outputs: each one's watermark, and events
   /// held until every watermark has passed them.
   std::vector<uint64_t> watermarks;

@@ -26,9 +26,11 @@ namespace {
 constexpr uint64_t base_seconds = 1795990000;
 
 struct tree_fixture : test::actor_fixture {
-  caf::actor spawn_tree(std::chrono::milliseconds grace = 1000ms) {
+  caf::actor spawn_tree(std::chrono::milliseconds grace = 1000ms,
+                        std::chrono::milliseconds slack = 0ms) {
     tree_actor_options opts;
     opts.tree.exit_grace = grace;
+    opts.reap_slack = slack;
     return keep(sys.spawn(tree_actor, opts, caf::actor{}, caf::actor{},
                           tree_checkpoint_ptr{}));
   }
@@ -114,6 +116,22 @@ TEST_CASE_METHOD(tree_fixture,
   CHECK(reused->state == process_state::running);
   advance(5000ms);
   CHECK(table(aut).find(200));
+}
+
+TEST_CASE_METHOD(tree_fixture,
+                 "exits close together are reaped by one timer, within the "
+                 "slack",
+                 "[tree_actor]") {
+  auto aut = spawn_tree(1000ms, 50ms);
+  send(aut, {fork(100, 200, 0), exit(200, 100, 10)});
+  advance(20ms);
+  send(aut, {fork(100, 201, 20), exit(201, 100, 30)});
+  advance(1049ms - 20ms);
+  CHECK(table(aut).find(200));
+  CHECK(table(aut).find(201));
+  advance(1ms); // 1050 ms: the first exit's grace plus the slack
+  CHECK_FALSE(table(aut).find(200));
+  CHECK_FALSE(table(aut).find(201));
 }
 
 TEST_CASE_METHOD(tree_fixture, "an exec before its fork creates the process",
