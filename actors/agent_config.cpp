@@ -69,7 +69,8 @@ agent_config::agent_config() {
     .add(restart_backoff_max, "restart-backoff-max",
          "the longest restart delay")
     .add(checkpoint_interval, "checkpoint-interval",
-         "audit events the tree applies between two checkpoints")
+         "audit events the tree applies between two checkpoints (at "
+         "least the processes it holds)")
     .add(faults, "faults",
          "faults to inject, [\"ACTOR:throw|kill:at=N|every=N\", ...] "
          "(tests only; ACTOR: source, assembler-K, tree, sink, connector, "

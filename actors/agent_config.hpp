@@ -116,7 +116,7 @@ public:
   caf::timespan restart_backoff_max = std::chrono::seconds{10};
   /// Audit events the tree applies between two checkpoints (and the
   /// assemblers keep for a new tree).
-  uint64_t checkpoint_interval = 1000;
+  uint64_t checkpoint_interval = 5000;
   /// Faults to inject, `ACTOR:throw|kill:at=N|every=N` (tests only).
   std::vector<std::string> faults;
 

@@ -63,8 +63,8 @@ void start(self_pointer self, const child_spec& spec) {
   *slot(st.current, spec.name, true) = child;
 }
 
-// However the supervisor ends, its children end with it, sources first
-// (they restore the kernel's audit settings).
+// However the supervisor ends, its children end with it, sources first so
+// that nothing new enters while the rest stops.
 void stop_children(self_pointer self) {
   auto& p = self->state.current;
   std::vector<caf::actor> order{p.source, p.connector, p.sweeper};

@@ -151,8 +151,11 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
   st.applied = ready.back().sequence;
   st.since_checkpoint += ready.size();
   apply_batch(self, ready);
+  // A checkpoint copies the table: never more often than its size in
+  // events, so that its cost per event stays bounded on a large host.
   if (st.supervisor && st.checkpoint_interval > 0
-      && st.since_checkpoint >= st.checkpoint_interval)
+      && st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
+                                                   st.tree.size()))
     checkpoint(self);
 }
 

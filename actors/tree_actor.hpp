@@ -30,7 +30,8 @@ struct tree_actor_options {
   /// The processes older than the agent (from /proc), applied first when
   /// there is no checkpoint to resume from.
   process_event_batch bootstrap;
-  /// Audit events applied between two checkpoints (0: none).
+  /// Audit events applied between two checkpoints, at least the number of
+  /// processes held (0: none).
   uint64_t checkpoint_interval = 0;
   /// Live: reaps due within this much of the earliest are done by its
   /// timer; at hundreds of exits a second, a timer per exit would cost a

@@ -217,6 +217,22 @@ struct supervisor_fixture : test::actor_fixture {
     return downs.count(x.address()) > 0;
   }
 
+  /// Checks that the supervisor gave up: it went down with an error naming
+  /// `child`, and took `others` down with it.
+  void expect_gave_up(const caf::actor& sup, const std::string& child,
+                      const std::vector<caf::actor>& others) {
+    REQUIRE(is_down(sup));
+    auto reason = downs[sup.address()];
+    CHECK(reason);
+    CHECK(reason != caf::exit_reason::normal);
+    CHECK(reason != caf::exit_reason::user_shutdown);
+    CHECK(sys.render(reason).find(child) != std::string::npos);
+    for (auto& x : others) {
+      INFO(to_string(x));
+      CHECK(is_down(x));
+    }
+  }
+
   /// Checks that `name` restarts exactly `delay` after its failure (the
   /// failure has happened just now): not 1ms before, then at once.
   void expect_restart_after(const std::string& name, caf::timespan delay) {
@@ -449,16 +465,7 @@ TEST_CASE_METHOD(supervisor_fixture,
   }
   // The third failure within the window: more than the budget of 2.
   tell("tree", "throw");
-  REQUIRE(is_down(sup));
-  auto reason = downs[sup.address()];
-  CHECK(reason);
-  CHECK(reason != caf::exit_reason::normal);
-  CHECK(reason != caf::exit_reason::user_shutdown);
-  CHECK(sys.render(reason).find("tree") != std::string::npos);
-  for (auto& x : others) {
-    INFO(to_string(x));
-    CHECK(is_down(x));
-  }
+  expect_gave_up(sup, "tree", others);
   advance(60s);
   CHECK(spawns("tree") == 3);
 }
@@ -488,16 +495,7 @@ TEST_CASE_METHOD(supervisor_fixture,
     watch(others.back());
   }
   tell("source", "throw");
-  REQUIRE(is_down(sup));
-  auto reason = downs[sup.address()];
-  CHECK(reason);
-  CHECK(reason != caf::exit_reason::normal);
-  CHECK(reason != caf::exit_reason::user_shutdown);
-  CHECK(sys.render(reason).find("source") != std::string::npos);
-  for (auto& x : others) {
-    INFO(to_string(x));
-    CHECK(is_down(x));
-  }
+  expect_gave_up(sup, "source", others);
   advance(60s);
   CHECK(spawns("source") == 1);
 }

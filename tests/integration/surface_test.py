@@ -199,6 +199,10 @@ try:
     check(reply.startswith("HTTP/1.1 400"), "garbage request: 400")
 
     # -- fault injection: the tree throws -----------------------------------
+    # Enough events for a checkpoint: at least as many as the tree holds
+    # processes (and checkpoint-interval).
+    subprocess.run(["bash", "-c", "for i in $(seq 300); do /bin/true; done"],
+                   check=True)
     # A chain started while the agent runs: the tree knows it from events.
     chain = subprocess.Popen(["sh", "-c", "sleep 60 & exec sleep 61"])
     spawned.append(chain)
