@@ -251,7 +251,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
     return 2;
   }
   log::info("query API on ", cfg.socket,
-            cfg.http.empty() ? "" : " and http://" + cfg.http);
+            cfg.http.empty() ? "" : " and http://" + cfg.http,
+            "; `auditree tree` shows the tree");
   // Processes older than the agent: the tree has them before any event.
   process_event_batch bootstrap;
   if (cfg.bootstrap) {
