@@ -83,6 +83,7 @@ assembler_stats collect(self_pointer self) {
 caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
                               event_assembler::options opts, uint32_t index,
                               fault_injector faults) {
+  log_exceptions(self);
   self->state.assembler = event_assembler{opts};
   self->state.downstream = reliable_link{std::move(downstream)};
   self->state.index = index;

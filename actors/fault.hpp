@@ -4,7 +4,10 @@
 #include <stdexcept>
 #include <string>
 
+#include <caf/error.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scheduled_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "runtime/fault_plan.hpp"
 #include "runtime/log.hpp"
@@ -17,6 +20,23 @@ struct injected_fault : std::runtime_error {
     : std::runtime_error("injected fault in " + actor) {
   }
 };
+
+/// An exception that escapes a handler ends the actor, and the supervisor
+/// restarts it: logged in our format, its text the actor's exit reason.
+inline void log_exceptions(caf::scheduled_actor* self) {
+  self->set_exception_handler(
+    [](caf::scheduled_actor* who, std::exception_ptr& x) -> caf::error {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(x);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      log::error(who->name(), " failed: ", what);
+      return caf::make_error(caf::sec::runtime_error, what);
+    });
+}
 
 /// Throws or quits at once (reason kill) when `due` says a fault fell
 /// due. Returns true when the caller must drop the message.

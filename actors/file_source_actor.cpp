@@ -155,6 +155,7 @@ file_source_state::~file_source_state() {
 
 caf::behavior file_source_actor(self_pointer self, std::string path,
                                 std::vector<caf::actor> assemblers) {
+  log_exceptions(self);
   auto& st = self->state;
   st.path = path;
   for (auto& a : assemblers)

@@ -41,6 +41,7 @@ void write(self_pointer self, const Batch& batch, uint64_t& written) {
 
 caf::behavior json_sink_actor(self_pointer self, output_writer::options opts,
                               fault_injector faults, caf::actor supervisor) {
+  log_exceptions(self);
   self->state.faults = std::move(faults);
   self->state.supervisor = std::move(supervisor);
   if (auto err = self->state.writer.start(std::move(opts)); !err.empty()) {

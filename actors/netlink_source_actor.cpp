@@ -129,6 +129,7 @@ caf::behavior netlink_source_actor(self_pointer self,
                                    std::vector<caf::actor> assemblers,
                                    caf::actor on_loss,
                                    fault_injector faults) {
+  log_exceptions(self);
   auto& st = self->state;
   st.session = std::move(session);
   st.on_loss = std::move(on_loss);

@@ -130,6 +130,7 @@ proc_connector_state::~proc_connector_state() {
 
 caf::behavior proc_connector_actor(self_pointer self, caf::actor tree,
                                    caf::timespan batch_delay) {
+  log_exceptions(self);
   auto& st = self->state;
   st.tree = std::move(tree);
   st.boot_time = read_boot_time("/proc").value_or(0);

@@ -36,6 +36,7 @@ void sweep(self_pointer self) {
 caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
                                  caf::timespan interval,
                                  caf::timespan min_gap) {
+  log_exceptions(self);
   auto& st = self->state;
   st.tree = std::move(tree);
   st.interval = interval;

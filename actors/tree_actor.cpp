@@ -164,6 +164,7 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
 caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
                          caf::actor downstream, caf::actor supervisor,
                          tree_checkpoint_ptr resume) {
+  log_exceptions(self);
   auto& st = self->state;
   st.tree = process_tree{opts.tree};
   st.has_sink = opts.has_sink || downstream;
