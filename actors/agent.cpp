@@ -50,12 +50,7 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
                      bool from_stdin) {
   agent_metrics m;
   auto ignore = [](const caf::error&) {};
-  std::vector<std::pair<std::string, caf::actor>> named{
-    {"source", h.source}, {"connector", h.connector},
-    {"sweeper", h.sweeper}, {"tree", h.tree}, {"sink", h.sink}};
-  for (size_t i = 0; i < h.assemblers.size(); ++i)
-    named.emplace_back(assembler_name(i), h.assemblers[i]);
-  for (auto& [name, actor] : named)
+  for (auto& [name, actor] : named_children(h))
     if (actor)
       self->request(actor, query_timeout, mailbox_atom::value)
         .receive(

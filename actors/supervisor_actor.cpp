@@ -66,12 +66,7 @@ void start(self_pointer self, const child_spec& spec) {
 // However the supervisor ends, its children end with it, sources first so
 // that nothing new enters while the rest stops.
 void stop_children(self_pointer self) {
-  auto& p = self->state.current;
-  std::vector<caf::actor> order{p.source, p.connector, p.sweeper};
-  order.insert(order.end(), p.assemblers.begin(), p.assemblers.end());
-  order.push_back(p.tree);
-  order.push_back(p.sink);
-  for (auto& child : order)
+  for (auto& [name, child] : named_children(self->state.current))
     if (child)
       self->send_exit(child, caf::exit_reason::user_shutdown);
 }
@@ -238,6 +233,17 @@ caf::behavior supervisor_actor(self_pointer self,
       return result;
     },
   };
+}
+
+std::vector<std::pair<std::string, caf::actor>>
+named_children(const pipeline& p) {
+  std::vector<std::pair<std::string, caf::actor>> result{
+    {"source", p.source}, {"connector", p.connector}, {"sweeper", p.sweeper}};
+  for (size_t i = 0; i < p.assemblers.size(); ++i)
+    result.emplace_back(assembler_name(i), p.assemblers[i]);
+  result.emplace_back("tree", p.tree);
+  result.emplace_back("sink", p.sink);
+  return result;
 }
 
 std::optional<pipeline> current_pipeline(caf::scoped_actor& self,

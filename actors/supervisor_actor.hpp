@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -33,6 +34,11 @@ struct pipeline {
   /// drains the pipeline asks again.
   uint64_t generation = 0;
 };
+
+/// Every child of `p` by its name, sources first, then the assemblers, the
+/// tree and the sink (the order they stop in); empty handles included.
+std::vector<std::pair<std::string, caf::actor>>
+named_children(const pipeline& p);
 
 /// How to start one child, and to start it again after it failed.
 struct child_spec {

@@ -197,6 +197,16 @@ struct supervisor_fixture : test::actor_fixture {
 
   void watch(const caf::actor& x) { self->monitor(x); }
 
+  /// Watches the newest child of each name; returns their handles.
+  std::vector<caf::actor> watch_latest(std::vector<std::string> names) {
+    std::vector<caf::actor> result;
+    for (auto& name : names) {
+      result.push_back(latest(name).handle);
+      watch(result.back());
+    }
+    return result;
+  }
+
   /// Collects the down messages in the mailbox into `downs`.
   void collect_downs() {
     for (;;) {
@@ -457,12 +467,8 @@ TEST_CASE_METHOD(supervisor_fixture,
   advance(2 * backoff);
   REQUIRE(spawns("tree") == 3);
   CHECK_FALSE(is_down(sup));
-  std::vector<caf::actor> others;
-  for (auto name : {"sink", "assembler-0", "assembler-1", "source",
-                    "connector", "sweeper", "tree"}) {
-    others.push_back(latest(name).handle);
-    watch(others.back());
-  }
+  auto others = watch_latest({"sink", "assembler-0", "assembler-1",
+                               "source", "connector", "sweeper", "tree"});
   // The third failure within the window: more than the budget of 2.
   tell("tree", "throw");
   expect_gave_up(sup, "tree", others);
@@ -488,12 +494,8 @@ TEST_CASE_METHOD(supervisor_fixture,
                  "[supervisor]") {
   auto sup = start(fakes(false));
   watch(sup);
-  std::vector<caf::actor> others;
-  for (auto name : {"sink", "tree", "assembler-0", "assembler-1",
-                    "connector", "sweeper"}) {
-    others.push_back(latest(name).handle);
-    watch(others.back());
-  }
+  auto others = watch_latest({"sink", "tree", "assembler-0", "assembler-1",
+                               "connector", "sweeper"});
   tell("source", "throw");
   expect_gave_up(sup, "source", others);
   advance(60s);
@@ -544,10 +546,8 @@ TEST_CASE_METHOD(supervisor_fixture,
   auto sup = start(fakes(true, true));
   watch(sup);
   std::vector<std::string> rest{"sink", "tree", "assembler-0", "assembler-1"};
-  for (auto& name : rest)
-    watch(latest(name).handle);
-  for (auto name : {"source", "connector", "sweeper"})
-    watch(latest(name).handle);
+  watch_latest(rest);
+  watch_latest({"source", "connector", "sweeper"});
   self->send(sup, halt_atom::value);
   run();
   // The stubborn sources got the exit message and did not stop yet.

@@ -7,28 +7,7 @@
 # The corpus is read from ../shared/corpus beside the repository when it
 # exists, else from the test's own excerpts in tests/data.
 set -euo pipefail
-auditree=$1
-data=$2
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-summary() { # FILE KEY -> value of "KEY: value" in a replay summary
-  sed -n "s/^ *$2: *//p" "$1"
-}
-
-if [ -d "$repo/../shared/corpus" ]; then
-  logs=("$repo"/../shared/corpus/*.log)
-else
-  if [ "${CI:-}" = true ]; then
-    echo "FAIL: ../shared/corpus is missing in CI"; exit 1
-  fi
-  echo "WARNING: ../shared/corpus not found; using the excerpts in $data"
-  logs=("$data"/*.log)
-fi
+source "$(dirname "$0")/replay_common.sh" "$@"
 
 for log in "${logs[@]}"; do
   name=$(basename "$log" .log)

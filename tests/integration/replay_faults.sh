@@ -5,24 +5,7 @@
 # same set of lines in the event stream. Prints the injected and restart
 # counts per log; any difference fails.
 set -euo pipefail
-auditree=$1
-data=$2
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-if [ -d "$repo/../shared/corpus" ]; then
-  logs=("$repo"/../shared/corpus/*.log)
-else
-  if [ "${CI:-}" = true ]; then
-    echo "FAIL: ../shared/corpus is missing in CI"; exit 1
-  fi
-  echo "WARNING: ../shared/corpus not found; using the excerpts in $data"
-  logs=("$data"/*.log)
-fi
+source "$(dirname "$0")/replay_common.sh" "$@"
 
 common=(--auditree.assemblers=2 --keep-exited
         --auditree.checkpoint-interval=200
@@ -32,9 +15,9 @@ common=(--auditree.assemblers=2 --keep-exited
 for log in "${logs[@]}"; do
   name=$(basename "$log" .log)
   records=$(grep -c 'msg=audit(' "$log" || true)
-  # Spread the faults over the log: ~6 assembler faults, the tree at a
-  # third and two thirds, the sink at a half (records for the assemblers
-  # and the tree, events for the sink).
+  # Spread the faults over the log: each assembler every third of it, the
+  # tree at a third and at two thirds (records), the sink at a tenth of
+  # the records' count in events.
   every=$((records / 3 + 1))
   faults="[\"assembler-0:kill:every=$every\""
   faults+=",\"assembler-1:throw:every=$((every + 7))\""
@@ -53,8 +36,7 @@ for log in "${logs[@]}"; do
   injected=$(grep -c 'fault injection' "$work/$name.faulty.err" || true)
   restarts=$(sed -n 's/^ *restarts of \(.*\): \(.*\)/\1=\2/p' \
                "$work/$name.faulty.err" | tr '\n' ' ')
-  duplicates=$(sed -n 's/^ *duplicates dropped: *//p' \
-                 "$work/$name.faulty.err")
+  duplicates=$(summary "$work/$name.faulty.err" "duplicates dropped")
   sort "$work/$name.clean.json" > "$work/a"
   sort "$work/$name.faulty.json" > "$work/b"
   stream_diff=$(diff "$work/a" "$work/b" | grep -c '^[<>]' || true)
