@@ -131,11 +131,10 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
   auto& st = self->state;
   st.watermarks[input] = std::max(st.watermarks[input], watermark);
   for (auto& ev : batch) {
-    if (ev.sequence <= st.applied || st.held.count(ev.sequence) > 0) {
+    // A sequence is one record's: seen before means sent again.
+    if (ev.sequence <= st.applied
+        || !st.held.try_emplace(ev.sequence, std::move(ev)).second)
       ++st.num_duplicates;
-      continue;
-    }
-    st.held.emplace(ev.sequence, std::move(ev));
   }
   // Events up to the lowest watermark can no longer be overtaken by
   // another assembler's: apply them in arrival order.

@@ -76,7 +76,7 @@ struct tree_state {
   /// Merge of the assemblers' outputs: each one's watermark, and events
   /// held until every watermark has passed them.
   std::vector<uint64_t> watermarks;
-  std::multimap<uint64_t, process_event> held;
+  std::map<uint64_t, process_event> held;
   /// The highest sequence applied: anything at or below it, or already
   /// held, is a duplicate that an assembler sent again after a restart.
   uint64_t applied = 0;
