@@ -87,11 +87,8 @@ void send_batches(self_pointer self, std::vector<record_batch>& batches) {
   st.watermark_sent = st.stats.num_records;
   for (size_t i = 0; i < batches.size(); ++i) {
     ++st.in_flight[i];
-    auto last = batches[i].empty() ? 0 : batches[i].back().sequence;
-    st.assemblers[i].send(self,
-                          caf::make_message(std::move(batches[i]),
-                                            st.watermark_sent),
-                          last);
+    send_records(self, st.assemblers[i], std::move(batches[i]),
+                 st.watermark_sent);
   }
 }
 
@@ -199,10 +196,7 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
       auto index = assembler_index(name);
       if (index >= st.assemblers.size())
         return;
-      st.assemblers[index].rewire(self, handle);
-      // The batches kept may predate the newest watermark.
-      st.assemblers[index].send(
-        self, caf::make_message(record_batch{}, st.watermark_sent), 0);
+      rewire_records(self, st.assemblers[index], handle, st.watermark_sent);
       // Batches to the lost one are unacknowledged for good.
       st.in_flight[index] = st.assemblers[index].kept().size();
       schedule_read(self);

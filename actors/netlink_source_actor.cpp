@@ -186,11 +186,8 @@ caf::behavior netlink_source_actor(self_pointer self,
       auto& st = self->state;
       if (inject_fault(self, st.faults.step(batch.size())))
         return;
-      auto last = batch.empty() ? 0 : batch.back().sequence;
       st.watermark_routed = std::max(st.watermark_routed, watermark);
-      st.assemblers[index].send(self,
-                                caf::make_message(std::move(batch), watermark),
-                                last);
+      send_records(self, st.assemblers[index], std::move(batch), watermark);
     },
     [=](ack_atom, uint32_t index, uint64_t retain_from) {
       if (index < self->state.assemblers.size())
@@ -200,11 +197,8 @@ caf::behavior netlink_source_actor(self_pointer self,
       auto& st = self->state;
       if (name == "sweeper")
         st.on_loss = handle;
-      else if (auto i = assembler_index(name); i < st.assemblers.size()) {
-        st.assemblers[i].rewire(self, handle);
-        // The batches kept may predate the newest watermark.
-        self->send(handle, record_batch{}, st.watermark_routed);
-      }
+      else if (auto i = assembler_index(name); i < st.assemblers.size())
+        rewire_records(self, st.assemblers[i], handle, st.watermark_routed);
     },
     [=](stats_atom) {
       poll_status(self);

@@ -5,7 +5,10 @@
 #include <deque>
 
 #include <caf/actor.hpp>
+#include <caf/make_message.hpp>
 #include <caf/message.hpp>
+
+#include "messages/audit_record.hpp"
 
 namespace auditree {
 
@@ -69,5 +72,23 @@ private:
   caf::actor peer_;
   std::deque<entry> kept_;
 };
+
+/// Sends `batch` with the source's `watermark` to the assembler behind
+/// `link`, kept until the assembler no longer needs its last record.
+template <class Self>
+void send_records(Self* self, reliable_link& link, record_batch batch,
+                  uint64_t watermark) {
+  auto last = batch.empty() ? 0 : batch.back().sequence;
+  link.send(self, caf::make_message(std::move(batch), watermark), last);
+}
+
+/// A new assembler behind `link`: it gets the batches kept for its
+/// predecessor, then the newest `watermark`, which they may predate.
+template <class Self>
+void rewire_records(Self* self, reliable_link& link, caf::actor assembler,
+                    uint64_t watermark) {
+  link.rewire(self, std::move(assembler));
+  send_records(self, link, record_batch{}, watermark);
+}
 
 } // namespace auditree
