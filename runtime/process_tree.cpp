@@ -159,6 +159,8 @@ struct node {
   bool in_pid_ns = false;
   bool subreaper = false;
   bool container_init = false;
+  /// `container` is what this process's own cgroup showed.
+  bool container_from_cgroup = false;
 
   bool running() const { return state == process_state::running; }
   uint64_t end_ms() const { return running() ? forever : stamp_ms(end); }
@@ -872,11 +874,15 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   // died, with or without a record.
   auto* x = lifetime_at(ev.child, t, origin);
   if (x != nullptr) {
-    bool seen_first = !x->has_start && t <= stamp_ms(x->key.first_seen);
+    // The connector stamps its receipt, up to the window after the fork:
+    // audit's exec of a vfork child may carry an earlier stamp.
+    auto first_seen = stamp_ms(x->key.first_seen);
+    auto late = origin == fact_origin::proc_connector ? window_ms() : 0;
+    bool seen_first = !x->has_start && t <= first_seen + late;
     if (seen_first && !thread) {
       // Its own records came first: this fork is where it began.
       x->has_start = true;
-      x->start = ev.id;
+      x->start = t <= first_seen ? ev.id : x->key.first_seen;
       x->start_origin = origin_of(ev.source);
       x->fork_ppid = parent_key.pid;
       if (x->parent.pid == 0 || x->parent_at < ev.id) {
@@ -885,6 +891,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
           set_parent(*x, p, origin_of(ev.source));
       }
       inherit(*x, *caller);
+      adopt_cgroup(*x, ev);
       ++stats_.num_late_forks_merged;
       return;
     }
@@ -1202,8 +1209,12 @@ void process_tree::impl::revive(node& n) {
 void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
   // /proc/<pid>/cgroup is the container's own word: it beats lineage. It
   // makes a member, never an init (a `docker exec` is in the cgroup too).
-  if (ev.container.empty() || (n.container && n.container->id == ev.container))
+  if (ev.container.empty())
     return;
+  if (n.container && n.container->id == ev.container) {
+    n.container_from_cgroup = true;
+    return;
+  }
   auto& c = containers_[ev.container];
   if (!c || c->end) {
     c = std::make_shared<container_state>();
@@ -1215,6 +1226,7 @@ void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
     container_events_.push_back({true, c->id, c->runtime, 0, ev.id});
   }
   n.container = c;
+  n.container_from_cgroup = true;
   c->members.push_back(n.key);
   // Containers get their own pid namespace: from now on this process's
   // `exit=` values are namespace pids.
@@ -1288,14 +1300,16 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
     // put it into the container's cgroup and namespaces by now.
     auto facts = n.runtime;
     n.runtime.reset();
-    if (facts->container && n.container != facts->container) {
+    // The cgroup (a connector read) may have made it a member first, under
+    // the name the cgroup gives (`<cgroup parent>/<id>` for plain runc): it
+    // stays, and the lineage still tells it is the init.
+    if (facts->container && n.container != facts->container
+        && !n.container_from_cgroup) {
       n.container = facts->container;
       n.container->members.push_back(n.key);
       n.in_pid_ns = true;
     }
-    // The cgroup (a connector read) may have made it a member first; the
-    // lineage still tells it is the init.
-    if (facts->container && facts->creates && n.container == facts->container
+    if (facts->container && facts->creates && n.container
         && n.container->init.pid == 0) {
       n.container_init = true;
       n.container->init = n.key;

@@ -444,6 +444,93 @@ TEST_CASE("a cgroup read before the lineage still leaves the init known",
   CHECK(list[0].init_pid == 63);
 }
 
+TEST_CASE("the cgroup's name for a plain runc container beats the lineage's",
+          "[tree]") {
+  // runc run -d --cgroup-parent: the cgroup says `auditree-runc/r-1`, runc's
+  // argv only `r-1`. The connector's exec (the cgroup) may come first.
+  world w;
+  w.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", "r-1"});
+  w.fork(3514, 3513, 3523, 1, fork_flags, "runc");
+  w.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
+  w.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
+  w.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
+  w.connector_exec(3526, 5, {}, {}, "auditree-runc/r-1");
+  w.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
+  w.fork(3526, 3514, 2, 6, fork_flags, "sh");
+  w.connector_fork(3526, 3532, 6, "auditree-runc/r-1");
+  w.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  CHECK(w.get(3526).container == "auditree-runc/r-1");
+  CHECK(w.get(3526).container_init);
+  CHECK(w.get(3532).container == "auditree-runc/r-1");
+
+  // Audit's records of a child before the connector's fork with its cgroup:
+  // the child first takes its creator's (lineage) container, then the
+  // cgroup's.
+  world late;
+  late.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", "r-2"});
+  late.fork(3514, 3513, 3523, 1, fork_flags, "runc");
+  late.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
+  late.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
+  late.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
+  late.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
+  late.fork(3526, 3514, 2, 6, fork_flags, "sh");
+  late.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  CHECK(late.get(3532).container == "r-2");
+  late.connector_exec(3526, 8, {}, {}, "auditree-runc/r-2");
+  late.connector_fork(3526, 3532, 8, "auditree-runc/r-2");
+  CHECK(late.get(3526).container == "auditree-runc/r-2");
+  CHECK(late.get(3532).container == "auditree-runc/r-2");
+
+  // The connector's events first: the child is forked while its creator
+  // is still on runc's way in, inherits the cgroup's container, and its
+  // cgroup confirms it; its exec then must not rename it.
+  world early;
+  early.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", "r-3"});
+  early.fork(3514, 3513, 3523, 1, fork_flags, "runc");
+  early.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
+  early.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
+  early.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
+  early.connector_exec(3526, 5, {}, {}, "auditree-runc/r-3");
+  early.connector_fork(3526, 3532, 6, "auditree-runc/r-3");
+  early.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
+  early.fork(3526, 3514, 2, 6, fork_flags, "sh");
+  early.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  CHECK(early.get(3526).container == "auditree-runc/r-3");
+  CHECK(early.get(3532).container == "auditree-runc/r-3");
+}
+
+TEST_CASE("a vfork child's exec reported before the vfork keeps its program",
+          "[tree]") {
+  // The parent's vfork returns (and is reported) only after the child's
+  // exec, whose records therefore come first; then the connector's.
+  world w;
+  w.exec(100, 1, 0, "/usr/bin/python3", {"python3"});
+  w.exec(300, 100, 6, "/usr/bin/sleep", {"sleep", "60"});
+  w.fork(100, 1, 300, 2, 0x4111, "python3");
+  CHECK(w.get(300).exe == "/usr/bin/sleep");
+  w.connector_fork(100, 300, 12);
+  w.connector_exec(300, 12);
+  CHECK(w.get(300).exe == "/usr/bin/sleep");
+  CHECK(w.get(300).parent.pid == 100);
+
+  // The connector's fork (stamped when it was read) between the two.
+  world c;
+  c.exec(100, 1, 0, "/usr/bin/python3", {"python3"});
+  c.exec(300, 100, 6, "/usr/bin/sleep", {"sleep", "60"});
+  c.connector_fork(100, 300, 12);
+  c.fork(100, 1, 300, 2, 0x4111, "python3");
+  c.connector_exec(300, 12);
+  auto all = c.aut.snapshot();
+  CHECK(std::count_if(all.begin(), all.end(), [](const process_info& p) {
+          return p.pid == 300;
+        }) == 1);
+  auto child = c.get(300);
+  CHECK(child.exe == "/usr/bin/sleep");
+  CHECK(child.state == process_state::running);
+  CHECK(child.parent.pid == 100);
+  CHECK(stamp_ms(*child.start) == t0_ms + 2);
+}
+
 TEST_CASE("runc kill -9 and runc delete end a container", "[tree]") {
   world w;
   auto start = [&](int32_t base, const std::string& id) {

@@ -75,14 +75,17 @@ struct tree_world {
     apply(ev);
   }
 
-  /// The connector's view of a fork: the real parent, the host pid.
-  void connector_fork(int32_t parent, int32_t child, uint64_t at) {
+  /// The connector's view of a fork: the real parent, the host pid, and
+  /// the child's cgroup as /proc showed it.
+  void connector_fork(int32_t parent, int32_t child, uint64_t at,
+                      std::string container = {}) {
     process_event ev;
     ev.action = process_action::fork;
     ev.source = fact_source::proc_connector;
     ev.id = stamp(at, ++serial);
     ev.pid = parent;
     ev.child = child;
+    ev.container = std::move(container);
     apply(ev);
   }
 
