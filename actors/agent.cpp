@@ -296,12 +296,12 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
                                          session, p.assemblers, p.sweeper,
                                          source_faults);
      }});
-  auto batch_delay = cfg.batch_delay;
+  auto connector_delay = cfg.connector_delay;
   if (cfg.proc_connector)
     children.push_back({"connector", true,
                         [=](const pipeline& p, const tree_checkpoint_ptr&) {
                           return system->spawn(proc_connector_actor, p.tree,
-                                               batch_delay);
+                                               connector_delay);
                         }});
   auto sup = sys.spawn(supervisor_actor, std::move(children),
                        cfg.restart_limits());

@@ -1,6 +1,7 @@
 #include "actors/agent_config.hpp"
 
 #include <fstream>
+#include <algorithm>
 #include <thread>
 
 #include <caf/atom.hpp>
@@ -16,6 +17,11 @@ agent_config::agent_config() {
   // the live agent's CPU (bench/); a shared queue does the same work at half
   // the CPU. --scheduler.policy=stealing overrides.
   set("scheduler.policy", caf::atom("sharing"));
+  // CAF starts at least 4 workers; more workers than cores only wake each
+  // other (live CPU -20% on 2 cores, bench/). --scheduler.max-threads
+  // overrides.
+  set("scheduler.max-threads",
+      static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
   opt_group{custom_options_, "auditree"}
     .add(assemblers, "assemblers",
          "assembler actors (0 = one per hardware thread)")
@@ -50,6 +56,9 @@ agent_config::agent_config() {
          "where settings to restore after a crash are kept")
     .add(proc_connector, "proc-connector",
          "also listen to the proc connector for exits audit never reports")
+    .add(connector_delay, "connector-delay",
+         "proc connector events go on at most this long after they "
+         "arrived, in batches (0s: at once)")
     .add(reconcile_interval, "reconcile-interval",
          "how often the tree is reconciled with /proc (0s: never)")
     .add(bootstrap, "bootstrap", "load every live process from /proc at start")
@@ -229,9 +238,11 @@ std::string agent_config::validate() const {
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)
     return "auditree.rule-key=" + rule_key + ": 1 to 31 characters";
-  if (batch_delay < caf::timespan{0}
-      || batch_delay > caf::timespan{std::chrono::seconds(1)})
-    return "auditree.batch-delay must be between 0s and 1s";
+  for (auto [key, delay] : {std::pair{"batch-delay", batch_delay},
+                             std::pair{"connector-delay", connector_delay}})
+    if (delay < caf::timespan{0}
+        || delay > caf::timespan{std::chrono::seconds(1)})
+      return std::string{"auditree."} + key + " must be between 0s and 1s";
   if (status_interval <= caf::timespan{0})
     return "auditree.status-interval must be positive";
   if (reconcile_interval < caf::timespan{0})

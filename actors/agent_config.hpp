@@ -81,8 +81,8 @@ public:
   uint32_t backlog_limit = 8192;
   /// SO_RCVBUF of the audit socket, in bytes.
   uint32_t receive_buffer = 64u << 20;
-  /// The kernel's records (and the proc connector's events) go on at most
-  /// this long after they arrived, in batches: fewer, larger messages.
+  /// The kernel's records go on at most this long after they arrived, in
+  /// batches: fewer, larger messages.
   caf::timespan batch_delay = std::chrono::milliseconds{2};
   /// How often the kernel's lost/backlog counters are polled.
   caf::timespan status_interval = std::chrono::seconds{1};
@@ -91,6 +91,8 @@ public:
   /// Also listen to the proc connector, the exit oracle for deaths audit
   /// never reports (needs CAP_NET_ADMIN).
   bool proc_connector = true;
+  /// The same for the proc connector's events, off the latency path.
+  caf::timespan connector_delay = std::chrono::milliseconds{10};
   /// How often the tree is reconciled with /proc (0: never).
   caf::timespan reconcile_interval = std::chrono::seconds{10};
   /// Load every live process from /proc at start.

@@ -16,8 +16,6 @@ namespace {
 
 // Datagrams per drain round before other handlers get a turn.
 constexpr int max_per_round = 1024;
-// This many datagrams are handed on without waiting for the delay.
-constexpr size_t max_unflushed = 1024;
 
 } // namespace
 
@@ -27,8 +25,7 @@ netlink_reader::netlink_reader(int fd, int protocol, size_t buffer_size,
   : socket_(io_),
     buffer_(buffer_size),
     handlers_(std::move(h)),
-    flush_delay_(flush_delay),
-    flush_timer_(io_) {
+    flush_delay_(flush_delay) {
   socket_.assign(boost::asio::generic::raw_protocol(AF_NETLINK, protocol), fd);
   wait();
   thread_ = std::thread{[this] { io_.run(); }};
@@ -53,27 +50,31 @@ void netlink_reader::wait() {
                      [this](const boost::system::error_code& ec) {
                        if (ec == boost::asio::error::operation_aborted)
                          return;
-                       on_readable();
+                       read_round();
                      });
 }
 
-void netlink_reader::on_readable() {
-  if (!drain())
-    return;
-  if (flush_delay_.count() == 0 || unflushed_ >= max_unflushed) {
-    flush();
-    wait();
-    return;
-  }
-  // Sleep through the delay: what arrives meanwhile waits in the socket's
-  // buffer and is read in one go, one wake-up instead of one per datagram.
-  flush_timer_.expires_after(flush_delay_);
-  flush_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec == boost::asio::error::operation_aborted || !drain())
+void netlink_reader::read_round() {
+  while (!io_.stopped()) {
+    auto before = num_datagrams_.load();
+    if (!drain())
       return;
+    auto n = num_datagrams_.load() - before;
+    if (n == 0)
+      break;
     flush();
-    wait();
-  });
+    // A full round means more is waiting: read on at once.
+    if (n >= uint64_t{max_per_round})
+      continue;
+    if (flush_delay_.count() == 0)
+      break;
+    // Busy: sleep through the delay, then read what came meanwhile in one
+    // go, one wake-up per delay. A plain sleep: the reactor would wake this
+    // thread for every datagram that arrives meanwhile.
+    std::this_thread::sleep_for(flush_delay_);
+  }
+  // Quiet: wait for the socket, so that the first datagram goes on at once.
+  wait();
 }
 
 bool netlink_reader::drain() {
@@ -82,7 +83,6 @@ bool netlink_reader::drain() {
     auto n = ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
     if (n >= 0) {
       ++num_datagrams_;
-      ++unflushed_;
       handlers_.datagram(buffer_.data(), static_cast<size_t>(n));
       continue;
     }
@@ -106,7 +106,6 @@ bool netlink_reader::drain() {
 }
 
 void netlink_reader::flush() {
-  unflushed_ = 0;
   handlers_.drained();
 }
 

@@ -8,17 +8,16 @@
 
 #include <boost/asio/generic/raw_protocol.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 namespace auditree {
 
 /// Reads datagrams from a netlink socket on its own Boost.Asio thread, so
 /// waiting for the kernel never blocks a CAF worker. When the socket turns
-/// readable, the reader drains it (non-blocking), sleeps `flush_delay`,
-/// drains what came meanwhile and calls `drained` (at once after many
-/// datagrams), so callers can batch what `datagram` collected: at a few
-/// records per wake-up, the wake-ups of this thread and of the actors the
-/// batches go to cost more CPU than the records. A full socket buffer
+/// readable, the reader drains it (non-blocking) and calls `drained`, so
+/// callers can batch what `datagram` collected; while datagrams keep
+/// coming it reads again only every `flush_delay`: at a few records per
+/// wake-up, the wake-ups of this thread and of the actors the batches go to
+/// cost more CPU than the records. A full socket buffer
 /// (ENOBUFS) is counted and reading goes on.
 class netlink_reader {
 public:
@@ -49,7 +48,9 @@ public:
 
 private:
   void wait();
-  void on_readable();
+  /// Drains the socket and hands on what came, again every `flush_delay`
+  /// while datagrams keep coming.
+  void read_round();
   /// Reads what is there (up to a round); false when the socket broke.
   bool drain();
   void flush();
@@ -59,9 +60,6 @@ private:
   std::vector<char> buffer_;
   handlers handlers_;
   std::chrono::microseconds flush_delay_;
-  boost::asio::steady_timer flush_timer_;
-  /// Datagrams since `drained` was last called.
-  size_t unflushed_ = 0;
   std::atomic<uint64_t> num_overruns_{0};
   std::atomic<uint64_t> num_datagrams_{0};
   std::atomic<int> failure_{0};

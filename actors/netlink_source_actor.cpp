@@ -1,6 +1,7 @@
 #include "actors/netlink_source_actor.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <linux/audit.h>
 #include <linux/netlink.h>
@@ -72,6 +73,17 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
                  parsed.error);
     return;
   }
+  if (header->nlmsg_type == AUDIT_EOE) {
+    // The event is complete here: how long after its stamp?
+    auto& id = parsed.record.id;
+    auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    std::lock_guard<std::mutex> guard{st.delivery_mutex};
+    st.delivery.add(now_us
+                    - static_cast<int64_t>(id.seconds * 1000000
+                                           + id.millis * 1000));
+  }
   auto serial = parsed.record.id.serial;
   auto& batch = st.batches[serial % st.batches.size()];
   batch.push_back(parsed.record.to_record());
@@ -79,18 +91,16 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
 }
 
 // On the reader thread: hand the batches to the actor for the assemblers,
-// each with the watermark (even when empty), so the tree can merge their
-// outputs back into arrival order.
+// in one message (one wake-up), each to go with the watermark (even when
+// empty), so the tree can merge their outputs back into arrival order.
 void send_batches(netlink_source_state& st) {
   uint64_t watermark = *st.last_sequence;
   if (watermark == st.watermark_sent)
     return;
   st.watermark_sent = watermark;
-  for (size_t i = 0; i < st.batches.size(); ++i) {
-    caf::anon_send(st.router, static_cast<uint32_t>(i),
-                   std::move(st.batches[i]), watermark);
-    st.batches[i] = record_batch{};
-  }
+  auto n = st.batches.size();
+  caf::anon_send(st.router, std::move(st.batches), watermark);
+  st.batches = record_batches(n);
 }
 
 void poll_status(self_pointer self) {
@@ -118,6 +128,11 @@ netlink_source_stats collect(self_pointer self) {
   result.num_datagrams = st.reader ? st.reader->num_datagrams() : 0;
   result.num_overruns = st.reader ? st.reader->num_overruns() : 0;
   result.num_rules = st.session->num_rules();
+  std::lock_guard<std::mutex> guard{st.delivery_mutex};
+  result.delivery_count = st.delivery.count();
+  result.delivery_p50_us = st.delivery.percentile_us(0.5);
+  result.delivery_p99_us = st.delivery.percentile_us(0.99);
+  result.delivery_max_us = st.delivery.max_us();
   return result;
 }
 
@@ -182,12 +197,17 @@ caf::behavior netlink_source_actor(self_pointer self,
       self->delayed_send(self, self->state.status_interval,
                          status_atom::value);
     },
-    [=](uint32_t index, record_batch& batch, uint64_t watermark) {
+    [=](record_batches& batches, uint64_t watermark) {
       auto& st = self->state;
-      if (inject_fault(self, st.faults.step(batch.size())))
+      size_t n = 0;
+      for (auto& batch : batches)
+        n += batch.size();
+      if (inject_fault(self, st.faults.step(n)))
         return;
       st.watermark_routed = std::max(st.watermark_routed, watermark);
-      send_records(self, st.assemblers[index], std::move(batch), watermark);
+      for (size_t i = 0; i < batches.size(); ++i)
+        send_records(self, st.assemblers[i], std::move(batches[i]),
+                     watermark);
     },
     [=](ack_atom, uint32_t index, uint64_t retain_from) {
       if (index < self->state.assemblers.size())

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -15,6 +16,7 @@
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
 #include "runtime/fault_plan.hpp"
+#include "runtime/latency_histogram.hpp"
 
 namespace auditree {
 
@@ -46,13 +48,16 @@ struct netlink_source_state {
   std::vector<reliable_link> assemblers;
   /// Filled on the reader's thread only, between two `drained` calls, and
   /// handed to this actor, which routes them.
-  std::vector<record_batch> batches;
+  record_batches batches;
   uint64_t watermark_sent = 0;
   caf::actor router;
   /// The newest watermark routed (the actor's own copy).
   uint64_t watermark_routed = 0;
   std::shared_ptr<std::atomic<uint64_t>> last_sequence;
   std::atomic<uint64_t> num_malformed{0};
+  /// Audit stamp to each event's EOE read: added on the reader's thread.
+  std::mutex delivery_mutex;
+  latency_histogram delivery;
   netlink_source_stats kernel;
   caf::timespan status_interval{};
   /// Told (`sweep`) when the kernel or the socket dropped records, so the
@@ -72,8 +77,8 @@ struct netlink_source_state {
 /// events the kernel emitted in between show as serial gaps. If the socket
 /// cannot be set up, the actor quits with the reason logged.
 /// Protocol:
-/// - `index, record_batch, watermark` (from the reader thread): routes the
-///   batch to assembler `index`.
+/// - `record_batches, watermark` (from the reader thread): routes batch K
+///   to assembler K, each with the watermark.
 /// - `ack, index, retain_from` (from an assembler): it no longer needs the
 ///   records below `retain_from`.
 /// - `rewire, "assembler-K" | "sweeper", handle`: a replacement; a new

@@ -1,6 +1,7 @@
 #include "actors/output_writer.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@ namespace {
 // cap keeps a rare huge batch from pinning its memory.
 constexpr size_t max_spare = 2;
 constexpr size_t max_spare_bytes = 4 << 20;
+constexpr auto write_pause = std::chrono::milliseconds{10};
 
 } // namespace
 
@@ -136,6 +138,13 @@ void output_writer::run() {
     }
     if (queue_.empty())
       drained_.notify_all();
+    if (queue_.empty() && !stopping_) {
+      // Let the next batches gather: one wake-up of this thread per pause,
+      // not one per batch; lines reach the output at most this much later.
+      guard.unlock();
+      std::this_thread::sleep_for(write_pause);
+      guard.lock();
+    }
   }
 }
 

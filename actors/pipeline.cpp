@@ -28,10 +28,11 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   if (cfg.output != "none") {
     auto opts = cfg.output_options();
     auto faults = faults_for(cfg, "sink");
-    result.push_back({"sink", true, [=](const pipeline& p,
+    auto progress = std::make_shared<sink_progress>();
+    result.push_back({"sink", true, [=](const pipeline&,
                                         const tree_checkpoint_ptr&) {
                         return system->spawn(json_sink_actor, opts, faults,
-                                             p.supervisor);
+                                             progress);
                       }});
   }
   auto n = cfg.num_assemblers();

@@ -73,25 +73,14 @@ uint64_t now_ms() {
       .count());
 }
 
-// On the reader thread: what /proc still shows of the process. A fork
-// needs only the child's cgroup (its container): one file, not six.
-void enrich(proc_connector_state& st, process_event& ev) {
-  if (ev.action == process_action::fork) {
-    if (auto cgroup = read_proc_cgroup("/proc", ev.child))
-      ev.container = container_from_cgroup(*cgroup);
-    return;
-  }
-  auto p = read_proc_process("/proc", ev.pid, st.boot_time);
-  if (!p)
-    return;
-  ev.container = container_from_cgroup(p->cgroup);
-  ev.ppid = p->ppid;
-  ev.comm = std::move(p->comm);
-  ev.exe = std::move(p->exe);
-  ev.argv = std::move(p->argv);
-  ev.cwd = std::move(p->cwd);
-  ev.uid = p->uid;
-  ev.euid = p->euid;
+// On the reader thread: the process's cgroup (its container), which no
+// audit record carries. Audit reports what an exec loaded, and a /proc
+// sweep after any loss mends what it missed: reading more here (six files
+// per exec) cost most of this thread's CPU.
+void enrich(process_event& ev) {
+  auto pid = ev.action == process_action::fork ? ev.child : ev.pid;
+  if (auto cgroup = read_proc_cgroup("/proc", pid))
+    ev.container = container_from_cgroup(*cgroup);
 }
 
 void take_datagram(proc_connector_state& st, const char* data, size_t size) {
@@ -99,7 +88,7 @@ void take_datagram(proc_connector_state& st, const char* data, size_t size) {
   if (!ev)
     return;
   if (ev->action != process_action::exit)
-    enrich(st, *ev);
+    enrich(*ev);
   st.batch.push_back(std::move(*ev));
 }
 
@@ -133,7 +122,6 @@ caf::behavior proc_connector_actor(self_pointer self, caf::actor tree,
   log_exceptions(self);
   auto& st = self->state;
   st.tree = std::move(tree);
-  st.boot_time = read_boot_time("/proc").value_or(0);
   std::string error;
   auto fd = open_socket(error);
   if (fd < 0) {

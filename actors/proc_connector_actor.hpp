@@ -23,7 +23,6 @@ struct proc_connector_state {
 
   /// Read on the reader's thread: guarded by `stats_mutex`.
   caf::actor tree;
-  uint64_t boot_time = 0;
   /// Touched on the reader's thread; `stats_mutex` guards the counters'
   /// copy that the actor reads.
   proc_connector_decoder decoder;
@@ -36,9 +35,10 @@ struct proc_connector_state {
 /// Listens to the kernel's proc connector through a Boost.Asio reader and
 /// sends FORK, EXEC and EXIT of processes to the tree as a second source:
 /// the exit oracle for deaths audit never reports (signals, pid-namespace
-/// teardown). Execs and forks are enriched from /proc at once (exe, argv,
-/// cgroup), since short-lived processes vanish quickly. If the socket
-/// cannot be opened (needs CAP_NET_ADMIN), the actor quits with the reason.
+/// teardown). Execs and forks are enriched at once with the process's
+/// cgroup (its container), since short-lived processes vanish quickly;
+/// what an exec loaded comes from audit. If the socket cannot be opened
+/// (needs CAP_NET_ADMIN), the actor quits with the reason.
 /// Events go to the tree at most `batch_delay` after they arrived.
 /// Protocol:
 /// - `rewire, "tree", handle`: a new tree.

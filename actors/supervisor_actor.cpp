@@ -110,9 +110,6 @@ void respawn(self_pointer self, const std::string& name) {
       start(self, spec);
   ++st.current.generation;
   auto& child = *slot(st.current, name);
-  if (name == "sink")
-    self->send(child, trim_atom::value, st.sink_process_sequence,
-               st.sink_container_sequence);
   for (auto& sender : senders_to(st.current, name))
     if (sender)
       self->send(sender, rewire_atom::value, name, child);
@@ -190,12 +187,6 @@ caf::behavior supervisor_actor(self_pointer self,
         if (a)
           self->send(a, trim_atom::value, checkpoint->applied);
       st.checkpoint = std::move(checkpoint);
-    },
-    [=](written_atom, uint64_t process_sequence,
-        uint64_t container_sequence) {
-      auto& st = self->state;
-      st.sink_process_sequence = process_sequence;
-      st.sink_container_sequence = container_sequence;
     },
     [=](crash_atom, const std::string& name,
         bool kill) -> caf::result<std::string> {

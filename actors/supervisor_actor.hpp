@@ -69,9 +69,6 @@ struct supervisor_state {
   std::vector<caf::response_promise> waiting;
   tree_checkpoint_ptr checkpoint;
   uint64_t num_checkpoints = 0;
-  /// How far the sink wrote, per kind, for a replacement sink.
-  uint64_t sink_process_sequence = 0;
-  uint64_t sink_container_sequence = 0;
   /// After `halt`: the sources stay down; the promises answer when they
   /// are.
   bool halting = false;
@@ -91,8 +88,6 @@ struct supervisor_state {
 ///   pending.
 /// - `checkpoint, tree_checkpoint_ptr` (from the tree): kept for a new
 ///   tree; the assemblers are told to forget what it covers (`trim`).
-/// - `written, process_sequence, container_sequence` (from the sink):
-///   kept for a new sink, which drops what the lost one wrote.
 /// - `crash, name, kill` -> `std::string`: fault injection: the child
 ///   throws (or is killed); an unknown name is an error.
 /// - `halt` -> `ok`: stops the sources (source, connector, sweeper) for

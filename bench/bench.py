@@ -11,7 +11,9 @@ the ratio (auditree / peer). Benchmarks print figures; they assert nothing.
 - live (root and kernel audit only): CPU seconds per 10,000 fork+exec+exit
   at a fixed rate, audit stamp -> tree latency, and loss at the highest
   rate bench_loadgen reaches; auditree (multicast and unicast) against
-  auditd (RAW log, the same rules), one after another, alternating.
+  auditd (RAW log, the same rules), one after another, alternating. At the
+  fixed rate also auditree with batch-delay=0s, and for each auditree the
+  kernel's share of the latency: stamp -> the event's EOE read.
 - memory: bytes per tracked process (bench_tree_memory).
 
 Kernel audit is global state: the live part records `auditctl -s` and the
@@ -251,16 +253,21 @@ def stop(proc, sig=signal.SIGINT, seconds=30):
 class auditree_daemon:
     """`auditree run` with its rules tagged with the bench key."""
 
-    def __init__(self, mode, tmp):
+    def __init__(self, mode, tmp, variant=""):
         self.mode = mode
         self.tmp = tmp
-        self.name = f"auditree {mode}"
+        # A variant sets one more option: "batch-delay=0s".
+        self.variant = variant
+        self.name = f"auditree {mode}" + (f", {variant}" if variant else "")
 
     def start(self):
-        self.err_path = os.path.join(self.tmp, f"auditree-{self.mode}.err")
+        self.err_path = os.path.join(self.tmp,
+                                     self.name.replace(" ", "_") + ".err")
         self.err = open(self.err_path, "w")
+        variant = [f"--auditree.{self.variant}"] if self.variant else []
         self.proc = subprocess.Popen(
-            [AUDITREE, "run", *EXTRA_ARGS, f"--auditree.mode={self.mode}",
+            [AUDITREE, "run", *EXTRA_ARGS, *variant,
+             f"--auditree.mode={self.mode}",
              "--auditree.output=/dev/null", f"--auditree.rule-key={KEY}",
              "--auditree.log-level=warning",
              f"--auditree.state-file={self.tmp}/auditree-state"],
@@ -293,6 +300,10 @@ class auditree_daemon:
                    for q in ("p50", "p99", "max")]
         if None not in latency and summary_value(text, "latency samples"):
             result["latency"] = tuple(x / 1000 for x in latency)
+        delivery = [summary_value(text, f"delivery {q} (us)")
+                    for q in ("p50", "p99", "max")]
+        if None not in delivery:
+            result["delivery"] = tuple(x / 1000 for x in delivery)
         if result["records"] is None:
             raise RuntimeError(f"{self.name}: no summary: {text}")
         return result
@@ -442,17 +453,22 @@ def bench_live():
     tmp = tempfile.mkdtemp(prefix="auditree-bench-")
     daemons = [auditree_daemon("multicast", tmp),
                auditree_daemon("unicast", tmp), auditd_daemon(tmp)]
-    fixed = {d.name: [] for d in daemons}
+    # At the fixed rate only: what batching costs in latency and saves in
+    # CPU, and the kernel's share of the latency (its delivery to a reader
+    # that never waits).
+    no_delay = auditree_daemon("multicast", tmp, "batch-delay=0s")
+    fixed = {d.name: [] for d in daemons + [no_delay]}
     flood = {d.name: [] for d in daemons}
     problems = []
     try:
-        for phase, runs, args in (
+        for phase, runs, args, ds in (
                 (fixed, LIVE_RUNS, ["-r", str(RATE), "-n", str(COUNT),
-                                    "-j", str(JOBS)]),
+                                    "-j", str(JOBS)], daemons + [no_delay]),
                 (flood, LIVE_RUNS, ["-r", "0", "-n", "1000000000", "-j",
-                                    str(JOBS), "-t", str(FLOOD_SECONDS)])):
+                                    str(JOBS), "-t", str(FLOOD_SECONDS)],
+                 daemons)):
             for run in range(runs):
-                order = daemons[run % 3:] + daemons[:run % 3]
+                order = ds[run % len(ds):] + ds[:run % len(ds)]
                 for d in order:
                     log(("fixed rate" if phase is fixed else "flood"),
                         f"run {run + 1}/{runs}:", d.name)
@@ -471,7 +487,7 @@ def bench_live():
                                         f" another agent: {', '.join(diffs)}")
                     phase[d.name].append(result)
     finally:
-        for d in daemons:
+        for d in daemons + [no_delay]:
             proc = getattr(d, "proc", None)
             if proc is not None and proc.poll() is None:
                 stop(proc, signal.SIGTERM)
@@ -548,7 +564,8 @@ def main():
         auditd_cpu = per10k(fixed["auditd"])
         auditd_k = per10k(fixed["auditd"], "kauditd_cpu")
         rate = median([r["rate"] for rs in fixed.values() for r in rs])
-        for mode in ("multicast", "unicast"):
+        variants = ("multicast", "unicast", "multicast, batch-delay=0s")
+        for mode in variants:
             runs = fixed[f"auditree {mode}"]
             cpu = per10k(runs)
             row(f"live CPU s per 10k fork+exec+exit, {mode} "
@@ -557,7 +574,7 @@ def main():
             k = per10k(runs, "kauditd_cpu")
             row(f"  kernel kauditd CPU s per 10k, {mode}", fmt(k, 3),
                 "kauditd with auditd", fmt(auditd_k, 3), ratio(k, auditd_k))
-        for mode in ("multicast", "unicast"):
+        for mode in variants:
             runs = fixed[f"auditree {mode}"]
             lat = [r["latency"] for r in runs if "latency" in r]
             if lat:
@@ -565,6 +582,11 @@ def main():
                 row(f"latency stamp→tree ms p50/p99/max, {mode}",
                     f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "goal p99", "5.0",
                     ratio(p99, 5.0))
+            got = [r["delivery"] for r in runs if "delivery" in r]
+            if got:
+                p50, p99, mx = (median([x[i] for x in got]) for i in range(3))
+                row(f"  of which stamp→EOE read ms p50/p99/max, {mode}",
+                    f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—", "—", "—")
             row(f"  at {rate:,.0f}/s: kernel lost / ENOBUFS / gaps, {mode}",
                 " / ".join(fmt(median([r[k] for r in runs]), 0)
                            for k in ("lost", "enobufs", "gaps")),

@@ -47,4 +47,7 @@ struct audit_record {
 /// assembler so far.
 using record_batch = std::vector<audit_record>;
 
+/// One batch per assembler, from one read of the kernel socket.
+using record_batches = std::vector<record_batch>;
+
 } // namespace auditree

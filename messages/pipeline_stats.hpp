@@ -64,6 +64,13 @@ struct netlink_source_stats {
   /// Growth of backlog_wait_time_actual: how long audited tasks waited.
   uint64_t backlog_wait_time_actual = 0;
   uint64_t num_rules = 0;
+  /// Audit stamp to the event's EOE read from the socket, microseconds:
+  /// what comes before the agent (the stamp's clock tick, the syscall's
+  /// duration, the kernel's queue). Samples, p50, p99, max.
+  uint64_t delivery_count = 0;
+  int64_t delivery_p50_us = 0;
+  int64_t delivery_p99_us = 0;
+  int64_t delivery_max_us = 0;
 };
 
 /// Counters of the proc connector stream.

@@ -61,7 +61,9 @@ typename Inspector::result_type inspect(Inspector& f,
                                         netlink_source_stats& x) {
   return f(caf::meta::type_name("netlink_source_stats"), x.num_datagrams,
            x.num_records, x.num_malformed, x.num_overruns, x.kernel_lost,
-           x.backlog, x.max_backlog, x.backlog_wait_time_actual, x.num_rules);
+           x.backlog, x.max_backlog, x.backlog_wait_time_actual, x.num_rules,
+           x.delivery_count, x.delivery_p50_us, x.delivery_p99_us,
+           x.delivery_max_us);
 }
 
 template <class Inspector>
@@ -103,6 +105,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::event_id))
   CAF_ADD_TYPE_ID(auditree, (auditree::audit_record))
   CAF_ADD_TYPE_ID(auditree, (auditree::record_batch))
+  CAF_ADD_TYPE_ID(auditree, (auditree::record_batches))
   CAF_ADD_TYPE_ID(auditree, (auditree::audit_event))
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event))
   CAF_ADD_TYPE_ID(auditree, (auditree::process_event_batch))
@@ -154,7 +157,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, handles_atom, "handles")
   CAF_ADD_ATOM(auditree, auditree, crash_atom, "crash")
   CAF_ADD_ATOM(auditree, auditree, halt_atom, "halt")
-  CAF_ADD_ATOM(auditree, auditree, written_atom, "written")
   /// Ask an actor how many messages wait in its mailbox.
   CAF_ADD_ATOM(auditree, auditree, mailbox_atom, "mailbox")
 

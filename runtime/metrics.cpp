@@ -40,6 +40,25 @@ struct writer {
     family(name, "gauge", help);
     sample(name, value);
   }
+
+  /// Latencies in microseconds, reported in seconds.
+  void summary(const char* name, const char* help, uint64_t count,
+               int64_t p50, int64_t p99, int64_t max) {
+    family(name, "summary", help);
+    for (auto [quantile, us] : {std::pair{"0.5", p50}, std::pair{"0.99", p99},
+                                std::pair{"1", max}}) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(us) / 1e6);
+      out += "auditree_";
+      out += name;
+      out += "{quantile=\"";
+      out += quantile;
+      out += "\"} ";
+      out += buf;
+      out += '\n';
+    }
+    sample((std::string{name} + "_count").c_str(), count);
+  }
 };
 
 } // namespace
@@ -101,20 +120,13 @@ std::string render_prometheus(const agent_metrics& m) {
   w.counter("events_duplicate_total",
             "Events sent again after a restart and dropped by the tree.",
             m.tree.num_duplicates);
-  w.family("event_latency_seconds", "summary",
-           "Audit stamp (syscall entry, ms resolution) to tree update.");
-  auto seconds = [](int64_t us) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(us) / 1e6);
-    return std::string{buf};
-  };
-  w.out += "auditree_event_latency_seconds{quantile=\"0.5\"} "
-           + seconds(m.latency.p50) + "\n";
-  w.out += "auditree_event_latency_seconds{quantile=\"0.99\"} "
-           + seconds(m.latency.p99) + "\n";
-  w.out += "auditree_event_latency_seconds{quantile=\"1\"} "
-           + seconds(m.latency.max) + "\n";
-  w.sample("event_latency_seconds_count", m.latency.count);
+  w.summary("event_latency_seconds",
+            "Audit stamp (syscall entry, ms resolution) to tree update.",
+            m.latency.count, m.latency.p50, m.latency.p99, m.latency.max);
+  w.summary("audit_delivery_seconds",
+            "Audit stamp to the event's last record read by the agent.",
+            m.audit.delivery_count, m.audit.delivery_p50_us,
+            m.audit.delivery_p99_us, m.audit.delivery_max_us);
   w.counter("output_lines_total", "JSON lines written.", m.lines_written);
   w.counter("output_lines_dropped_total",
             "JSON lines dropped because the consumer was too slow.",
@@ -184,6 +196,12 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"latency_p50_us", "latency p50 (us)", static_cast<uint64_t>(m.latency.p50)},
     {"latency_p99_us", "latency p99 (us)", static_cast<uint64_t>(m.latency.p99)},
     {"latency_max_us", "latency max (us)", static_cast<uint64_t>(m.latency.max)},
+    {"delivery_p50_us", "delivery p50 (us)",
+     static_cast<uint64_t>(m.audit.delivery_p50_us)},
+    {"delivery_p99_us", "delivery p99 (us)",
+     static_cast<uint64_t>(m.audit.delivery_p99_us)},
+    {"delivery_max_us", "delivery max (us)",
+     static_cast<uint64_t>(m.audit.delivery_max_us)},
     {"lines_written", "lines written", m.lines_written},
     {"lines_dropped", "lines dropped", m.lines_dropped},
   };

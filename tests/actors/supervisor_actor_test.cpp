@@ -29,10 +29,9 @@ namespace {
 struct child_record {
   std::vector<std::pair<std::string, caf::actor>> rewires;
   std::vector<uint64_t> trims;
-  std::vector<std::pair<uint64_t, uint64_t>> sink_trims;
   size_t sweeps = 0;
   size_t crashes = 0;
-  /// Every message kind in arrival order: "rewire", "trim", "trim2",
+  /// Every message kind in arrival order: "rewire", "trim",
   /// "sweep", "crash", "exit".
   std::vector<std::string> got;
 };
@@ -61,11 +60,6 @@ caf::behavior fake_child(caf::stateful_actor<fake_state>* self,
     [=](trim_atom, uint64_t sequence) {
       self->state.record->trims.push_back(sequence);
       self->state.record->got.push_back("trim");
-    },
-    [=](trim_atom, uint64_t process_sequence, uint64_t container_sequence) {
-      self->state.record->sink_trims.emplace_back(process_sequence,
-                                                  container_sequence);
-      self->state.record->got.push_back("trim2");
     },
     [=](sweep_atom) {
       ++self->state.record->sweeps;
@@ -737,29 +731,6 @@ TEST_CASE_METHOD(supervisor_fixture,
   CHECK(latest("tree").checkpoint.get() == newer.get());
   CHECK(latest("tree").checkpoint->applied == 77);
   CHECK(stats(sup).num_checkpoints == 2);
-}
-
-TEST_CASE_METHOD(supervisor_fixture,
-                 "a new sink first learns how far the lost one wrote",
-                 "[supervisor]") {
-  auto sup = start(fakes());
-  self->send(sup, written_atom::value, uint64_t{10}, uint64_t{3});
-  self->send(sup, written_atom::value, uint64_t{25}, uint64_t{4});
-  run();
-  CHECK(record_of("sink").sink_trims.empty());
-  kill("sink");
-  advance(backoff);
-  REQUIRE(spawns("sink") == 2);
-  auto& fresh = record_of("sink");
-  REQUIRE_FALSE(fresh.got.empty());
-  CHECK(fresh.got.front() == "trim2");
-  CHECK(fresh.sink_trims
-        == std::vector<std::pair<uint64_t, uint64_t>>{{25, 4}});
-  // Other restarts send no trim to the sink.
-  kill("tree");
-  advance(backoff);
-  CHECK(fresh.sink_trims.size() == 1);
-  CHECK(handles(sup).sink == latest("sink").handle);
 }
 
 TEST_CASE_METHOD(supervisor_fixture,

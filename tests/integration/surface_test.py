@@ -212,8 +212,14 @@ try:
     spawned.append(chain)
     wait_for(lambda: len(proc_children(chain.pid)) == 1, 5, "the chain")
     chain_kid = proc_children(chain.pid)[0]
-    wait_for(lambda: {chain_kid, *(s.pid for s in sleepers)}
-             <= set(tree_of() or {}), 5, "the chain and sleepers in the tree")
+    # In the tree with what they exec'd (a fork shows first with the
+    # parent's program).
+    ours = [chain_kid, *(s.pid for s in sleepers)]
+
+    def ours_in_tree():
+        tree = tree_of() or {}
+        return all(tree.get(p) == (proc_ppid(p), proc_exe(p)) for p in ours)
+    wait_for(ours_in_tree, 5, "the chain and sleepers in the tree")
     before = tree_of() or {}
     proc_before = proc_view(before)
     rc, out, err = cli("ctl", "crash", "tree")
