@@ -17,11 +17,6 @@ agent_config::agent_config() {
   // the live agent's CPU (bench/); a shared queue does the same work at half
   // the CPU. --scheduler.policy=stealing overrides.
   set("scheduler.policy", caf::atom("sharing"));
-  // CAF starts at least 4 workers; more workers than cores only wake each
-  // other (live CPU -20% on 2 cores, bench/). --scheduler.max-threads
-  // overrides.
-  set("scheduler.max-threads",
-      static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
   opt_group{custom_options_, "auditree"}
     .add(assemblers, "assemblers",
          "assembler actors (0 = one per hardware thread)")
@@ -204,6 +199,16 @@ std::string agent_config::parse_all(int argc, char** argv) {
         || caf::get<caf::settings>(content, "auditree").count(key) == 0)
       return where + "auditree." + key + "=" + trim(line.substr(eq + 1))
              + ": not a valid " + str(opt->type_name());
+  }
+  // CAF starts at least 4 workers, which on few cores only wake each
+  // other. The live agent's actors take microseconds per batch: one worker
+  // does it, and a second only adds wake-ups (live CPU -10 to -20% on 2
+  // cores, bench/). A replay is bulk work: one worker per core.
+  // --scheduler.max-threads overrides.
+  if (caf::get_if(&content, "scheduler.max-threads") == nullptr) {
+    size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    set("scheduler.max-threads",
+        command == std::vector<std::string>{"run"} ? size_t{1} : cores);
   }
   return {};
 }
