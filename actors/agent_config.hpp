@@ -83,7 +83,7 @@ public:
   uint32_t receive_buffer = 64u << 20;
   /// The kernel's records go on at most this long after they arrived, in
   /// batches: fewer, larger messages.
-  caf::timespan batch_delay = std::chrono::milliseconds{2};
+  caf::timespan batch_delay = std::chrono::milliseconds{4};
   /// How often the kernel's lost/backlog counters are polled.
   caf::timespan status_interval = std::chrono::seconds{1};
   /// Settings to restore after a crash are kept here while running.

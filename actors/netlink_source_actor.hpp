@@ -26,7 +26,7 @@ struct netlink_source_options {
   int receive_buffer = 64 << 20;
   /// Records are handed to the assemblers at most this long after they
   /// arrived (see netlink_reader).
-  caf::timespan batch_delay = std::chrono::milliseconds{2};
+  caf::timespan batch_delay = std::chrono::milliseconds{4};
   /// How often AUDIT_GET is polled for lost and backlog.
   caf::timespan status_interval = std::chrono::seconds{1};
   /// The last sequence given to a record, shared by the copies of these

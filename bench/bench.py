@@ -12,7 +12,7 @@ the ratio (auditree / peer). Benchmarks print figures; they assert nothing.
   at a fixed rate, audit stamp -> tree latency, and loss at the highest
   rate bench_loadgen reaches; auditree (multicast and unicast) against
   auditd (RAW log, the same rules), one after another, alternating. At the
-  fixed rate also auditree with batch-delay=0s, and for each auditree the
+  fixed rate also auditree with batch-delay 0s and 2ms, and for each the
   kernel's share of the latency: stamp -> the event's EOE read.
 - memory: bytes per tracked process (bench_tree_memory).
 
@@ -456,14 +456,15 @@ def bench_live():
     # At the fixed rate only: what batching costs in latency and saves in
     # CPU, and the kernel's share of the latency (its delivery to a reader
     # that never waits).
-    no_delay = auditree_daemon("multicast", tmp, "batch-delay=0s")
-    fixed = {d.name: [] for d in daemons + [no_delay]}
+    delays = [auditree_daemon("multicast", tmp, f"batch-delay={d}")
+              for d in ("0s", "2ms")]
+    fixed = {d.name: [] for d in daemons + delays}
     flood = {d.name: [] for d in daemons}
     problems = []
     try:
         for phase, runs, args, ds in (
                 (fixed, LIVE_RUNS, ["-r", str(RATE), "-n", str(COUNT),
-                                    "-j", str(JOBS)], daemons + [no_delay]),
+                                    "-j", str(JOBS)], daemons + delays),
                 (flood, LIVE_RUNS, ["-r", "0", "-n", "1000000000", "-j",
                                     str(JOBS), "-t", str(FLOOD_SECONDS)],
                  daemons)):
@@ -487,7 +488,7 @@ def bench_live():
                                         f" another agent: {', '.join(diffs)}")
                     phase[d.name].append(result)
     finally:
-        for d in daemons + [no_delay]:
+        for d in daemons + delays:
             proc = getattr(d, "proc", None)
             if proc is not None and proc.poll() is None:
                 stop(proc, signal.SIGTERM)
@@ -564,7 +565,8 @@ def main():
         auditd_cpu = per10k(fixed["auditd"])
         auditd_k = per10k(fixed["auditd"], "kauditd_cpu")
         rate = median([r["rate"] for rs in fixed.values() for r in rs])
-        variants = ("multicast", "unicast", "multicast, batch-delay=0s")
+        variants = ("multicast", "unicast", "multicast, batch-delay=0s",
+                    "multicast, batch-delay=2ms")
         for mode in variants:
             runs = fixed[f"auditree {mode}"]
             cpu = per10k(runs)
