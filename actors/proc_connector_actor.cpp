@@ -75,8 +75,8 @@ uint64_t now_ms() {
 
 // On the reader thread: the process's cgroup (its container), which no
 // audit record carries. Audit reports what an exec loaded, and a /proc
-// sweep after any loss mends what it missed: reading more here (six files
-// per exec) cost most of this thread's CPU.
+// sweep after any loss mends what it missed: reading all of /proc for an
+// exec (six files) cost a fifth of this thread's CPU.
 void enrich(process_event& ev) {
   auto pid = ev.action == process_action::fork ? ev.child : ev.pid;
   if (auto cgroup = read_proc_cgroup("/proc", pid))

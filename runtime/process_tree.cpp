@@ -401,6 +401,15 @@ void process_tree::impl::add_child(node& parent, const process_key& child) {
 
 void process_tree::impl::set_parent(node& child, node* parent,
                                     fact_origin origin) {
+  // A record older than the parent's death (a late fork, an exec's ppid):
+  // the kernel has handed the live child to the parent's reaper since.
+  if (parent != nullptr && !parent->running() && child.running()) {
+    if (auto* reaper = reaper_for(*parent, parent->end);
+        reaper != nullptr && reaper != parent) {
+      parent = reaper;
+      origin = fact_origin::inferred;
+    }
+  }
   if (parent != nullptr) {
     child.parent = parent->key;
     add_child(*parent, child.key);
@@ -631,8 +640,8 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid,
   if (parent != nullptr) {
     set_parent(n, parent, from);
     // The new parent adopted an orphan: it is pid 1, its namespace's init,
-    // or a subreaper.
-    if (adopted && ppid != 1 && !parent->container_init)
+    // or a subreaper (unless the record predates its death).
+    if (adopted && ppid != 1 && !parent->container_init && parent->running())
       parent->subreaper = true;
   } else {
     set_parent(n, nullptr, from);

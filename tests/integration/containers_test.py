@@ -52,21 +52,29 @@ def members_in_tree(tree, container):
 
 
 def compare(agent, name, container, cgroup):
-    """The agent's running members of a container equal /proc's."""
-    seen = members_in_proc(cgroup)
-    tree = members_in_tree(agent.tree(), container)
-    # /proc may change between the two reads: retry once on a mismatch.
-    if set(seen) != set(tree):
-        time.sleep(0.2)
+    """The agent's running members of a container equal /proc's, with their
+    parents and programs, within a second (events reach the tree a few
+    milliseconds after /proc shows them; /proc changes between reads)."""
+    def same(seen, tree):
+        return set(seen) == set(tree) and all(
+            tree[p]["process"].get("parent", {}).get("pid") == ppid
+            and tree[p]["process"].get("executable") == exe
+            for p, (ppid, exe) in seen.items())
+    deadline = time.time() + 1.0
+    while True:
         seen = members_in_proc(cgroup)
         tree = members_in_tree(agent.tree(), container)
+        if same(seen, tree) or time.time() > deadline:
+            break
+        time.sleep(0.1)
     check(seen and set(seen) == set(tree),
           f"{name}: running members {sorted(tree)} == /proc {sorted(seen)}")
     for pid, (ppid, exe) in seen.items():
         p = tree.get(pid, {}).get("process", {})
-        check(p.get("parent", {}).get("pid") == ppid
-              and p.get("executable") == exe,
-              f"{name}: pid {pid} parent {ppid} exe {exe} as in /proc")
+        got = (p.get("parent", {}).get("pid"), p.get("executable"))
+        check(got == (ppid, exe),
+              f"{name}: pid {pid} parent {ppid} exe {exe} as in /proc "
+              f"(tree: {got})")
     return seen
 
 

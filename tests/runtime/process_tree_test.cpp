@@ -226,6 +226,21 @@ TEST_CASE("orphans go to the nearest live subreaper ancestor", "[tree]") {
     CHECK(w.get(61).parent_origin == fact_origin::audit);
     CHECK(w.aut.stats().num_parent_corrections == 0);
   }
+  SECTION("a record from before the parent's death does not undo it") {
+    // runc run -d: the container's init execs while runc still runs (its
+    // record names runc); runc's exit is applied first.
+    world w;
+    w.fork(200, 1, 201, 0, fork_flags, "python3");
+    w.fork(201, 200, 202, 1);
+    w.exit(201, 200, 3);
+    CHECK(w.get(202).ppid == 1);
+    w.exec(202, 201, 3, "/bin/sh", {"sh"});
+    CHECK(w.get(202).ppid == 1);
+    CHECK(w.get(202).state == process_state::running);
+    // The connector's report of the fork, stamped when it was read.
+    w.connector_fork(201, 203, 5);
+    CHECK(w.get(203).ppid == 1);
+  }
   SECTION("without one they go to pid 1, and a record corrects the guess") {
     world w;
     w.fork(200, 1, 201, 0, fork_flags, "python3");
