@@ -21,14 +21,19 @@ struct writer {
     out += '\n';
   }
 
-  void sample(const char* name, uint64_t value, const std::string& labels = {}) {
+  void line(const std::string& name, const std::string& labels,
+            const std::string& value) {
     out += "auditree_";
     out += name;
     if (!labels.empty())
       out += '{' + labels + '}';
     out += ' ';
-    out += std::to_string(value);
+    out += value;
     out += '\n';
+  }
+
+  void sample(const char* name, uint64_t value, const std::string& labels = {}) {
+    line(name, labels, std::to_string(value));
   }
 
   void counter(const char* name, const char* help, uint64_t value) {
@@ -49,15 +54,9 @@ struct writer {
                                 std::pair{"1", max}}) {
       char buf[32];
       std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(us) / 1e6);
-      out += "auditree_";
-      out += name;
-      out += "{quantile=\"";
-      out += quantile;
-      out += "\"} ";
-      out += buf;
-      out += '\n';
+      line(name, std::string{"quantile=\""} + quantile + "\"", buf);
     }
-    sample((std::string{name} + "_count").c_str(), count);
+    line(std::string{name} + "_count", {}, std::to_string(count));
   }
 };
 

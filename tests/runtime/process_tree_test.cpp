@@ -461,55 +461,57 @@ TEST_CASE("a cgroup read before the lineage still leaves the init known",
 
 TEST_CASE("the cgroup's name for a plain runc container beats the lineage's",
           "[tree]") {
-  // runc run -d --cgroup-parent: the cgroup says `auditree-runc/r-1`, runc's
-  // argv only `r-1`. The connector's exec (the cgroup) may come first.
+  // runc run -d --cgroup-parent: the cgroup says `auditree-runc/<id>`,
+  // runc's argv only `<id>`. The connector's events (with the cgroup) and
+  // audit's come in either order. runc's way up to the container's
+  // process 3526, which execs sh; sh forks 3532.
+  auto runc_run = [](world& w, const std::string& id) {
+    w.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", id});
+    w.fork(3514, 3513, 3523, 1, fork_flags, "runc");
+    w.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
+    w.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
+    w.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
+  };
+  auto sh = [](world& w) {
+    w.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
+    w.fork(3526, 3514, 2, 6, fork_flags, "sh");
+  };
+  auto sleep = [](world& w) {
+    w.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  };
+
+  // The connector's exec first.
   world w;
-  w.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", "r-1"});
-  w.fork(3514, 3513, 3523, 1, fork_flags, "runc");
-  w.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
-  w.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
-  w.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
+  runc_run(w, "r-1");
   w.connector_exec(3526, 5, {}, {}, "auditree-runc/r-1");
-  w.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
-  w.fork(3526, 3514, 2, 6, fork_flags, "sh");
+  sh(w);
   w.connector_fork(3526, 3532, 6, "auditree-runc/r-1");
-  w.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  sleep(w);
   CHECK(w.get(3526).container == "auditree-runc/r-1");
   CHECK(w.get(3526).container_init);
   CHECK(w.get(3532).container == "auditree-runc/r-1");
 
-  // Audit's records of a child before the connector's fork with its cgroup:
-  // the child first takes its creator's (lineage) container, then the
-  // cgroup's.
+  // Audit's records first: the child takes its creator's (lineage)
+  // container, then the cgroup's.
   world late;
-  late.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", "r-2"});
-  late.fork(3514, 3513, 3523, 1, fork_flags, "runc");
-  late.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
-  late.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
-  late.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
-  late.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
-  late.fork(3526, 3514, 2, 6, fork_flags, "sh");
-  late.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  runc_run(late, "r-2");
+  sh(late);
+  sleep(late);
   CHECK(late.get(3532).container == "r-2");
   late.connector_exec(3526, 8, {}, {}, "auditree-runc/r-2");
   late.connector_fork(3526, 3532, 8, "auditree-runc/r-2");
   CHECK(late.get(3526).container == "auditree-runc/r-2");
   CHECK(late.get(3532).container == "auditree-runc/r-2");
 
-  // The connector's events first: the child is forked while its creator
-  // is still on runc's way in, inherits the cgroup's container, and its
-  // cgroup confirms it; its exec then must not rename it.
+  // The connector's fork too before audit's exec: the child inherits the
+  // cgroup's container while its creator is still on runc's way in, its
+  // cgroup confirms it, and its exec then must not rename it.
   world early;
-  early.exec(3514, 3513, 0, "/usr/sbin/runc", {"runc", "run", "-d", "r-3"});
-  early.fork(3514, 3513, 3523, 1, fork_flags, "runc");
-  early.exec(3523, 3514, 2, "/usr/sbin/runc", {"runc", "init"});
-  early.fork(3523, 3514, 3525, 3, clone_parent_flags, "runc:[0:PARENT]");
-  early.fork(3525, 3514, 3526, 4, clone_parent_flags, "runc:[1:CHILD]");
+  runc_run(early, "r-3");
   early.connector_exec(3526, 5, {}, {}, "auditree-runc/r-3");
   early.connector_fork(3526, 3532, 6, "auditree-runc/r-3");
-  early.exec(3526, 3514, 5, "/bin/busybox", {"sh", "-c", "sleep 60 & sleep 2"});
-  early.fork(3526, 3514, 2, 6, fork_flags, "sh");
-  early.exec(3532, 3526, 7, "/bin/busybox", {"sleep", "60"});
+  sh(early);
+  sleep(early);
   CHECK(early.get(3526).container == "auditree-runc/r-3");
   CHECK(early.get(3532).container == "auditree-runc/r-3");
 }
