@@ -64,8 +64,10 @@ struct writer {
 
 std::string render_prometheus(const agent_metrics& m) {
   writer w;
-  w.counter("records_total", "Audit records received from the kernel.",
-            m.audit.num_records);
+  w.counter("records_total",
+            "Audit records received: from the kernel, or as text (auditd "
+            "plugin mode).",
+            m.audit.num_records + m.file.num_records);
   w.counter("datagrams_malformed_total",
             "Kernel datagrams that were not audit records.",
             m.audit.num_malformed);

@@ -384,12 +384,14 @@ check(out.returncode != 0 and "not a loopback address" in out.stderr,
 log = os.path.join(CORPUS, "container-lifecycle.log")
 if os.path.exists(log):
     plug_sock = os.path.join(work, "plugin.sock")
+    plug_port = free_port()
     plugin = subprocess.Popen(
         [AUDITREE, "run", "--auditree.mode=stdin",
          "--auditree.proc-connector=false", "--auditree.output=/dev/null",
          # The corpus is another machine's past: keep this host's /proc out.
          "--auditree.bootstrap=false", "--auditree.reconcile-interval=0s",
          f"--auditree.socket={plug_sock}", "--auditree.exit-grace=60s",
+         f"--auditree.http=127.0.0.1:{plug_port}",
          f"--config-file={REPO}/config/auditree.conf"],
         stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with open(log) as f:
@@ -412,6 +414,19 @@ if os.path.exists(log):
     check(len(members) >= 2 and all(
         p["container"]["id"] == "default/c-life-2" for p in members),
         f"plugin mode: c-life-2's tree ({len(members)} processes)")
+    with open(log) as f:
+        corpus_records = sum(1 for line in f if line.startswith("type="))
+
+    def records_total():
+        status, body = http_get(plug_port, "/metrics")
+        lines = [x for x in body.splitlines()
+                 if x.startswith("auditree_records_total ")]
+        return int(lines[0].split()[1]) if status == 200 and lines else None
+    wait_for(lambda: records_total() == corpus_records, 10,
+             "every record counted")
+    check(records_total() == corpus_records,
+          f"plugin mode: /metrics counts the records read from stdin "
+          f"({records_total()} of {corpus_records})")
     plugin.stdin.close()
     check(plugin.wait(timeout=30) == 0, "plugin mode: exits 0 at end of stdin")
 else:

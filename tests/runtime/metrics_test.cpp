@@ -34,6 +34,11 @@ TEST_CASE("metrics in the Prometheus text format", "[metrics]") {
         != std::string::npos);
   CHECK(text.find("auditree_restarts_total{actor=\"tree\"} 1\n")
         != std::string::npos);
+  // In auditd plugin mode the records come as text.
+  agent_metrics plugin;
+  plugin.file.num_records = 944;
+  CHECK(render_prometheus(plugin).find("\nauditree_records_total 944\n")
+        != std::string::npos);
   // Every sample line belongs to a family declared before it.
   size_t pos = 0;
   while ((pos = text.find("\nauditree_", pos)) != std::string::npos) {
