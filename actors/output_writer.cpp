@@ -26,6 +26,7 @@ output_writer::~output_writer() {
     stopping_ = true;
   }
   wake_.notify_one();
+  hurry_.notify_one();
   if (thread_.joinable())
     thread_.join();
   if (out_ != nullptr && out_ != stdout)
@@ -75,7 +76,10 @@ std::string output_writer::take_buffer() {
 
 void output_writer::flush() {
   std::unique_lock<std::mutex> guard{mutex_};
+  ++flushing_;
+  hurry_.notify_one();
   drained_.wait(guard, [this] { return queue_.empty() && !busy_; });
+  --flushing_;
 }
 
 uint64_t output_writer::num_written() const {
@@ -136,14 +140,13 @@ void output_writer::run() {
       text.clear();
       spare_.push_back(std::move(text));
     }
-    if (queue_.empty())
+    if (queue_.empty()) {
       drained_.notify_all();
-    if (queue_.empty() && !stopping_) {
       // Let the next batches gather: one wake-up of this thread per pause,
       // not one per batch; lines reach the output at most this much later.
-      guard.unlock();
-      std::this_thread::sleep_for(write_pause);
-      guard.lock();
+      // A flush or the stop ends the pause (write() does not notify hurry_).
+      hurry_.wait_for(guard, write_pause,
+                      [this] { return stopping_ || flushing_ > 0; });
     }
   }
 }

@@ -60,12 +60,16 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;
+  /// Ends the pause between writes early.
+  std::condition_variable hurry_;
   std::deque<std::pair<std::string, uint64_t>> queue_;
   size_t queued_bytes_ = 0;
   /// Written text kept for take_buffer.
   std::vector<std::string> spare_;
   bool busy_ = false;
   bool stopping_ = false;
+  /// Threads waiting in flush().
+  int flushing_ = 0;
   uint64_t written_ = 0;
   uint64_t dropped_ = 0;
   std::thread thread_;
