@@ -40,8 +40,7 @@ void reject(self_pointer self, const char* reason) {
     log::warning(st.path, ": further malformed lines are only counted");
 }
 
-void take_line(self_pointer self, std::string_view line,
-               std::vector<record_batch>& batches) {
+void take_line(self_pointer self, std::string_view line) {
   auto& st = self->state;
   ++st.stats.num_lines;
   if (line.empty() || line == "\r")
@@ -52,10 +51,7 @@ void take_line(self_pointer self, std::string_view line,
     return;
   }
   ++st.stats.num_records;
-  auto& rec = result.record;
-  auto& batch = batches[rec.id.serial % batches.size()];
-  batch.push_back(rec.to_record());
-  batch.back().sequence = st.stats.num_records;
+  st.batcher.add(result.record, st.stats.num_records);
 }
 
 void maybe_finish(self_pointer self) {
@@ -80,11 +76,12 @@ void schedule_read(self_pointer self) {
 
 // Every assembler gets every round's watermark, even with no records for
 // it, so the tree can merge their outputs back into arrival order.
-void send_batches(self_pointer self, std::vector<record_batch>& batches) {
+void send_batches(self_pointer self) {
   auto& st = self->state;
   if (st.stats.num_records == st.watermark_sent)
     return;
   st.watermark_sent = st.stats.num_records;
+  auto batches = st.batcher.take();
   for (size_t i = 0; i < batches.size(); ++i) {
     ++st.in_flight[i];
     send_records(self, st.assemblers[i], std::move(batches[i]),
@@ -108,24 +105,19 @@ void read_chunk(self_pointer self) {
     n = 0;
   }
   st.stats.num_bytes += static_cast<uint64_t>(n);
-  std::vector<record_batch> batches(st.assemblers.size());
-  // Room for this chunk's records at the corpus' ~150 bytes a record, so a
-  // batch rarely grows (each growth moves every record in it).
-  for (auto& batch : batches)
-    batch.reserve(static_cast<size_t>(n) / 128 / batches.size() + 16);
   std::string_view rest{st.buffer.data(), offset + static_cast<size_t>(n)};
   for (auto nl = rest.find('\n'); nl != std::string_view::npos;
        nl = rest.find('\n')) {
     if (st.skipping_line)
       st.skipping_line = false;
     else
-      take_line(self, rest.substr(0, nl), batches);
+      take_line(self, rest.substr(0, nl));
     rest.remove_prefix(nl + 1);
   }
   if (n == 0) {
     st.at_end = true;
     if (!rest.empty() && !st.skipping_line)
-      take_line(self, rest, batches); // A last line without a newline.
+      take_line(self, rest); // A last line without a newline.
     rest = {};
   } else if (rest.size() > max_line && !st.skipping_line) {
     ++st.stats.num_lines;
@@ -138,7 +130,7 @@ void read_chunk(self_pointer self) {
   if (!rest.empty())
     std::memmove(st.buffer.data(), rest.data(), rest.size());
   st.pending = rest.size();
-  send_batches(self, batches);
+  send_batches(self);
   schedule_read(self);
   maybe_finish(self);
 }
@@ -158,6 +150,7 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
   for (auto& a : assemblers)
     st.assemblers.emplace_back(std::move(a));
   st.in_flight.resize(st.assemblers.size());
+  st.batcher = record_batcher{st.assemblers.size()};
   st.fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (st.fd < 0) {
     log::error("cannot open ", path, ": ", std::strerror(errno));

@@ -11,6 +11,7 @@
 #include "actors/reliable_link.hpp"
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
+#include "runtime/record_batcher.hpp"
 
 namespace auditree {
 
@@ -37,6 +38,7 @@ struct file_source_state {
   /// Batches sent but not yet acknowledged, per assembler, for flow
   /// control.
   std::vector<size_t> in_flight;
+  record_batcher batcher{1};
   /// The highest sequence (records numbered from 1) announced so far.
   uint64_t watermark_sent = 0;
   bool read_scheduled = false;
@@ -45,7 +47,8 @@ struct file_source_state {
 };
 
 /// Reads `path` (`-` for stdin) line by line, copies each record once into
-/// an owned `audit_record`, numbers it (its sequence) and routes it to
+/// an owned `audit_record` (a read's records share one block of text),
+/// numbers it (its sequence) and routes it to
 /// `assemblers[serial % N]` in batches sent with the watermark. At most a
 /// few batches per assembler are in flight, so a fast file never floods
 /// the assemblers' mailboxes (nor, while an assembler is being replaced,

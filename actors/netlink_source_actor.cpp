@@ -84,10 +84,7 @@ void take_datagram(netlink_source_state& st, const char* data, size_t size) {
                     - static_cast<int64_t>(id.seconds * 1000000
                                            + id.millis * 1000));
   }
-  auto serial = parsed.record.id.serial;
-  auto& batch = st.batches[serial % st.batches.size()];
-  batch.push_back(parsed.record.to_record());
-  batch.back().sequence = ++*st.last_sequence;
+  st.batcher.add(parsed.record, ++*st.last_sequence);
 }
 
 // On the reader thread: hand the batches to the actor for the assemblers,
@@ -98,9 +95,7 @@ void send_batches(netlink_source_state& st) {
   if (watermark == st.watermark_sent)
     return;
   st.watermark_sent = watermark;
-  auto n = st.batches.size();
-  caf::anon_send(st.router, std::move(st.batches), watermark);
-  st.batches = record_batches(n);
+  caf::anon_send(st.router, st.batcher.take(), watermark);
 }
 
 void poll_status(self_pointer self) {
@@ -150,7 +145,7 @@ caf::behavior netlink_source_actor(self_pointer self,
   st.on_loss = std::move(on_loss);
   for (auto& a : assemblers)
     st.assemblers.emplace_back(std::move(a));
-  st.batches.resize(st.assemblers.size());
+  st.batcher = record_batcher{st.assemblers.size()};
   st.faults = std::move(faults);
   // Released with the state when the actor ends.
   st.router = caf::actor_cast<caf::actor>(self);

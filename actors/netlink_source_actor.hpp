@@ -17,6 +17,7 @@
 #include "messages/pipeline_stats.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
+#include "runtime/record_batcher.hpp"
 
 namespace auditree {
 
@@ -46,9 +47,9 @@ struct netlink_source_state {
   /// One per assembler: batches stay until it no longer needs them, so
   /// that a replacement gets them again.
   std::vector<reliable_link> assemblers;
-  /// Filled on the reader's thread only, between two `drained` calls, and
-  /// handed to this actor, which routes them.
-  record_batches batches;
+  /// Filled on the reader's thread only, between two `drained` calls; its
+  /// batches are handed to this actor, which routes them.
+  record_batcher batcher{1};
   uint64_t watermark_sent = 0;
   caf::actor router;
   /// The newest watermark routed (the actor's own copy).
@@ -71,7 +72,8 @@ struct netlink_source_state {
 /// Listens to the kernel audit stream (NETLINK_AUDIT, multicast group
 /// AUDIT_NLGRP_READLOG or unicast as the registered daemon) through a
 /// Boost.Asio reader thread. Every datagram is copied once into an owned
-/// `audit_record` and routed to `assemblers[serial % N]` in batches. The
+/// `audit_record` (those of one read share one block of text) and routed to
+/// `assemblers[serial % N]` in batches. The
 /// agent's `session` holds the rules and settings; a replacement of this
 /// actor opens a new socket (and registers it, in unicast mode), and the
 /// events the kernel emitted in between show as serial gaps. If the socket

@@ -37,7 +37,8 @@ using record_key =
     std::tuple<uint64_t, uint32_t, uint32_t, uint32_t, std::string>;
 
 record_key key_of(const audit_record& r) {
-  return {r.id.seconds, r.id.millis, r.id.serial, r.type, r.text};
+  return {r.id.seconds, r.id.millis, r.id.serial, r.type,
+          std::string{r.text()}};
 }
 
 uint64_t number_or(std::string_view raw, uint64_t fallback, uint64_t lo,

@@ -72,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(rec.text.empty() || inside(rec.text, line), "text views the line");
   check(rec.id.millis <= 999, "milliseconds in range");
   auto owned = rec.to_record();
-  check(owned.text == rec.text && owned.id == rec.id && owned.type == rec.type,
+  check(owned.text() == rec.text && owned.id == rec.id
+          && owned.type == rec.type,
         "to_record copies the view");
   walk_fields(rec.text);
   return 0;

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -28,18 +30,47 @@ struct event_id {
   }
 };
 
-/// One audit record. `text` is an owned copy of everything after
-/// `audit(...): `, never a view into a source's read buffer, which the next
-/// read overwrites.
-struct audit_record {
+/// One audit record. Its text (everything after `audit(...): `) is an owned
+/// copy, never a view into a source's read buffer, which the next read
+/// overwrites. The records of one read share one immutable block of text:
+/// copying a record (CAF copies a message whose sender keeps it for
+/// redelivery) copies a reference, not the text.
+class audit_record {
+public:
   /// Record type number from linux/audit.h (1300 = SYSCALL, 1320 = EOE, ...).
   uint32_t type = 0;
   event_id id;
-  std::string text;
   /// Arrival order at the source (1, 2, ...): the N assemblers' outputs are
   /// merged back into this order, so the tree sees events as one assembler
   /// would have closed them.
   uint64_t sequence = 0;
+
+  audit_record() = default;
+
+  /// A record with a block of its own for a copy of `text`.
+  audit_record(uint32_t type, event_id id, std::string_view text,
+               uint64_t sequence = 0)
+    : type(type), id(id), sequence(sequence),
+      block_(std::make_shared<const std::string>(text)),
+      size_(block_->size()) {}
+
+  /// A record whose text is `size` bytes at `offset` in `block`.
+  audit_record(uint32_t type, event_id id, uint64_t sequence,
+               std::shared_ptr<const std::string> block, size_t offset,
+               size_t size)
+    : type(type), id(id), sequence(sequence), block_(std::move(block)),
+      offset_(offset), size_(size) {}
+
+  std::string_view text() const {
+    if (!block_)
+      return {};
+    return std::string_view{*block_}.substr(offset_, size_);
+  }
+
+private:
+  std::shared_ptr<const std::string> block_;
+  size_t offset_ = 0;
+  size_t size_ = 0;
 };
 
 /// Records travel from sources to assemblers in batches. With each batch

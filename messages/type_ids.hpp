@@ -3,7 +3,10 @@
 // The whole message protocol of auditree in one place: every type that
 // travels between actors, every atom, and how CAF inspects them.
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/none.hpp>
 #include <caf/type_id.hpp>
 
 #include "messages/audit_event.hpp"
@@ -22,8 +25,14 @@ typename Inspector::result_type inspect(Inspector& f, event_id& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
-  return f(caf::meta::type_name("audit_record"), x.type, x.id, x.text,
-           x.sequence);
+  // The text travels as a string; a loaded record owns its copy.
+  std::string text{x.text()};
+  auto load = [&]() -> caf::error {
+    x = audit_record{x.type, x.id, text, x.sequence};
+    return caf::none;
+  };
+  return f(caf::meta::type_name("audit_record"), x.type, x.id, text,
+           x.sequence, caf::meta::load_callback(load));
 }
 
 template <class Inspector>

@@ -162,7 +162,7 @@ interpretation interpret_abend(const audit_event& event,
   ev.action = process_action::abend;
   ev.id = event.id;
   ev.sequence = event.sequence;
-  auto fields = scan_fields(record.text);
+  auto fields = scan_fields(record.text());
   if (!read_subject(fields, ev)) {
     result.error = "ANOM_ABEND without a valid pid=";
     return result;
@@ -188,7 +188,7 @@ interpretation interpret(const audit_event& event) {
   }
   if (syscall == nullptr)
     return result;
-  auto fields = scan_fields(syscall->text);
+  auto fields = scan_fields(syscall->text());
   if (fields.arch.empty() || fields.syscall.empty()) {
     result.error = "SYSCALL without arch= or syscall=";
     return result;
@@ -253,9 +253,9 @@ interpretation interpret(const audit_event& event) {
       for (auto& rec : event.records) {
         if (rec.type == record_types::execve) {
           has_execve = true;
-          args.add(rec.text);
+          args.add(rec.text());
         } else if (rec.type == record_types::cwd) {
-          if (auto cwd = find_field(rec.text, "cwd"))
+          if (auto cwd = find_field(rec.text(), "cwd"))
             ev.cwd = decode_untrusted(*cwd).value_or(std::string{});
         }
       }

@@ -52,7 +52,7 @@ std::vector<std::string> execve_texts(uint32_t serial) {
   for (auto& line : test::read_lines("long-argv.log")) {
     auto rec = test::record(line);
     if (rec.id.serial == serial && rec.type == record_types::execve)
-      result.push_back(rec.text);
+      result.emplace_back(rec.text());
   }
   return result;
 }
@@ -147,7 +147,7 @@ TEST_CASE("parse_line reads a named type, the stamp and the fields") {
   CHECK(result.record.text.data() < line.data() + line.size());
   auto owned = result.record.to_record();
   line.assign(line.size(), 'x');
-  CHECK(owned.text == setsockopt_fields);
+  CHECK(owned.text() == setsockopt_fields);
   CHECK(owned.type == 1300);
   CHECK(owned.id.serial == 327459u);
 }
@@ -544,7 +544,7 @@ TEST_CASE("PROCTITLE hex splits at NUL bytes") {
 TEST_CASE("PROCTITLE of a single argument is quoted") {
   auto rec = test::record("type=PROCTITLE msg=audit(1795990082.726:315513): "
                           "proctitle=\"true\"");
-  auto raw = find_field(rec.text, "proctitle");
+  auto raw = find_field(rec.text(), "proctitle");
   REQUIRE(raw);
   auto decoded = decode_untrusted(*raw);
   REQUIRE(decoded);

@@ -207,7 +207,7 @@ TEST_CASE("interpret: a failed execve yields nothing") {
   // 327624..327626: env's PATH search, success=no exit=-2.
   for (uint32_t serial : {327624u, 327625u, 327626u}) {
     auto& ev = test::with_serial(threads(), serial);
-    REQUIRE(ev.records[0].text.find("success=no exit=-2") != std::string::npos);
+    REQUIRE(ev.records[0].text().find("success=no exit=-2") != std::string::npos);
     auto result = interpret(ev);
     CHECK_FALSE(result.event);
     CHECK(result.error == nullptr);
@@ -480,7 +480,7 @@ TEST_CASE("interpret: every event of the excerpts, checked against its lines") {
                  || rec.type == record_types::anom_abend;
         });
     REQUIRE(first != ev.records.end());
-    auto line = "x " + first->text;
+    auto line = "x " + std::string{first->text()};
     CHECK(std::to_string(pe.pid) == field_of(line, "pid"));
     if (pe.action == process_action::fork)
       CHECK(std::to_string(pe.child) == field_of(line, "exit"));
