@@ -48,13 +48,12 @@ struct file_source_state {
 
 /// Reads `path` (`-` for stdin) line by line, copies each record once into
 /// an owned `audit_record` (a read's records share one block of text),
-/// numbers it (its sequence) and routes it to
-/// `assemblers[serial % N]` in batches sent with the watermark. At most a
-/// few batches per assembler are in flight, so a fast file never floods
-/// the assemblers' mailboxes (nor, while an assembler is being replaced,
-/// this actor's memory). Malformed lines are counted and logged with their
-/// line number, and reading goes on. Runs detached: reading a pipe may
-/// block. A file source is not restarted: its position dies with it.
+/// numbers it (its sequence) and routes it to `assemblers[serial % N]` in
+/// batches sent with the watermark. At most a few batches per assembler are
+/// in flight, so a fast file never floods the assemblers' mailboxes (nor,
+/// while an assembler is being replaced, this actor's memory). Malformed
+/// lines are counted and logged with their line number, and reading goes
+/// on. Runs detached: reading a pipe may block. A file source is not restarted: its position dies with it.
 /// Protocol:
 /// - `run` -> `source_stats`: reads to the end; replies when every batch
 ///   was taken by its assembler.

@@ -72,12 +72,12 @@ struct netlink_source_state {
 /// Listens to the kernel audit stream (NETLINK_AUDIT, multicast group
 /// AUDIT_NLGRP_READLOG or unicast as the registered daemon) through a
 /// Boost.Asio reader thread. Every datagram is copied once into an owned
-/// `audit_record` (those of one read share one block of text) and routed to
-/// `assemblers[serial % N]` in batches. The
-/// agent's `session` holds the rules and settings; a replacement of this
-/// actor opens a new socket (and registers it, in unicast mode), and the
-/// events the kernel emitted in between show as serial gaps. If the socket
-/// cannot be set up, the actor quits with the reason logged.
+/// `audit_record` (those of one read share one block of text) and routed
+/// to `assemblers[serial % N]` in batches. The agent's `session` holds the
+/// rules and settings; a replacement of this actor opens a new socket (and
+/// registers it, in unicast mode), and the events the kernel emitted in
+/// between show as serial gaps. If the socket cannot be set up, the actor
+/// quits with the reason logged.
 /// Protocol:
 /// - `record_batches, watermark` (from the reader thread): routes batch K
 ///   to assembler K, each with the watermark.

@@ -13,7 +13,8 @@ the ratio (auditree / peer). Benchmarks print figures; they assert nothing.
   rate bench_loadgen reaches; auditree (multicast and unicast) against
   auditd (RAW log, the same rules), one after another, alternating. At the
   fixed rate also auditree with batch-delay 0s and 2ms, and for each the
-  kernel's share of the latency: stamp -> the event's EOE read.
+  kernel's share of the latency: stamp -> the event's EOE read; and how far
+  the clock the kernel stamps events with lags the real time meanwhile.
 - memory: bytes per tracked process (bench_tree_memory).
 
 Kernel audit is global state: the live part records `auditctl -s` and the
@@ -22,6 +23,7 @@ those, stops what it started, restores every setting it saw, and checks.
 """
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -29,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +49,8 @@ KEY = os.environ.get("BENCH_KEY", "auditree-bench")
 # Extra options for `auditree run` and `auditree replay` (A/B trials).
 EXTRA_ARGS = os.environ.get("BENCH_AUDITREE_ARGS", "").split()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The clock of audit stamps (the kernel's ktime_get_coarse_real_ts64).
+CLOCK_REALTIME_COARSE = 5
 
 AUDITREE = os.path.join(BUILD, "auditree")
 PEER = os.path.join(BUILD, "bench_auparse_peer")
@@ -416,6 +421,35 @@ def run_loadgen(args):
     return result
 
 
+class stamp_clock_lag:
+    """Samples, at random moments while running, how far the coarse clock
+    that stamps audit events lags the real time (ms): an event's stamp is
+    older than the event by as much, and so every latency measured from
+    it overstates by as much."""
+
+    def __enter__(self):
+        self.samples = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.sample)
+        self.thread.start()
+        return self
+
+    def sample(self):
+        while not self.done.is_set():
+            coarse = time.clock_gettime(CLOCK_REALTIME_COARSE)
+            fine = time.clock_gettime(time.CLOCK_REALTIME)
+            self.samples.append((fine - coarse) * 1000)
+            time.sleep(random.uniform(0.0005, 0.005))
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    def percentiles(self):
+        xs = sorted(self.samples)
+        return (xs[len(xs) // 2], xs[int(len(xs) * 0.99)], xs[-1])
+
+
 def one_live_run(daemon, loadgen_args, kauditd):
     """Starts the daemon, lets it settle, runs the load, lets it drain,
     stops it; CPU from /proc/<pid>/stat deltas over load and drain."""
@@ -425,7 +459,8 @@ def one_live_run(daemon, loadgen_args, kauditd):
         lost0 = audit_status()["lost"]
         cpu0 = cpu_seconds(pid)
         kcpu0 = cpu_seconds(kauditd) if kauditd else 0.0
-        load = run_loadgen(loadgen_args)
+        with stamp_clock_lag() as lag:
+            load = run_loadgen(loadgen_args)
         time.sleep(1.0)  # Drain.
         cpu1 = cpu_seconds(pid)
         kcpu1 = cpu_seconds(kauditd) if kauditd else 0.0
@@ -434,7 +469,7 @@ def one_live_run(daemon, loadgen_args, kauditd):
         result = daemon.finish()
     result.update(cpu=cpu1 - cpu0, kauditd_cpu=kcpu1 - kcpu0,
                   lost=lost1 - lost0, spawned=load.get("spawned", 0),
-                  rate=load.get("rate", 0))
+                  rate=load.get("rate", 0), clock_lag=lag.percentiles())
     return result
 
 
@@ -576,6 +611,10 @@ def main():
             k = per10k(runs, "kauditd_cpu")
             row(f"  kernel kauditd CPU s per 10k, {mode}", fmt(k, 3),
                 "kauditd with auditd", fmt(auditd_k, 3), ratio(k, auditd_k))
+        lag = [r["clock_lag"] for rs in fixed.values() for r in rs]
+        p50, p99, mx = (median([x[i] for x in lag]) for i in range(3))
+        row("stamp clock lag ms p50/p99/max (real − coarse clock)",
+            f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—", "—", "—")
         for mode in variants:
             runs = fixed[f"auditree {mode}"]
             lat = [r["latency"] for r in runs if "latency" in r]

@@ -22,7 +22,7 @@ struct record_view {
 
   /// The one copy: an owned record that may leave the parser.
   audit_record to_record() const {
-    return audit_record{type, id, std::string{text}};
+    return audit_record{type, id, text};
   }
 };
 
