@@ -22,6 +22,7 @@ rule list first, tags every rule it adds with BENCH_KEY, removes exactly
 those, stops what it started, restores every setting it saw, and checks.
 """
 
+import contextlib
 import os
 import random
 import re
@@ -450,6 +451,52 @@ class stamp_clock_lag:
         return (xs[len(xs) // 2], xs[int(len(xs) * 0.99)], xs[-1])
 
 
+class log_latency:
+    """Follows auditd's log while running: for each SYSCALL record that
+    appears (auditd logs no EOE; an event's records leave the kernel
+    together), the real time minus its stamp (ms). The log is polled every
+    millisecond, so each figure is up to 1 ms late."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        self.samples = []
+        self.done = threading.Event()
+        self.log = open(self.path, "rb")
+        self.log.seek(0, os.SEEK_END)
+        self.thread = threading.Thread(target=self.follow)
+        self.thread.start()
+        return self
+
+    def follow(self):
+        stamp = re.compile(rb"^type=SYSCALL msg=audit\((\d+)\.(\d+):")
+        partial = b""
+        while not self.done.is_set():
+            data = self.log.read()
+            now = time.time()
+            if data:
+                lines = (partial + data).split(b"\n")
+                partial = lines.pop()
+                for line in lines:
+                    m = stamp.match(line)
+                    if m:
+                        at = int(m.group(1)) + int(m.group(2)) / 1000
+                        self.samples.append((now - at) * 1000)
+            time.sleep(0.001)
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+        self.log.close()
+
+    def percentiles(self):
+        xs = sorted(self.samples)
+        if not xs:
+            return None
+        return (xs[len(xs) // 2], xs[int(len(xs) * 0.99)], xs[-1])
+
+
 def one_live_run(daemon, loadgen_args, kauditd):
     """Starts the daemon, lets it settle, runs the load, lets it drain,
     stops it; CPU from /proc/<pid>/stat deltas over load and drain."""
@@ -459,7 +506,10 @@ def one_live_run(daemon, loadgen_args, kauditd):
         lost0 = audit_status()["lost"]
         cpu0 = cpu_seconds(pid)
         kcpu0 = cpu_seconds(kauditd) if kauditd else 0.0
-        with stamp_clock_lag() as lag:
+        log = getattr(daemon, "log_file", None)
+        follow = log_latency(log) if log and os.path.exists(log) \
+            else contextlib.nullcontext()
+        with stamp_clock_lag() as lag, follow as tail:
             load = run_loadgen(loadgen_args)
         time.sleep(1.0)  # Drain.
         cpu1 = cpu_seconds(pid)
@@ -470,6 +520,8 @@ def one_live_run(daemon, loadgen_args, kauditd):
     result.update(cpu=cpu1 - cpu0, kauditd_cpu=kcpu1 - kcpu0,
                   lost=lost1 - lost0, spawned=load.get("spawned", 0),
                   rate=load.get("rate", 0), clock_lag=lag.percentiles())
+    if tail and tail.percentiles():
+        result["log_latency"] = tail.percentiles()
     return result
 
 
@@ -615,6 +667,13 @@ def main():
         p50, p99, mx = (median([x[i] for x in lag]) for i in range(3))
         row("stamp clock lag ms p50/p99/max (real − coarse clock)",
             f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—", "—", "—")
+        got = [r["log_latency"] for r in fixed["auditd"]
+               if "log_latency" in r]
+        if got:
+            p50, p99, mx = (median([x[i] for x in got]) for i in range(3))
+            row("latency stamp→SYSCALL in its log ms p50/p99/max, auditd "
+                "(peer; polled every 1 ms)",
+                "—", "auditd", f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—")
         for mode in variants:
             runs = fixed[f"auditree {mode}"]
             lat = [r["latency"] for r in runs if "latency" in r]
