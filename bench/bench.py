@@ -422,79 +422,78 @@ def run_loadgen(args):
     return result
 
 
-class stamp_clock_lag:
-    """Samples, at random moments while running, how far the coarse clock
-    that stamps audit events lags the real time (ms): an event's stamp is
-    older than the event by as much, and so every latency measured from
-    it overstates by as much."""
+def percentiles(xs):
+    """p50, p99 and max of `xs`; None when there are none."""
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return (xs[len(xs) // 2], xs[int(len(xs) * 0.99)], xs[-1])
+
+
+class background_sampler:
+    """Runs `sample()` over and over on a thread while inside `with`; it
+    appends to `samples` (ms)."""
 
     def __enter__(self):
         self.samples = []
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self.sample)
+        self.thread = threading.Thread(target=self.run)
         self.thread.start()
         return self
+
+    def run(self):
+        while not self.done.is_set():
+            self.sample()
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    def percentiles(self):
+        return percentiles(self.samples)
+
+
+class stamp_clock_lag(background_sampler):
+    """How far the coarse clock that stamps audit events lags the real
+    time, at random moments: an event's stamp is older than the event by
+    as much, and so every latency measured from it overstates by as
+    much."""
 
     def sample(self):
-        while not self.done.is_set():
-            coarse = time.clock_gettime(CLOCK_REALTIME_COARSE)
-            fine = time.clock_gettime(time.CLOCK_REALTIME)
-            self.samples.append((fine - coarse) * 1000)
-            time.sleep(random.uniform(0.0005, 0.005))
-
-    def __exit__(self, *exc):
-        self.done.set()
-        self.thread.join()
-
-    def percentiles(self):
-        xs = sorted(self.samples)
-        return (xs[len(xs) // 2], xs[int(len(xs) * 0.99)], xs[-1])
+        coarse = time.clock_gettime(CLOCK_REALTIME_COARSE)
+        fine = time.clock_gettime(time.CLOCK_REALTIME)
+        self.samples.append((fine - coarse) * 1000)
+        time.sleep(random.uniform(0.0005, 0.005))
 
 
-class log_latency:
-    """Follows auditd's log while running: for each SYSCALL record that
-    appears (auditd logs no EOE; an event's records leave the kernel
-    together), the real time minus its stamp (ms). The log is polled every
-    millisecond, so each figure is up to 1 ms late."""
+class log_latency(background_sampler):
+    """Follows auditd's log: for each SYSCALL record that appears (auditd
+    logs no EOE; an event's records leave the kernel together), the real
+    time minus its stamp. The log is polled every millisecond, so each
+    figure is up to 1 ms late."""
+
+    stamp = re.compile(rb"^type=SYSCALL msg=audit\((\d+)\.(\d+):")
 
     def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        self.samples = []
-        self.done = threading.Event()
-        self.log = open(self.path, "rb")
+        self.log = open(path, "rb")
         self.log.seek(0, os.SEEK_END)
-        self.thread = threading.Thread(target=self.follow)
-        self.thread.start()
-        return self
+        self.partial = b""
 
-    def follow(self):
-        stamp = re.compile(rb"^type=SYSCALL msg=audit\((\d+)\.(\d+):")
-        partial = b""
-        while not self.done.is_set():
-            data = self.log.read()
-            now = time.time()
-            if data:
-                lines = (partial + data).split(b"\n")
-                partial = lines.pop()
-                for line in lines:
-                    m = stamp.match(line)
-                    if m:
-                        at = int(m.group(1)) + int(m.group(2)) / 1000
-                        self.samples.append((now - at) * 1000)
-            time.sleep(0.001)
+    def sample(self):
+        data = self.log.read()
+        now = time.time()
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            m = self.stamp.match(line)
+            if m:
+                at = int(m.group(1)) + int(m.group(2)) / 1000
+                self.samples.append((now - at) * 1000)
+        time.sleep(0.001)
 
     def __exit__(self, *exc):
-        self.done.set()
-        self.thread.join()
+        super().__exit__(*exc)
         self.log.close()
-
-    def percentiles(self):
-        xs = sorted(self.samples)
-        if not xs:
-            return None
-        return (xs[len(xs) // 2], xs[int(len(xs) * 0.99)], xs[-1])
 
 
 def one_live_run(daemon, loadgen_args, kauditd):
@@ -519,9 +518,8 @@ def one_live_run(daemon, loadgen_args, kauditd):
         result = daemon.finish()
     result.update(cpu=cpu1 - cpu0, kauditd_cpu=kcpu1 - kcpu0,
                   lost=lost1 - lost0, spawned=load.get("spawned", 0),
-                  rate=load.get("rate", 0), clock_lag=lag.percentiles())
-    if tail and tail.percentiles():
-        result["log_latency"] = tail.percentiles()
+                  rate=load.get("rate", 0), clock_lag=lag.percentiles(),
+                  log_latency=tail.percentiles() if tail else None)
     return result
 
 
@@ -663,30 +661,33 @@ def main():
             k = per10k(runs, "kauditd_cpu")
             row(f"  kernel kauditd CPU s per 10k, {mode}", fmt(k, 3),
                 "kauditd with auditd", fmt(auditd_k, 3), ratio(k, auditd_k))
-        lag = [r["clock_lag"] for rs in fixed.values() for r in rs]
-        p50, p99, mx = (median([x[i] for x in lag]) for i in range(3))
+        def medians(runs, key):
+            """"p50 / p99 / max", each the median over `runs`; or None."""
+            got = [r[key] for r in runs if r.get(key)]
+            if not got:
+                return None
+            return " / ".join(f"{median([x[i] for x in got]):.1f}"
+                              for i in range(3))
+
         row("stamp clock lag ms p50/p99/max (real − coarse clock)",
-            f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—", "—", "—")
-        got = [r["log_latency"] for r in fixed["auditd"]
-               if "log_latency" in r]
-        if got:
-            p50, p99, mx = (median([x[i] for x in got]) for i in range(3))
+            medians([r for rs in fixed.values() for r in rs], "clock_lag"),
+            "—", "—", "—")
+        peer = medians(fixed["auditd"], "log_latency")
+        if peer:
             row("latency stamp→SYSCALL in its log ms p50/p99/max, auditd "
-                "(peer; polled every 1 ms)",
-                "—", "auditd", f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—")
+                "(peer; polled every 1 ms)", "—", "auditd", peer, "—")
         for mode in variants:
             runs = fixed[f"auditree {mode}"]
-            lat = [r["latency"] for r in runs if "latency" in r]
+            lat = medians(runs, "latency")
             if lat:
-                p50, p99, mx = (median([x[i] for x in lat]) for i in range(3))
-                row(f"latency stamp→tree ms p50/p99/max, {mode}",
-                    f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "goal p99", "5.0",
-                    ratio(p99, 5.0))
-            got = [r["delivery"] for r in runs if "delivery" in r]
+                p99 = median([r["latency"][1] for r in runs
+                              if r.get("latency")])
+                row(f"latency stamp→tree ms p50/p99/max, {mode}", lat,
+                    "goal p99", "5.0", ratio(p99, 5.0))
+            got = medians(runs, "delivery")
             if got:
-                p50, p99, mx = (median([x[i] for x in got]) for i in range(3))
                 row(f"  of which stamp→EOE read ms p50/p99/max, {mode}",
-                    f"{p50:.1f} / {p99:.1f} / {mx:.1f}", "—", "—", "—")
+                    got, "—", "—", "—")
             row(f"  at {rate:,.0f}/s: kernel lost / ENOBUFS / gaps, {mode}",
                 " / ".join(fmt(median([r[k] for r in runs]), 0)
                            for k in ("lost", "enobufs", "gaps")),
