@@ -53,7 +53,8 @@ struct file_source_state {
 /// in flight, so a fast file never floods the assemblers' mailboxes (nor,
 /// while an assembler is being replaced, this actor's memory). Malformed
 /// lines are counted and logged with their line number, and reading goes
-/// on. Runs detached: reading a pipe may block. A file source is not restarted: its position dies with it.
+/// on. Runs detached: reading a pipe may block. A file source is not
+/// restarted: its position dies with it.
 /// Protocol:
 /// - `run` -> `source_stats`: reads to the end; replies when every batch
 ///   was taken by its assembler.

@@ -17,8 +17,8 @@ namespace auditree {
 /// callers can batch what `datagram` collected; while datagrams keep
 /// coming it reads again only every `flush_delay`: at a few records per
 /// wake-up, the wake-ups of this thread and of the actors the batches go to
-/// cost more CPU than the records. A full socket buffer
-/// (ENOBUFS) is counted and reading goes on.
+/// cost more CPU than the records. A full socket buffer (ENOBUFS) is
+/// counted and reading goes on.
 class netlink_reader {
 public:
   struct handlers {

@@ -118,7 +118,7 @@ proc_connector_state::~proc_connector_state() {
 }
 
 caf::behavior proc_connector_actor(self_pointer self, caf::actor tree,
-                                   caf::timespan batch_delay) {
+                                   caf::timespan delay) {
   log_exceptions(self);
   auto& st = self->state;
   st.tree = std::move(tree);
@@ -137,7 +137,7 @@ caf::behavior proc_connector_actor(self_pointer self, caf::actor tree,
         take_datagram(*state, data, size);
       },
       [state] { send_batch(*state); }},
-    std::chrono::duration_cast<std::chrono::microseconds>(batch_delay));
+    std::chrono::duration_cast<std::chrono::microseconds>(delay));
   log::info("listening to the proc connector");
   return {
     [=](rewire_atom, const std::string& name, const caf::actor& tree) {

@@ -39,7 +39,8 @@ struct proc_connector_state {
 /// cgroup (its container), since short-lived processes vanish quickly;
 /// what an exec loaded comes from audit. If the socket cannot be opened
 /// (needs CAP_NET_ADMIN), the actor quits with the reason.
-/// Events go to the tree at most `batch_delay` after they arrived.
+/// Events go to the tree at most `delay` (`connector-delay`) after they
+/// arrived.
 /// Protocol:
 /// - `rewire, "tree", handle`: a new tree.
 /// - `stats` -> `connector_stats`.
@@ -47,6 +48,6 @@ struct proc_connector_state {
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior
 proc_connector_actor(caf::stateful_actor<proc_connector_state>* self,
-                     caf::actor tree, caf::timespan batch_delay);
+                     caf::actor tree, caf::timespan delay);
 
 } // namespace auditree

@@ -1220,10 +1220,9 @@ void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
   // makes a member, never an init (a `docker exec` is in the cgroup too).
   if (ev.container.empty())
     return;
-  if (n.container && n.container->id == ev.container) {
-    n.container_from_cgroup = true;
+  n.container_from_cgroup = true;
+  if (n.container && n.container->id == ev.container)
     return;
-  }
   auto& c = containers_[ev.container];
   if (!c || c->end) {
     c = std::make_shared<container_state>();
@@ -1235,7 +1234,6 @@ void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
     container_events_.push_back({true, c->id, c->runtime, 0, ev.id});
   }
   n.container = c;
-  n.container_from_cgroup = true;
   c->members.push_back(n.key);
   // Containers get their own pid namespace: from now on this process's
   // `exit=` values are namespace pids.
