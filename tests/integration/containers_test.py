@@ -64,7 +64,7 @@ def compare(agent, name, container, cgroup):
     while True:
         seen = members_in_proc(cgroup)
         tree = members_in_tree(agent.tree(), container)
-        if same(seen, tree) or time.time() > deadline:
+        if (seen and same(seen, tree)) or time.time() > deadline:
             break
         time.sleep(0.1)
     check(seen and set(seen) == set(tree),
@@ -125,21 +125,21 @@ try:
                          ("docker", "fg-docker")):
         run = subprocess.Popen(
             [CONTAINERS, f"run-{runtime}", cid, "sh", "-c",
-             "sleep 1 & sleep 2; ls"], stdout=subprocess.DEVNULL)
-        time.sleep(0.6)
+             "sleep 2 & sleep 3; ls"], stdout=subprocess.DEVNULL)
         if runtime == "docker":
-            full = env("pid", "docker", cid, check_rc=False)
-            cgroup = None
-            for pid in live_pids():
-                cg = proc_cgroup(pid) or ""
-                if cg.startswith("/docker/"):
-                    cgroup = cg
-            container = "docker/" + cgroup.split("/")[-1] if cgroup else "?"
+            # Docker names the cgroup after its id, known once it runs.
+            def docker_cgroup():
+                return next((cg for cg in map(proc_cgroup, live_pids())
+                             if cg and cg.startswith("/docker/")), None)
+            wait_for(docker_cgroup, 10, "docker's cgroup")
+            cgroup = docker_cgroup() or "?"
+            container = "docker/" + cgroup.split("/")[-1]
         elif runtime == "ctr":
             cgroup, container = f"/{NAMESPACE}/{cid}", f"{NAMESPACE}/{cid}"
         else:
             cgroup, container = f"/{RUNC_PARENT}/{cid}", f"{RUNC_PARENT}/{cid}"
-        seen = compare(agent, f"{runtime} foreground", container, cgroup or "?")
+        wait_members(cgroup, 3, f"{runtime}'s foreground tree")
+        seen = compare(agent, f"{runtime} foreground", container, cgroup)
         table.append((f"{runtime} foreground (running)", 3, len(seen), 0, 0))
         check(run.wait(timeout=30) == 0, f"{runtime} foreground exited 0")
 
@@ -152,9 +152,10 @@ try:
     wait_members(cgroup, 3, "docker's tree")
     pids = compare(agent, "docker detached", f"docker/{docker_id}", cgroup)
     check(len(docker_id) == 64, "docker: the id is docker's 64-hex id")
-    t = time.time()
+    # SIGTERM, then SIGKILL after 1 s (pid 1 ignores SIGTERM): the time
+    # starts when the stop returns, the container dead.
     env("stop", "docker", "d-long", "1")
-    gone(agent, "docker stop", list(pids), 9, t)
+    gone(agent, "docker stop", list(pids), 9, time.time())
     lifecycle = [(e["event"]["action"], e.get("process", {}).get("pid"))
                  for e in agent.events()
                  if e.get("container", {}).get("id") == f"docker/{docker_id}"

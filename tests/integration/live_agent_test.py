@@ -81,12 +81,11 @@ try:
     time.sleep(0.3)
     victim.kill()
     victim.wait()
-    time.sleep(0.2)
-    killed = agent.tree().get(victim.pid, {}).get("process", {})
-    check(killed.get("end") is not None,
+    check(wait_for(lambda: "end" in agent.tree().get(victim.pid, {})
+                   .get("process", {}), 2, "the victim's end"),
           "sigkill: the victim has ended in the tree")
-    time.sleep(agent.grace_s + 0.3)
-    check(victim.pid not in agent.tree(),
+    check(wait_for(lambda: victim.pid not in agent.tree(),
+                   agent.grace_s + 2, "the victim's reap"),
           "sigkill: the victim left the tree after the grace")
     mine = [e for e in agent.events() if e["process"]["pid"] == victim.pid]
     check(any(e["event"]["action"] == "exec"

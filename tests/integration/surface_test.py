@@ -404,11 +404,13 @@ if os.path.exists(log):
         rc, out, _ = cli("containers", "--json", sock_path=plug_sock)
         return {c["container"]["id"] for c in json.loads(out)} if rc == 0 \
             else set()
-    wait_for(lambda: "default/c-life-1" in containers(), 15,
+    def corpus_containers(ids):
+        return ({"default/c-life-1", "default/c-life-2", "default/c-life-3"}
+                <= ids and sum(i.startswith("docker/") for i in ids) == 3)
+    wait_for(lambda: corpus_containers(containers()), 15,
              "the corpus's containers")
     ids = containers()
-    check({"default/c-life-1", "default/c-life-2", "default/c-life-3"} <= ids
-          and sum(i.startswith("docker/") for i in ids) == 3,
+    check(corpus_containers(ids),
           f"plugin mode: the corpus's containers ({len(ids)})")
     rc, out, _ = cli("tree", "--json", "--container", "default/c-life-2",
                      sock_path=plug_sock)
