@@ -92,7 +92,7 @@ public:
   /// never reports (needs CAP_NET_ADMIN).
   bool proc_connector = true;
   /// The same for the proc connector's events, off the latency path.
-  caf::timespan connector_delay = std::chrono::milliseconds{10};
+  caf::timespan connector_delay = std::chrono::milliseconds{25};
   /// How often the tree is reconciled with /proc (0: never).
   caf::timespan reconcile_interval = std::chrono::seconds{10};
   /// Load every live process from /proc at start.
