@@ -6,7 +6,9 @@ crash`). Afterwards:
   kept running;
 - the tree equals /proc after the grace and a reconciliation: every
   process alive through the check is in the tree with /proc's parent, and
-  no process the tree shows running is gone from /proc;
+  no process the tree shows running is gone from /proc (in two
+  comparisons 0.3 s apart: an event reaches the tree tens of milliseconds
+  after /proc shows it);
 - the loss ledger reports what was lost: the burst's events missing from
   the stream (the source was down for its restart backoff) are counted as
   serial gaps or kernel losses, give or take the few other audited events
@@ -66,7 +68,8 @@ def tree_vs_proc():
 summary = ""
 try:
     burst = subprocess.Popen(
-        ["bash", "-c", f"for ((i = 0; i < {BURST}; i++)); do /bin/true; done"])
+        ["bash", "-c",
+         f"for ((i = 0; i < {BURST}; i++)); do /bin/true; done"])
     time.sleep(0.7)
     code, out = ctl("ctl", "crash", "source", "kill")
     check(code == 0, f"ctl crash source kill: {out.strip()}")
