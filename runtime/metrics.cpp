@@ -32,7 +32,8 @@ struct writer {
     out += '\n';
   }
 
-  void sample(const char* name, uint64_t value, const std::string& labels = {}) {
+  void sample(const std::string& name, uint64_t value,
+              const std::string& labels = {}) {
     line(name, labels, std::to_string(value));
   }
 
@@ -56,7 +57,7 @@ struct writer {
       std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(us) / 1e6);
       line(name, std::string{"quantile=\""} + quantile + "\"", buf);
     }
-    line(std::string{name} + "_count", {}, std::to_string(count));
+    sample(std::string{name} + "_count", count);
   }
 };
 
