@@ -662,32 +662,31 @@ def main():
             row(f"  kernel kauditd CPU s per 10k, {mode}", fmt(k, 3),
                 "kauditd with auditd", fmt(auditd_k, 3), ratio(k, auditd_k))
         def medians(runs, key):
-            """"p50 / p99 / max", each the median over `runs`; or None."""
+            """(p50, p99, max), each the median over `runs`; or None."""
             got = [r[key] for r in runs if r.get(key)]
-            if not got:
-                return None
-            return " / ".join(f"{median([x[i] for x in got]):.1f}"
-                              for i in range(3))
+            return tuple(median([x[i] for x in got]) for i in range(3)) \
+                if got else None
+
+        def ms(figures):
+            return " / ".join(f"{x:.1f}" for x in figures) if figures else "—"
 
         row("stamp clock lag ms p50/p99/max (real − coarse clock)",
-            medians([r for rs in fixed.values() for r in rs], "clock_lag"),
-            "—", "—", "—")
+            ms(medians([r for rs in fixed.values() for r in rs],
+                       "clock_lag")), "—", "—", "—")
         peer = medians(fixed["auditd"], "log_latency")
         if peer:
             row("latency stamp→SYSCALL in its log ms p50/p99/max, auditd "
-                "(peer; polled every 1 ms)", "—", "auditd", peer, "—")
+                "(peer; polled every 1 ms)", "—", "auditd", ms(peer), "—")
         for mode in variants:
             runs = fixed[f"auditree {mode}"]
             lat = medians(runs, "latency")
             if lat:
-                p99 = median([r["latency"][1] for r in runs
-                              if r.get("latency")])
-                row(f"latency stamp→tree ms p50/p99/max, {mode}", lat,
-                    "goal p99", "5.0", ratio(p99, 5.0))
+                row(f"latency stamp→tree ms p50/p99/max, {mode}", ms(lat),
+                    "goal p99", "5.0", ratio(lat[1], 5.0))
             got = medians(runs, "delivery")
             if got:
                 row(f"  of which stamp→EOE read ms p50/p99/max, {mode}",
-                    got, "—", "—", "—")
+                    ms(got), "—", "—", "—")
             row(f"  at {rate:,.0f}/s: kernel lost / ENOBUFS / gaps, {mode}",
                 " / ".join(fmt(median([r[k] for r in runs]), 0)
                            for k in ("lost", "enobufs", "gaps")),
