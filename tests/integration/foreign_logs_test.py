@@ -23,7 +23,9 @@ import tempfile
 NOT_LOGS = {".md", ".txt"}
 # The summary lines that say what replay skipped, and why.
 SKIP_LINES = ("malformed lines", "malformed datagrams", "malformed events",
-              "evicted", "late records", "duplicates dropped")
+              "evicted", "duplicates dropped")
+# What the serial ledger noticed (counted, nothing dropped).
+LEDGER_LINES = ("serial gaps", "late records", "serial resets")
 
 
 def plain_copy(log, scratch):
@@ -92,12 +94,15 @@ def main():
             arches = sorted({arch for arch, _ in ours | theirs})
             skipped = ", ".join(f"{k} {summary.get(k, 0)}"
                                 for k in SKIP_LINES if summary.get(k, 0))
+            ledger = ", ".join(f"{k} {summary.get(k, 0)}"
+                               for k in LEDGER_LINES if summary.get(k, 0))
             print(f"{log.name}: {summary.get('lines')} lines, "
                   f"{summary.get('events')} events "
                   f"(libauparse {auparse_events}), "
                   f"{summary.get('process events')} process events; "
                   f"arches {' '.join(arches) or '-'}; "
-                  f"skipped: {skipped or 'nothing'}")
+                  f"skipped: {skipped or 'nothing'}"
+                  f"{'; ledger: ' + ledger if ledger else ''}")
             for arch in arches:
                 for action in ("exec", "fork"):
                     a, b = ours[(arch, action)], theirs[(arch, action)]
