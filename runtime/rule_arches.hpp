@@ -33,7 +33,9 @@ struct host_facts {
 };
 
 /// Decides compat: x86_64 has it iff /proc/sys/abi/vsyscall32 exists (the
-/// kernel registers that sysctl only with CONFIG_IA32_EMULATION); ppc64le
+/// kernel builds vdso32-setup.c, which registers that sysctl, only with
+/// CONFIG_COMPAT_32 = IA32_EMULATION there; CONFIG_COMPAT would also be set
+/// by the x32 ABI alone, so the config cannot tell); ppc64le
 /// never (libaudit has no 32-bit machine for it); elsewhere the kernel
 /// config's CONFIG_COMPAT decides, and without a config it is unknown.
 host_abi decide_host_abi(const host_facts& facts);
