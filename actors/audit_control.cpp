@@ -52,6 +52,18 @@ bool is_string_field(uint32_t field) {
   }
 }
 
+// machine_t grows with libaudit; probe well past its last value.
+constexpr int machine_probe_limit = 64;
+
+// A system call on some machine libaudit knows (a typo is on none).
+bool is_syscall_anywhere(const std::string& name) {
+  for (int m = 0; m < machine_probe_limit; ++m)
+    if (audit_machine_to_elf(m) != 0
+        && audit_name_to_syscall(name.c_str(), m) >= 0)
+      return true;
+  return false;
+}
+
 } // namespace
 
 audit_control::~audit_control() {
@@ -133,15 +145,17 @@ bool audit_control::set_pid(uint32_t pid) {
                         rc < 0 ? rc : errno);
 }
 
-std::optional<kernel_rule> audit_control::build(const audit_rule_spec& spec,
-                                                const std::string& key,
-                                                uint32_t exclude_pid) {
+built_rule audit_control::build(const audit_rule_spec& spec,
+                                 const std::string& key,
+                                 uint32_t exclude_pid) {
+  built_rule result;
+  error_.clear();
   auto where = "rule on line " + std::to_string(spec.line) + ": ";
   auto list = audit_name_to_flag(spec.list.c_str());
   auto action = audit_name_to_action(spec.action.c_str());
   if (list < 0 || action < 0) {
     fail(where + "unknown list or action", 0);
-    return std::nullopt;
+    return result;
   }
   _audit_syscalladded = 0;
   _audit_archadded = 0;
@@ -158,23 +172,32 @@ std::optional<kernel_rule> audit_control::build(const audit_rule_spec& spec,
   bool ok = true;
   for (auto& pair : spec.fields)
     ok = ok && add_pair(pair);
+  auto machine = _audit_elf != 0 ? audit_elf_to_machine(_audit_elf)
+                                 : audit_detect_machine();
+  if (auto name = audit_machine_to_name(machine))
+    result.machine = name;
   for (auto& name : spec.syscalls) {
     if (!ok)
       break;
-    if (audit_rule_syscallbyname_data(rule, name.c_str()) != 0) {
+    if (audit_rule_syscallbyname_data(rule, name.c_str()) == 0) {
+      _audit_syscalladded = 1;
+    } else if (is_syscall_anywhere(name)) {
+      result.left_out.push_back(name);
+    } else {
       fail(where + "unknown syscall " + name, 0);
       ok = false;
     }
-    _audit_syscalladded = 1;
   }
-  if (ok && exclude_pid != 0)
+  // Every name left out: a rule without syscalls would match none (or,
+  // read as auditctl does, all); install nothing instead.
+  bool nothing_left = !spec.syscalls.empty() && _audit_syscalladded == 0;
+  if (ok && !nothing_left && exclude_pid != 0)
     ok = add_pair("pid!=" + std::to_string(exclude_pid));
-  ok = ok && add_pair("key=" + key);
-  std::optional<kernel_rule> result;
+  ok = ok && !nothing_left && add_pair("key=" + key);
   if (ok) {
     rule->flags = static_cast<uint32_t>(list);
     rule->action = static_cast<uint32_t>(action);
-    result = copy(rule);
+    result.rule = copy(rule);
   }
   audit_rule_free_data(rule);
   return result;

@@ -30,6 +30,18 @@ struct kernel_audit_status {
 /// buffer), kept byte for byte so it can be deleted exactly.
 using kernel_rule = std::vector<char>;
 
+/// What `audit_control::build` made of a rule.
+struct built_rule {
+  /// The rule; empty when building failed (see `error()`), or when none of
+  /// its system calls exists on its machine (then nothing is installed).
+  std::optional<kernel_rule> rule;
+  /// `-S` names that are no system call on the rule's machine but are on
+  /// another (aarch64 has no fork or vfork): left out.
+  std::vector<std::string> left_out;
+  /// libaudit's name of the machine the names were resolved for.
+  std::string machine;
+};
+
 /// A control socket to the kernel's audit subsystem. Every call returns
 /// false or nullopt on failure and leaves the reason in `error()`.
 class audit_control {
@@ -50,10 +62,10 @@ public:
   bool set_pid(uint32_t pid);
 
   /// Builds the kernel form of `spec`, tagged with `key` and excluding
-  /// `exclude_pid` (0: exclude nothing).
-  std::optional<kernel_rule> build(const audit_rule_spec& spec,
-                                   const std::string& key,
-                                   uint32_t exclude_pid);
+  /// `exclude_pid` (0: exclude nothing). A name that is a system call on
+  /// no machine libaudit knows is an error.
+  built_rule build(const audit_rule_spec& spec, const std::string& key,
+                   uint32_t exclude_pid);
   bool add(const kernel_rule& rule);
   bool remove(const kernel_rule& rule);
   /// Every loaded rule whose key is exactly `key`.

@@ -4,13 +4,42 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <libaudit.h>
 
 #include "runtime/log.hpp"
+#include "runtime/rule_arches.hpp"
 
 namespace auditree {
+
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// What decides whether this host runs 32-bit programs (rule_arches.hpp).
+host_facts read_host_facts() {
+  host_facts facts;
+  utsname names{};
+  if (::uname(&names) == 0)
+    facts.machine = names.machine;
+  // libaudit's own view of the machine, as it resolves b32 and b64.
+  facts.is_64bit
+    = (audit_machine_to_elf(audit_detect_machine()) & __AUDIT_ARCH_64BIT) != 0;
+  facts.proc_sys_readable = exists("/proc/sys/kernel");
+  facts.vsyscall32_exists = exists("/proc/sys/abi/vsyscall32");
+  std::ifstream config{std::string{"/boot/config-"} + names.release};
+  std::stringstream text;
+  text << config.rdbuf();
+  facts.kernel_config = text.str();
+  return facts;
+}
+
+} // namespace
 
 audit_session::~audit_session() {
   stop();
@@ -62,6 +91,38 @@ void audit_session::save_state() const {
                  ": a crash would leave audit settings changed");
 }
 
+// The rules this host needs, in kernel form: b32 rules only where 32-bit
+// programs run, and without the system calls a machine lacks.
+std::optional<std::vector<kernel_rule>> audit_session::build_rules(
+    const std::vector<audit_rule_spec>& specs) {
+  auto host = decide_host_abi(read_host_facts());
+  log::info("32-bit programs: ",
+            host.compat == compat_abi::present   ? "yes"
+            : host.compat == compat_abi::absent ? "no"
+                                                : "perhaps",
+            " (", host.evidence, ")");
+  auto selection = select_rules(specs, host);
+  for (auto& why : selection.left_out)
+    log::info(opts_.rules_file, ": rule on ", why, "; left out");
+  std::vector<kernel_rule> rules;
+  for (auto& spec : selection.install) {
+    auto built = control_.build(spec, opts_.key,
+                                static_cast<uint32_t>(getpid()));
+    if (!built.rule && !control_.error().empty())
+      return std::nullopt;
+    std::string names;
+    for (auto& name : built.left_out)
+      names += (names.empty() ? "" : ",") + name;
+    if (!names.empty())
+      log::info(opts_.rules_file, ": rule on line ", spec.line, ": ", names,
+                built.rule ? " left out" : ", the whole rule left out",
+                " (no such system call on ", built.machine, ")");
+    if (built.rule)
+      rules.push_back(std::move(*built.rule));
+  }
+  return rules;
+}
+
 std::string audit_session::start(const audit_session_options& opts) {
   opts_ = opts;
   started_ = true;
@@ -96,14 +157,9 @@ std::string audit_session::start(const audit_session_options& opts) {
                   "--auditree.mode=multicast");
   save_state();
   saved_state_ = true;
-  std::vector<kernel_rule> rules;
-  for (auto& spec : parsed.rules) {
-    auto rule = control_.build(spec, opts.key,
-                               static_cast<uint32_t>(getpid()));
-    if (!rule)
-      return fail(opts.rules_file + ": " + control_.error());
-    rules.push_back(std::move(*rule));
-  }
+  auto rules = build_rules(parsed.rules);
+  if (!rules)
+    return fail(opts.rules_file + ": " + control_.error());
   if (opts.unicast) {
     if (original_.backlog_wait_time != 0) {
       // A stalled agent must never make audited tasks sleep.
@@ -122,7 +178,7 @@ std::string audit_session::start(const audit_session_options& opts) {
       return fail(control_.error());
     set_enabled_ = true;
   }
-  for (auto& rule : rules) {
+  for (auto& rule : *rules) {
     if (!control_.add(rule))
       return fail(control_.error());
     installed_.push_back(std::move(rule));

@@ -62,6 +62,8 @@ private:
   std::string fail(const std::string& why);
   /// Restores what a crashed run left; an error if another agent runs.
   std::string recover_crashed_run();
+  std::optional<std::vector<kernel_rule>> build_rules(
+    const std::vector<audit_rule_spec>& specs);
   void save_state() const;
 
   audit_session_options opts_;

@@ -33,7 +33,8 @@ struct process_event {
   /// Syscall name as logged (`clone`, `execve`, `exit_group`, ...); empty
   /// for events that are not syscalls.
   std::string syscall;
-  /// `arch=` of the record: 0xc000003e (x86_64) or 0x40000003 (i386).
+  /// `arch=` of the record (AUDIT_ARCH_*, e.g. 0xc000003e x86_64, 0xc00000b7
+  /// aarch64); 0 for events that are not syscalls.
   uint32_t arch = 0;
   /// The task that made the call (record `pid=`, a thread-group id in the
   /// initial pid namespace): the parent for a fork, else the process itself.

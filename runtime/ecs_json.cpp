@@ -1,5 +1,7 @@
 #include "runtime/ecs_json.hpp"
 
+#include "runtime/arch_table.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -317,7 +319,14 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
   }
   if (ev.arch != 0) {
     out.put(",\"arch\":\"");
-    out.put(ev.arch == 0x40000003 ? "i386" : "x86_64");
+    // libaudit's machine name; the raw value for a machine it does not know.
+    if (auto arch = find_arch(ev.arch)) {
+      out.put(arch->name);
+    } else {
+      char buf[12];
+      auto res = std::to_chars(buf, buf + sizeof(buf), ev.arch, 16);
+      out.put(buf, static_cast<size_t>(res.ptr - buf));
+    }
     out.put('"');
   }
   if (fork && ev.clone_flags_known) {

@@ -1,5 +1,6 @@
 #include "runtime/event_interpreter.hpp"
 
+#include "runtime/arch_table.hpp"
 #include "runtime/audit_parser.hpp"
 #include "runtime/record_types.hpp"
 
@@ -7,73 +8,16 @@ namespace auditree {
 
 namespace {
 
-constexpr uint32_t arch_x86_64 = 0xc000003e;
-constexpr uint32_t arch_i386 = 0x40000003;
-
-// Clone flags that fork and vfork imply.
+// Clone flags that fork and vfork imply (SIGCHLD is 17 on every machine
+// libaudit knows).
 constexpr uint64_t sigchld = 17;
 constexpr uint64_t clone_vm = 0x100;
 constexpr uint64_t clone_vfork = 0x4000;
 
-enum class call { none, fork, vfork, clone, clone3, execve, execveat, exit };
-
-struct syscall_entry {
-  uint32_t number;
-  call what;
-};
-
-constexpr syscall_entry x86_64_calls[] = {
-  {56, call::clone},   {57, call::fork},      {58, call::vfork},
-  {435, call::clone3}, {59, call::execve},    {322, call::execveat},
-  {231, call::exit},
-};
-
-constexpr syscall_entry i386_calls[] = {
-  {120, call::clone},  {2, call::fork},       {190, call::vfork},
-  {435, call::clone3}, {11, call::execve},    {358, call::execveat},
-  {252, call::exit},
-};
-
-call classify(uint32_t arch, uint64_t number) {
-  auto lookup = [number](const auto& table) {
-    for (auto& e : table)
-      if (e.number == number)
-        return e.what;
-    return call::none;
-  };
-  if (arch == arch_x86_64)
-    return lookup(x86_64_calls);
-  if (arch == arch_i386)
-    return lookup(i386_calls);
-  return call::none;
-}
-
-const char* name(call c) {
-  switch (c) {
-    case call::fork:
-      return "fork";
-    case call::vfork:
-      return "vfork";
-    case call::clone:
-      return "clone";
-    case call::clone3:
-      return "clone3";
-    case call::execve:
-      return "execve";
-    case call::execveat:
-      return "execveat";
-    case call::exit:
-      return "exit_group";
-    case call::none:
-      break;
-  }
-  return "";
-}
-
 // The raw values of one record's fields that interpretation needs, found
 // in a single pass over its text (absent fields stay empty).
 struct record_fields {
-  std::string_view arch, syscall, success, exit, a0, sig;
+  std::string_view arch, syscall, success, exit, a0, a1, sig;
   std::string_view pid, ppid, uid, euid, auid, comm, exe;
 };
 
@@ -91,6 +35,8 @@ record_fields scan_fields(std::string_view text) {
           f.arch = value;
         else if (key == "a0")
           f.a0 = value;
+        else if (key == "a1")
+          f.a1 = value;
         else if (key == "auid")
           f.auid = value;
         break;
@@ -173,6 +119,54 @@ interpretation interpret_abend(const audit_event& event,
   return result;
 }
 
+// A fork-family call's child and, where the record shows them, its clone
+// flags. Returns false when exit= holds no child pid.
+bool read_fork(const arch_info& arch, process_call what,
+               const record_fields& fields, process_event& ev) {
+  ev.action = process_action::fork;
+  auto child = parse_signed(fields.exit);
+  if (!child || *child <= 0 || *child > INT32_MAX)
+    return false;
+  ev.child = static_cast<int32_t>(*child);
+  if (what == process_call::fork) {
+    ev.clone_flags = sigchld;
+    ev.clone_flags_known = true;
+  } else if (what == process_call::vfork) {
+    ev.clone_flags = clone_vm | clone_vfork | sigchld;
+    ev.clone_flags_known = true;
+  } else if (what == process_call::clone) {
+    // The flags are a0 except on s390 (a1); clone3 passes a struct pointer.
+    auto flags = parse_unsigned(
+        clone_flags_argument(arch) == 1 ? fields.a1 : fields.a0, 16);
+    if (flags) {
+      ev.clone_flags = *flags;
+      ev.clone_flags_known = true;
+    }
+  }
+  return true;
+}
+
+// An exec's argv (from its EXECVE records) and cwd; the error says what
+// did not reassemble.
+const char* read_exec(const audit_event& event, process_event& ev) {
+  ev.action = process_action::exec;
+  execve_reassembler args;
+  bool has_execve = false;
+  for (auto& rec : event.records) {
+    if (rec.type == record_types::execve) {
+      has_execve = true;
+      args.add(rec.text());
+    } else if (rec.type == record_types::cwd) {
+      if (auto cwd = find_field(rec.text(), "cwd"))
+        ev.cwd = decode_untrusted(*cwd).value_or(std::string{});
+    }
+  }
+  if (!has_execve)
+    return "exec without EXECVE record";
+  ev.argv = args.finish();
+  return args.error();
+}
+
 } // namespace
 
 interpretation interpret(const audit_event& event) {
@@ -193,85 +187,54 @@ interpretation interpret(const audit_event& event) {
     result.error = "SYSCALL without arch= or syscall=";
     return result;
   }
-  auto arch = parse_unsigned(fields.arch, 16);
+  auto arch_value = parse_unsigned(fields.arch, 16);
   auto nr = parse_unsigned(fields.syscall);
-  if (!arch || !nr || *arch > UINT32_MAX) {
+  if (!arch_value || !nr || *arch_value > UINT32_MAX) {
     result.error = "SYSCALL with malformed arch= or syscall=";
     return result;
   }
-  auto what = classify(static_cast<uint32_t>(*arch), *nr);
-  if (what == call::none)
+  auto arch = find_arch(static_cast<uint32_t>(*arch_value));
+  if (arch == nullptr)
+    return result;
+  auto what = classify(*arch, *nr);
+  if (what == process_call::none)
     return result;
   // exit_group never returns, so its record has no success= or exit=.
-  if (what != call::exit && fields.success != "yes")
+  if (what != process_call::exit_group && fields.success != "yes")
     return result;
   // Built in place: a process event is a dozen fields and strings, and
   // every event passes through here.
   auto& ev = result.event.emplace();
   ev.id = event.id;
   ev.sequence = event.sequence;
-  ev.arch = static_cast<uint32_t>(*arch);
-  ev.syscall = name(what);
+  ev.arch = arch->audit_arch;
+  ev.syscall = call_name(what);
   if (!read_subject(fields, ev)) {
     result.event.reset();
     result.error = "SYSCALL without a valid pid=";
     return result;
   }
-  auto a0 = parse_unsigned(fields.a0, 16);
   switch (what) {
-    case call::fork:
-    case call::vfork:
-    case call::clone:
-    case call::clone3: {
-      ev.action = process_action::fork;
-      auto child = parse_signed(fields.exit);
-      if (!child || *child <= 0 || *child > INT32_MAX) {
+    case process_call::fork:
+    case process_call::vfork:
+    case process_call::clone:
+    case process_call::clone3:
+      if (!read_fork(*arch, what, fields, ev)) {
         result.event.reset();
         result.error = "fork without a child pid in exit=";
-        return result;
-      }
-      ev.child = static_cast<int32_t>(*child);
-      if (what == call::fork) {
-        ev.clone_flags = sigchld;
-        ev.clone_flags_known = true;
-      } else if (what == call::vfork) {
-        ev.clone_flags = clone_vm | clone_vfork | sigchld;
-        ev.clone_flags_known = true;
-      } else if (what == call::clone && a0) {
-        // clone's first argument is the flags on both x86_64 and i386;
-        // clone3 passes a struct pointer.
-        ev.clone_flags = *a0;
-        ev.clone_flags_known = true;
       }
       break;
-    }
-    case call::execve:
-    case call::execveat: {
-      ev.action = process_action::exec;
-      execve_reassembler args;
-      bool has_execve = false;
-      for (auto& rec : event.records) {
-        if (rec.type == record_types::execve) {
-          has_execve = true;
-          args.add(rec.text());
-        } else if (rec.type == record_types::cwd) {
-          if (auto cwd = find_field(rec.text(), "cwd"))
-            ev.cwd = decode_untrusted(*cwd).value_or(std::string{});
-        }
-      }
-      if (has_execve) {
-        ev.argv = args.finish();
-        result.error = args.error();
-      } else {
-        result.error = "exec without EXECVE record";
-      }
+    case process_call::execve:
+    case process_call::execveat:
+      result.error = read_exec(event, ev);
       break;
-    }
-    case call::exit:
+    case process_call::exit_group: {
       ev.action = process_action::exit;
-      ev.exit_code = a0 ? static_cast<int32_t>(*a0 & 0xff) : 0;
+      auto code = parse_unsigned(fields.a0, 16);
+      ev.exit_code = code ? static_cast<int32_t>(*code & 0xff) : 0;
       break;
-    case call::none:
+    }
+    case process_call::none:
       break;
   }
   return result;

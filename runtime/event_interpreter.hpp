@@ -19,8 +19,9 @@ struct interpretation {
 
 /// Turns an assembled audit event into a process event: fork, vfork, clone,
 /// clone3 (with flags where visible), execve, execveat (exe, argv, cwd,
-/// credentials), exit_group, and ANOM_ABEND; x86_64 and i386. Failed calls
-/// and other syscalls yield nothing.
+/// credentials), exit_group, and ANOM_ABEND; on every machine libaudit knows
+/// (runtime/arch_table). Failed calls, other syscalls and unknown arches
+/// yield nothing.
 interpretation interpret(const audit_event& event);
 
 } // namespace auditree

@@ -28,7 +28,7 @@ if ! command -v "$cxx" > /dev/null \
 fi
 
 # The pure core the targets call; none of it needs CAF or libaudit.
-sources=(audit_parser ecs_json event_assembler event_interpreter
+sources=(arch_table audit_parser ecs_json event_assembler event_interpreter
   proc_connector record_types serial_ledger)
 flags=(-std=c++17 -O1 -g -Wall -Wextra -I"$root"
   -fno-sanitize-recover=all -fno-omit-frame-pointer)
@@ -38,13 +38,18 @@ target_sanitize=-fsanitize=fuzzer,address,undefined
 
 mkdir -p "$build/obj" "$build/logs" "$build/artifacts"
 echo "fuzz: building into $build"
+# The arch table comes from libaudit's tables, as in the CMake build.
+"${CC:-cc}" "$root/codegen/arch_table_gen.c" -laudit -o "$build/arch_table_gen"
+"$build/arch_table_gen" "$build/obj/arch_table_data.cpp"
+"$cxx" "${flags[@]}" "$core_sanitize" -c "$build/obj/arch_table_data.cpp" \
+  -o "$build/obj/arch_table_data.o" &
 for s in "${sources[@]}"; do
   "$cxx" "${flags[@]}" "$core_sanitize" -c "$root/runtime/$s.cpp" \
     -o "$build/obj/$s.o" &
 done
 wait
 objects=("${sources[@]/#/$build/obj/}")
-objects=("${objects[@]/%/.o}")
+objects=("${objects[@]/%/.o}" "$build/obj/arch_table_data.o")
 for t in "${targets[@]}"; do
   "$cxx" "${flags[@]}" "$target_sanitize" "$root/fuzz/$t.cpp" \
     "${objects[@]}" -o "$build/$t"

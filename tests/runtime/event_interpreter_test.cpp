@@ -367,7 +367,7 @@ TEST_CASE("interpret: other syscalls and records yield nothing") {
       {"type=PROCTITLE msg=audit(1795990082.726:315513): proctitle=\"true\""});
   auto eoe_only = test::event({"type=EOE msg=audit(1795990081.206:307793):"});
   auto unknown_arch =
-      test::event({"type=SYSCALL msg=audit(1.000:1): arch=c00000b7 syscall=220 "
+      test::event({"type=SYSCALL msg=audit(1.000:1): arch=c00000f3 syscall=220 "
                    "success=yes exit=5 pid=4"});
   for (auto* ev : {&setsockopt, &proctitle_only, &eoe_only, &unknown_arch}) {
     auto result = interpret(*ev);
