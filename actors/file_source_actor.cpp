@@ -89,6 +89,59 @@ void send_batches(self_pointer self) {
   }
 }
 
+/// What one read gave: `size` bytes of text, and whether the input ended.
+/// Gzip may give no text yet and not be at its end.
+struct text_read {
+  size_t size;
+  bool at_end;
+};
+
+text_read inflate_text(self_pointer self, char* out) {
+  auto& st = self->state;
+  auto size = st.gzip->inflate(out, chunk_size);
+  if (auto* error = st.gzip->error()) {
+    // What follows corrupt data cannot be read: the input ends here.
+    reject(self, error);
+    return {size, true};
+  }
+  return {size, false};
+}
+
+// Reads the file once, or inflates what an earlier read left. Gzip is
+// recognised by the input's first byte, so files, pipes and stdin may all
+// be plain text or gzip.
+text_read read_text(self_pointer self, char* out) {
+  auto& st = self->state;
+  if (st.gzip && !st.gzip->needs_input())
+    return inflate_text(self, out);
+  char* into = st.gzip ? st.compressed.data() : out;
+  ssize_t n;
+  do {
+    n = ::read(st.fd, into, chunk_size);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    log::error(st.path, ": read failed: ", std::strerror(errno));
+    n = 0;
+  }
+  auto size = static_cast<size_t>(n);
+  if (size == 0) {
+    if (st.gzip && st.gzip->finish() != nullptr)
+      reject(self, st.gzip->error());
+    return {0, true};
+  }
+  if (!st.gzip && !st.any_read && gzip_stream::starts_gzip({out, size})) {
+    st.gzip = std::make_unique<gzip_stream>();
+    st.compressed.assign(out, out + size);
+    st.compressed.resize(chunk_size);
+    into = st.compressed.data();
+  }
+  st.any_read = true;
+  if (!st.gzip)
+    return {size, false};
+  st.gzip->feed(into, size);
+  return inflate_text(self, out);
+}
+
 void read_chunk(self_pointer self) {
   auto& st = self->state;
   auto offset = st.pending;
@@ -96,16 +149,9 @@ void read_chunk(self_pointer self) {
   // first allocation serves every read.
   if (st.buffer.size() < offset + chunk_size)
     st.buffer.resize(std::max(offset, max_line) + chunk_size);
-  ssize_t n;
-  do {
-    n = ::read(st.fd, st.buffer.data() + offset, chunk_size);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    log::error(st.path, ": read failed: ", std::strerror(errno));
-    n = 0;
-  }
-  st.stats.num_bytes += static_cast<uint64_t>(n);
-  std::string_view rest{st.buffer.data(), offset + static_cast<size_t>(n)};
+  auto [n, at_end] = read_text(self, st.buffer.data() + offset);
+  st.stats.num_bytes += n;
+  std::string_view rest{st.buffer.data(), offset + n};
   for (auto nl = rest.find('\n'); nl != std::string_view::npos;
        nl = rest.find('\n')) {
     if (st.skipping_line)
@@ -114,7 +160,7 @@ void read_chunk(self_pointer self) {
       take_line(self, rest.substr(0, nl));
     rest.remove_prefix(nl + 1);
   }
-  if (n == 0) {
+  if (at_end) {
     st.at_end = true;
     if (!rest.empty() && !st.skipping_line)
       take_line(self, rest); // A last line without a newline.
@@ -166,8 +212,10 @@ caf::behavior file_source_actor(self_pointer self, std::string path,
     [=](read_atom) {
       // An idle pipe is waited on briefly rather than read, so that the
       // actor keeps answering (stats, acks) while auditd has nothing to say.
+      auto& gzip = self->state.gzip;
       pollfd ready{self->state.fd, POLLIN, 0};
-      if (::poll(&ready, 1, idle_poll_ms) == 0) {
+      bool inflating = gzip && !gzip->needs_input();
+      if (!inflating && ::poll(&ready, 1, idle_poll_ms) == 0) {
         self->send(self, read_atom::value);
         return;
       }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "actors/reliable_link.hpp"
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
+#include "runtime/gzip_stream.hpp"
 #include "runtime/record_batcher.hpp"
 
 namespace auditree {
@@ -32,6 +34,12 @@ struct file_source_state {
   /// True while the rest of an over-long line is being skipped.
   bool skipping_line = false;
   bool at_end = false;
+  /// False until the first bytes arrive: they tell plain text from gzip.
+  bool any_read = false;
+  /// Set when the input is gzip: what is read goes to `compressed` and is
+  /// inflated into `buffer`.
+  std::unique_ptr<gzip_stream> gzip;
+  std::vector<char> compressed;
   /// One per assembler: batches stay until it no longer needs them, so
   /// that a replacement gets them again.
   std::vector<reliable_link> assemblers;
@@ -46,9 +54,10 @@ struct file_source_state {
   caf::response_promise done;
 };
 
-/// Reads `path` (`-` for stdin) line by line, copies each record once into
-/// an owned `audit_record` (a read's records share one block of text),
-/// numbers it (its sequence) and routes it to `assemblers[serial % N]` in
+/// Reads `path` (`-` for stdin), plain text or gzip (known by its first
+/// byte), line by line, copies each record once into an owned
+/// `audit_record` (a read's records share one block of text), numbers it
+/// (its sequence) and routes it to `assemblers[serial % N]` in
 /// batches sent with the watermark. At most a few batches per assembler are
 /// in flight, so a fast file never floods the assemblers' mailboxes (nor,
 /// while an assembler is being replaced, this actor's memory). Malformed

@@ -22,7 +22,9 @@ rule list first, tags every rule it adds with BENCH_KEY, removes exactly
 those, stops what it started, restores every setting it saw, and checks.
 """
 
+import atexit
 import contextlib
+import gzip
 import os
 import random
 import re
@@ -37,9 +39,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build-bench"))
+# The log to replay, plain or gzip (the repository keeps it as gzip).
 CORPUS = os.environ.get(
     "BENCH_CORPUS",
-    os.path.join(ROOT, "..", "shared", "corpus", "fork-storm.log"))
+    os.path.join(ROOT, "tests", "data", "corpus", "fork-storm.log.gz"))
 RUNS = int(os.environ.get("BENCH_RUNS", "11"))
 LIVE_RUNS = int(os.environ.get("BENCH_LIVE_RUNS", "5"))
 RATE = int(os.environ.get("BENCH_RATE", "500"))
@@ -68,6 +71,17 @@ def median(xs):
 
 
 # -- replay ------------------------------------------------------------------
+
+
+def plain_corpus(work):
+    """CORPUS as plain text: libauparse reads no gzip, and auditree reads
+    the same file so that both pay for the same bytes."""
+    if not CORPUS.endswith(".gz"):
+        return CORPUS
+    path = os.path.join(work, os.path.basename(CORPUS)[:-3])
+    with gzip.open(CORPUS, "rb") as f, open(path, "wb") as out:
+        shutil.copyfileobj(f, out)
+    return path
 
 
 def corpus_records():
@@ -617,6 +631,10 @@ def main():
     def row(what, ours, peer_name, peer, r="auto"):
         rows.append((what, ours, peer_name, peer, r))
 
+    global CORPUS
+    work = tempfile.mkdtemp(prefix="auditree-bench-")
+    atexit.register(shutil.rmtree, work, True)
+    CORPUS = plain_corpus(work)
     log(f"replay: {RUNS} runs of each, alternating, on {CORPUS}")
     records, replay = bench_replay()
     peer = replay["libauparse, raw values"]

@@ -11,9 +11,10 @@
 # BENCH_RATE (fork+exec+exit per second, 500: about half of what this
 # 2-core machine reaches with audit on), BENCH_COUNT (5000),
 # BENCH_JOBS (load generator processes, 4), BENCH_FLOOD_SECONDS (5),
-# BENCH_CORPUS (../shared/corpus/fork-storm.log), BENCH_KEY (the key on
-# every rule the live part adds, auditree-bench), BENCH_AUDITREE_ARGS
-# (extra options for every auditree run, for A/B trials).
+# BENCH_CORPUS (tests/data/corpus/fork-storm.log.gz, replayed as plain
+# text by both), BENCH_KEY (the key on every rule the live part adds,
+# auditree-bench), BENCH_AUDITREE_ARGS (extra options for every auditree
+# run, for A/B trials).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -45,6 +45,7 @@ struct source_stats {
   uint64_t num_records = 0;
   /// Lines rejected before assembly (bad header, too long, ...).
   uint64_t num_malformed_lines = 0;
+  /// Bytes of text read (after inflating gzip).
   uint64_t num_bytes = 0;
 };
 

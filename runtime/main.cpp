@@ -1,7 +1,7 @@
 // auditree: the kernel audit stream as a live process tree.
 //
 //   auditree [options] run               the live agent
-//   auditree [options] replay FILE|-     replay an audit log (RAW text)
+//   auditree [options] replay FILE|-     replay an audit log (RAW, or gzip)
 //   auditree [options] tree|ps|process|containers|stats|health
 //                                        ask the running agent
 //   auditree [options] ctl crash ACTOR [throw|kill]
@@ -28,8 +28,8 @@ constexpr const char* usage
     "commands:\n"
     "  run             the live agent on the kernel's audit stream, until\n"
     "                  SIGINT/SIGTERM; SIGUSR1 prints the tree\n"
-    "  replay FILE|-   run an audit log (audit.log RAW text, or stdin)\n"
-    "                  through the pipeline; JSON lines go to\n"
+    "  replay FILE|-   run an audit log (audit.log RAW text or its gzip,\n"
+    "                  or stdin) through the pipeline; JSON lines go to\n"
     "                  auditree.output, a summary to stderr\n"
     "    --tree             print the final tree like pstree -p\n"
     "    --tree-json FILE   write the final tree as a JSON array\n"

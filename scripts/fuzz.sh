@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [BUILD_DIR]      default BUILD_DIR: ./build-fuzz
 #
 #   FUZZ_SECONDS   seconds per target (default 15)
-#   FUZZ_TARGETS   targets to run, space-separated (default: all four)
+#   FUZZ_TARGETS   targets to run, space-separated (default: all five)
 #
 # New inputs the fuzzer finds go to a temporary directory, never into
 # fuzz/corpus. A crash leaves its input in BUILD_DIR/artifacts/; replay it
@@ -18,7 +18,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(realpath -m "${1:-$root/build-fuzz}")"
 seconds="${FUZZ_SECONDS:-15}"
 targets=(${FUZZ_TARGETS:-audit_line_fuzzer execve_fuzzer assembler_fuzzer
-  proc_connector_fuzzer})
+  proc_connector_fuzzer gzip_stream_fuzzer})
 cxx="${FUZZ_CXX:-clang++}"
 
 if ! command -v "$cxx" > /dev/null \
@@ -27,9 +27,10 @@ if ! command -v "$cxx" > /dev/null \
   exit 77
 fi
 
-# The pure core the targets call; none of it needs CAF or libaudit.
+# The pure core the targets call; none of it needs CAF or libaudit (zlib
+# for gzip_stream).
 sources=(arch_table audit_parser ecs_json event_assembler event_interpreter
-  proc_connector record_types serial_ledger)
+  gzip_stream proc_connector record_types serial_ledger)
 flags=(-std=c++17 -O1 -g -Wall -Wextra -I"$root"
   -fno-sanitize-recover=all -fno-omit-frame-pointer)
 # Coverage for the core; the fuzzer's main only in the targets.
@@ -52,7 +53,7 @@ objects=("${sources[@]/#/$build/obj/}")
 objects=("${objects[@]/%/.o}" "$build/obj/arch_table_data.o")
 for t in "${targets[@]}"; do
   "$cxx" "${flags[@]}" "$target_sanitize" "$root/fuzz/$t.cpp" \
-    "${objects[@]}" -o "$build/$t"
+    "${objects[@]}" -lz -o "$build/$t"
 done
 
 scratch="$(mktemp -d)"
@@ -63,8 +64,9 @@ for t in "${targets[@]}"; do
   corpus="$root/fuzz/corpus/$t"
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-")
-  # Record text has a vocabulary worth giving; datagrams are binary.
-  if [ "$t" != proc_connector_fuzzer ]; then
+  # Record text has a vocabulary worth giving; datagrams and gzip are
+  # binary.
+  if [ "$t" != proc_connector_fuzzer ] && [ "$t" != gzip_stream_fuzzer ]; then
     args+=(-dict="$root/fuzz/audit.dict")
   fi
   mkdir "$scratch/$t"

@@ -8,6 +8,7 @@ packages=(
   libcaf-dev            # C++ Actor Framework 0.17.6
   libaudit-dev libauparse-dev
   libboost-dev libboost-system-dev
+  zlib1g-dev            # replay reads gzip (tests/data/corpus)
   catch2                # Catch2 v2
   python3               # integration test scripts
   clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)

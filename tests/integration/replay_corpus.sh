@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# `auditree replay` on every corpus log, as a user runs it:
+# `auditree replay` on every corpus log (gzip, read as it is kept) and on
+# every excerpt in tests/data, as a user runs it:
 # - events assembled == distinct audit(...) stamps, zero malformed, and no
-#   timeouts when EOE is present;
+#   timeouts when EOE is present (the excerpts hold whole events);
+# - the corpus's gzip, its text as a plain file and its gzip on stdin give
+#   the same event stream;
 # - with EOE lines removed, the same events close by timeout and the JSON
 #   event stream is the same set of lines.
-# The corpus is read from ../shared/corpus beside the repository when it
-# exists, else from the test's own excerpts in tests/data.
 set -euo pipefail
 source "$(dirname "$0")/replay_common.sh" "$@"
 
-for log in "${logs[@]}"; do
-  name=$(basename "$log" .log)
-  stamps=$(grep -o 'msg=audit([0-9.:]*)' "$log" | sort -u | wc -l)
-  has_eoe=$(grep -c '^type=EOE' "$log" || true)
+excerpts=("$data"/*.log)
+[ "${#excerpts[@]}" -ge 6 ] || fail "only ${#excerpts[@]} excerpts in $data"
+for log in "${logs[@]}" "${excerpts[@]}"; do
+  if [ "${log%.gz}" != "$log" ]; then
+    name=$(log_name "$log")
+    text=${plain[$name]}
+  else
+    name=excerpt-$(log_name "$log")
+    text=$log
+  fi
+  stamps=$(grep -o 'msg=audit([0-9.:]*)' "$text" | sort -u | wc -l)
+  has_eoe=$(grep -c '^type=EOE' "$text" || true)
   "$auditree" --auditree.output="$work/$name.json" replay "$log" \
     2> "$work/$name.summary"
   events=$(summary "$work/$name.summary" events)
@@ -30,7 +39,18 @@ for log in "${logs[@]}"; do
   [ "$lines" = "$(summary "$work/$name.summary" "process events")" ] \
     || fail "$name: $lines process event lines"
 
-  grep -v '^type=EOE' "$log" \
+  if [ "$text" != "$log" ]; then
+    "$auditree" --auditree.output="$work/$name.plain.json" replay "$text" \
+      2> /dev/null
+    "$auditree" --auditree.output="$work/$name.stdin.json" replay - \
+      < "$log" 2> /dev/null
+    for how in plain stdin; do
+      cmp -s <(sort "$work/$name.json") <(sort "$work/$name.$how.json") \
+        || fail "$name: the stream of gzip and of its text ($how) differ"
+    done
+  fi
+
+  grep -v '^type=EOE' "$text" \
     | "$auditree" --auditree.output="$work/$name.noeoe.json" replay - \
       2> "$work/$name.noeoe.summary"
   [ "$(summary "$work/$name.noeoe.summary" events)" = "$stamps" ] \
@@ -62,7 +82,7 @@ done
 
 # Hostile input: garbage, truncated lines and a 1 MB line are counted with
 # their line numbers; the good records around them still assemble.
-good=$(head -n 3 "${logs[0]}")
+good=$(head -n 3 "${plain[container-lifecycle]}")
 {
   echo "$good" | head -n 1
   echo 'garbage that is not an audit record'

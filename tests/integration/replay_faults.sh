@@ -13,21 +13,22 @@ common=(--auditree.assemblers=2 --keep-exited
         --auditree.restart-backoff-max=20ms)
 
 for log in "${logs[@]}"; do
-  name=$(basename "$log" .log)
-  records=$(grep -c 'msg=audit(' "$log" || true)
-  # Spread the faults over the log: each assembler every third of it, the
-  # tree at a third and at two thirds (records), the sink at a tenth of
-  # the records' count in events.
-  every=$((records / 3 + 1))
-  faults="[\"assembler-0:kill:every=$every\""
-  faults+=",\"assembler-1:throw:every=$((every + 7))\""
-  faults+=",\"tree:throw:at=$((records / 3 + 1))\""
-  faults+=",\"tree:kill:at=$((2 * records / 3 + 1))\""
-  faults+=",\"sink:throw:at=$((records / 10 + 1))\"]"
+  name=$(log_name "$log")
+  records=$(grep -c 'msg=audit(' "${plain[$name]}" || true)
   "$auditree" replay "$log" "${common[@]}" \
     --auditree.output="$work/$name.clean.json" \
     --tree-json="$work/$name.clean.tree" 2> "$work/$name.clean.err" \
     || fail "$name: the fault-free replay failed"
+  # Spread the faults over the log: each assembler every third of it, the
+  # tree at a third and at two thirds (records), the sink at a third of
+  # the stream (it counts the events it writes, not records).
+  every=$((records / 3 + 1))
+  lines=$(wc -l < "$work/$name.clean.json")
+  faults="[\"assembler-0:kill:every=$every\""
+  faults+=",\"assembler-1:throw:every=$((every + 7))\""
+  faults+=",\"tree:throw:at=$((records / 3 + 1))\""
+  faults+=",\"tree:kill:at=$((2 * records / 3 + 1))\""
+  faults+=",\"sink:throw:at=$((lines / 3 + 1))\"]"
   "$auditree" replay "$log" "${common[@]}" --auditree.faults="$faults" \
     --auditree.output="$work/$name.faulty.json" \
     --tree-json="$work/$name.faulty.tree" 2> "$work/$name.faulty.err" \

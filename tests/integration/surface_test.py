@@ -16,6 +16,7 @@ Fault injection (`auditree ctl crash ACTOR [throw|kill]`, unix socket only):
   tree, a second stops the agent (non-zero exit, an error naming the
   budget) with its rules removed and audit settings restored.
 """
+import gzip
 import json
 import os
 import socket
@@ -32,7 +33,12 @@ from agent_harness import (Agent, check, finish, proc_children, proc_exe,
                            proc_ppid, wait_for)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
-CORPUS = os.path.join(REPO, "..", "shared", "corpus")
+CORPUS = os.path.join(REPO, "tests", "data", "corpus")
+# Missing data fails at once, before the agent touches the kernel.
+for name in ("container-lifecycle.log.gz", "fork-storm.log.gz"):
+    if not os.path.exists(os.path.join(CORPUS, name)):
+        print(f"FAIL: {os.path.join(CORPUS, name)} is missing")
+        sys.exit(1)
 work = tempfile.mkdtemp(prefix="auditree-surface-")
 sock = os.path.join(work, "auditree.sock")
 
@@ -385,74 +391,72 @@ check(out.returncode != 0 and "not a loopback address" in out.stderr,
       "HTTP on a non-loopback address is refused")
 
 # -- the auditd plugin mode: a corpus on stdin ------------------------------
-log = os.path.join(CORPUS, "container-lifecycle.log")
-if os.path.exists(log):
-    plug_sock = os.path.join(work, "plugin.sock")
-    plug_port = free_port()
-    plugin = subprocess.Popen(
-        [AUDITREE, "run", "--auditree.mode=stdin",
-         "--auditree.proc-connector=false", "--auditree.output=/dev/null",
-         # The corpus is another machine's past: keep this host's /proc out.
-         "--auditree.bootstrap=false", "--auditree.reconcile-interval=0s",
-         f"--auditree.socket={plug_sock}", "--auditree.exit-grace=60s",
-         f"--auditree.http=127.0.0.1:{plug_port}",
-         f"--config-file={REPO}/config/auditree.conf"],
-        stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with open(log) as f:
-        plugin.stdin.write(f.read())
-    plugin.stdin.flush()
+# The corpus is kept as gzip; auditd hands a plugin plain text.
+log = os.path.join(CORPUS, "container-lifecycle.log.gz")
+with gzip.open(log, "rt") as f:
+    corpus_text = f.read()
+plug_sock = os.path.join(work, "plugin.sock")
+plug_port = free_port()
+plugin = subprocess.Popen(
+    [AUDITREE, "run", "--auditree.mode=stdin",
+     "--auditree.proc-connector=false", "--auditree.output=/dev/null",
+     # The corpus is another machine's past: keep this host's /proc out.
+     "--auditree.bootstrap=false", "--auditree.reconcile-interval=0s",
+     f"--auditree.socket={plug_sock}", "--auditree.exit-grace=60s",
+     f"--auditree.http=127.0.0.1:{plug_port}",
+     f"--config-file={REPO}/config/auditree.conf"],
+    stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+plugin.stdin.write(corpus_text)
+plugin.stdin.flush()
 
-    def containers():
-        rc, out, _ = cli("containers", "--json", sock_path=plug_sock)
-        return {c["container"]["id"] for c in json.loads(out)} if rc == 0 \
-            else set()
-    def corpus_containers(ids):
-        return ({"default/c-life-1", "default/c-life-2", "default/c-life-3"}
-                <= ids and sum(i.startswith("docker/") for i in ids) == 3)
-    wait_for(lambda: corpus_containers(containers()), 15,
-             "the corpus's containers")
-    ids = containers()
-    check(corpus_containers(ids),
-          f"plugin mode: the corpus's containers ({len(ids)})")
-    rc, out, _ = cli("tree", "--json", "--container", "default/c-life-2",
-                     sock_path=plug_sock)
-    members = json.loads(out) if rc == 0 else []
-    check(len(members) >= 2 and all(
-        p["container"]["id"] == "default/c-life-2" for p in members),
-        f"plugin mode: c-life-2's tree ({len(members)} processes)")
-    with open(log) as f:
-        corpus_records = sum(1 for line in f if line.startswith("type="))
+def containers():
+    rc, out, _ = cli("containers", "--json", sock_path=plug_sock)
+    return {c["container"]["id"] for c in json.loads(out)} if rc == 0 \
+        else set()
+def corpus_containers(ids):
+    return ({"default/c-life-1", "default/c-life-2", "default/c-life-3"}
+            <= ids and sum(i.startswith("docker/") for i in ids) == 3)
+wait_for(lambda: corpus_containers(containers()), 15,
+         "the corpus's containers")
+ids = containers()
+check(corpus_containers(ids),
+      f"plugin mode: the corpus's containers ({len(ids)})")
+rc, out, _ = cli("tree", "--json", "--container", "default/c-life-2",
+                 sock_path=plug_sock)
+members = json.loads(out) if rc == 0 else []
+check(len(members) >= 2 and all(
+    p["container"]["id"] == "default/c-life-2" for p in members),
+    f"plugin mode: c-life-2's tree ({len(members)} processes)")
+corpus_records = sum(1 for line in corpus_text.splitlines()
+                     if line.startswith("type="))
 
-    def records_total():
-        status, body = http_get(plug_port, "/metrics")
-        lines = [x for x in body.splitlines()
-                 if x.startswith("auditree_records_total ")]
-        return int(lines[0].split()[1]) if status == 200 and lines else None
-    wait_for(lambda: records_total() == corpus_records, 10,
-             "every record counted")
-    check(records_total() == corpus_records,
-          f"plugin mode: /metrics counts the records read from stdin "
-          f"({records_total()} of {corpus_records})")
-    plugin.stdin.close()
-    check(plugin.wait(timeout=30) == 0, "plugin mode: exits 0 at end of stdin")
-else:
-    check(os.environ.get("CI") != "true", "the corpus is there in CI")
-    print("WARNING: no corpus beside the repository; plugin mode not tested")
+def records_total():
+    status, body = http_get(plug_port, "/metrics")
+    lines = [x for x in body.splitlines()
+             if x.startswith("auditree_records_total ")]
+    return int(lines[0].split()[1]) if status == 200 and lines else None
+wait_for(lambda: records_total() == corpus_records, 10,
+         "every record counted")
+check(records_total() == corpus_records,
+      f"plugin mode: /metrics counts the records read from stdin "
+      f"({records_total()} of {corpus_records})")
+plugin.stdin.close()
+check(plugin.wait(timeout=30) == 0, "plugin mode: exits 0 at end of stdin")
 
 # -- a slow consumer of the stream --------------------------------------------
-fork_storm = os.path.join(CORPUS, "fork-storm.log")
-if os.path.exists(fork_storm):
-    slow = subprocess.Popen(
-        f"{AUDITREE} replay {fork_storm} --auditree.output-queue=65536 "
-        f"| (sleep 1; cat > /dev/null)", shell=True, stderr=subprocess.PIPE,
-        text=True)
-    _, err = slow.communicate(timeout=60)
-    summary = {l.split(":")[0].strip(): l.split(":")[1].strip()
-               for l in err.splitlines() if ":" in l and l.startswith("  ")}
-    written = int(summary.get("lines written", -1))
-    dropped = int(summary.get("lines dropped", -1))
-    check(dropped > 0 and written + dropped
-          == int(summary.get("process events", -2)),
-          f"slow consumer: {dropped} lines dropped and counted, {written} "
-          "written, none lost silently")
+# The gzip as kept: replay reads it directly.
+fork_storm = os.path.join(CORPUS, "fork-storm.log.gz")
+slow = subprocess.Popen(
+    f"{AUDITREE} replay {fork_storm} --auditree.output-queue=65536 "
+    f"| (sleep 1; cat > /dev/null)", shell=True, stderr=subprocess.PIPE,
+    text=True)
+_, err = slow.communicate(timeout=60)
+summary = {l.split(":")[0].strip(): l.split(":")[1].strip()
+           for l in err.splitlines() if ":" in l and l.startswith("  ")}
+written = int(summary.get("lines written", -1))
+dropped = int(summary.get("lines dropped", -1))
+check(dropped > 0 and written + dropped
+      == int(summary.get("process events", -2)),
+      f"slow consumer: {dropped} lines dropped and counted, {written} "
+      "written, none lost silently")
 finish()

@@ -12,7 +12,7 @@ const std::string hex
 } // namespace
 
 TEST_CASE("cgroup paths of container runtimes", "[cgroup]") {
-  // The shapes in ../shared/corpus/container-lifecycle.truth.txt first.
+  // The shapes in tests/data/corpus/container-lifecycle.truth.txt.gz first.
   CHECK(container_from_cgroup("/default/c-life-1") == "default/c-life-1");
   CHECK(container_from_cgroup("/docker/" + hex) == "docker/" + hex);
   CHECK(container_from_cgroup("/feas/r-life-1") == "feas/r-life-1");

@@ -1,5 +1,5 @@
 // Fidelity of the pure pipeline against ground truth. Each capture in
-// ../shared/corpus is replayed into a process_tree in keep-exited mode and
+// tests/data/corpus is replayed into a process_tree in keep-exited mode and
 // the final table is compared with the capture's truth file, which the proc
 // connector wrote independently of audit.
 //
@@ -48,6 +48,7 @@
 #include "runtime/event_assembler.hpp"
 #include "runtime/event_interpreter.hpp"
 #include "runtime/process_tree.hpp"
+#include "tests/gzip_data.hpp"
 
 using namespace auditree;
 
@@ -55,37 +56,39 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// The corpus's four captures (tests/data/corpus/README.md), or another
+/// capture folder of the same layout (`AUDITREE_CORPUS`). A missing file
+/// fails the test.
 fs::path corpus_dir() {
   if (auto* env = std::getenv("AUDITREE_CORPUS"))
     return env;
-  // The corpus lives next to the repository: <repo>/../shared/corpus.
-  auto repo = fs::path{__FILE__}.parent_path().parent_path().parent_path();
-  return repo.parent_path() / "shared" / "corpus";
+  return fs::path{AUDITREE_TEST_DATA} / "corpus";
 }
 
-/// The corpus's captures, or none (and a loud skip) when it is missing.
 std::vector<fs::path> corpus_logs() {
   auto dir = corpus_dir();
-  if (!fs::exists(dir)) {
-    auto* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view{ci} == "true")
-      FAIL("corpus not found at " << dir << " (CI=true)");
-    WARN("SKIPPED: corpus not found at " << dir
-                                         << "; the fidelity test did not run");
-    return {};
-  }
   std::vector<fs::path> logs;
-  for (auto& entry : fs::directory_iterator{dir})
-    if (entry.path().extension() == ".log"
-        && fs::exists(dir / (entry.path().stem().string() + ".truth.txt")))
-      logs.push_back(entry.path());
-  std::sort(logs.begin(), logs.end());
-  REQUIRE(!logs.empty());
+  for (auto name : {"container-lifecycle", "fork-storm", "kill-and-reuse",
+                    "long-argv-and-threads"}) {
+    for (auto suffix : {".log.gz", ".truth.txt.gz", ".procevents.txt.gz"}) {
+      auto path = dir / (std::string{name} + suffix);
+      INFO(path << " is missing");
+      REQUIRE(fs::exists(path));
+    }
+    logs.push_back(dir / (std::string{name} + ".log.gz"));
+  }
   return logs;
 }
 
+/// `dir/NAME.log.gz` -> `NAME`.
+std::string scenario(const fs::path& log) {
+  auto name = log.filename().string();
+  return name.substr(0, name.find('.'));
+}
+
+/// `dir/NAME.log.gz` -> `dir/NAME` + suffix.
 fs::path sibling(const fs::path& log, const std::string& suffix) {
-  return log.parent_path() / (log.stem().string() + suffix);
+  return log.parent_path() / (scenario(log) + suffix);
 }
 
 // -- truth
@@ -130,7 +133,7 @@ struct truth_proc {
 
 std::vector<truth_proc> read_truth(const fs::path& path) {
   std::vector<truth_proc> out;
-  std::ifstream in{path};
+  std::istringstream in{test::gunzip_file(path.string())};
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("PROC ", 0) != 0)
@@ -200,7 +203,7 @@ audit_stream read_audit(const fs::path& log) {
     }
     events.clear();
   };
-  std::ifstream in{log, std::ios::binary};
+  std::istringstream in{test::gunzip_file(log.string())};
   std::string line;
   while (std::getline(in, line)) {
     ++out.num_lines;
@@ -228,25 +231,16 @@ std::string field(const std::string& line, std::string_view key) {
 /// The capture's connector log as the connector source would deliver it:
 /// what runtime/proc_connector.cpp decodes (processes only, not threads),
 /// with what its reader found in /proc at an exec (exe, argv, container of
-/// the cgroup). Empty if the log or gzip is missing.
+/// the cgroup).
 std::vector<process_event> read_connector(const fs::path& gz) {
   std::vector<process_event> out;
-  if (!fs::exists(gz))
-    return out;
-  auto cmd = "gzip -dc '" + gz.string() + "'";
-  auto* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr)
-    return out;
+  std::istringstream in{test::gunzip_file(gz.string())};
   uint32_t seq = 0;
-  char buf[1 << 16];
   std::string line;
   auto to_int = [](const std::string& s) {
     return static_cast<int32_t>(std::stol(s, nullptr, 0));
   };
-  while (fgets(buf, sizeof(buf), pipe) != nullptr) {
-    line = buf;
-    if (!line.empty() && line.back() == '\n')
-      line.pop_back();
+  while (std::getline(in, line)) {
     std::istringstream words{line};
     std::string ktime;
     std::string wall;
@@ -294,7 +288,7 @@ std::vector<process_event> read_connector(const fs::path& gz) {
     }
     out.push_back(std::move(ev));
   }
-  pclose(pipe);
+  REQUIRE(!out.empty());
   return out;
 }
 
@@ -584,12 +578,12 @@ void require_goals(const std::string& title, const verdict& v) {
 TEST_CASE("replayed audit logs give the tree the proc connector saw",
           "[tree][fidelity]") {
   for (auto& log : corpus_logs()) {
-    auto name = log.stem().string();
+    auto name = scenario(log);
     auto audit = read_audit(log);
     CHECK(audit.num_malformed == 0);
     CHECK(audit.num_interpret_errors == 0);
     auto tree = replay(audit.events);
-    auto truth = read_truth(sibling(log, ".truth.txt"));
+    auto truth = read_truth(sibling(log, ".truth.txt.gz"));
     require_goals(name, compare(name, tree, truth, audit.events, false));
   }
 }
@@ -597,14 +591,10 @@ TEST_CASE("replayed audit logs give the tree the proc connector saw",
 TEST_CASE("audit and the proc connector together give the exact tree",
           "[tree][fidelity]") {
   for (auto& log : corpus_logs()) {
-    auto name = log.stem().string();
+    auto name = scenario(log);
     auto connector = read_connector(sibling(log, ".procevents.txt.gz"));
-    if (connector.empty()) {
-      WARN(name << ": no connector log (or no gzip), skipped");
-      continue;
-    }
     auto audit = read_audit(log);
-    auto truth = read_truth(sibling(log, ".truth.txt"));
+    auto truth = read_truth(sibling(log, ".truth.txt.gz"));
     // Audit's records take the longer way (kernel queue, assemblers):
     // once on time, once 50 ms late, so both orders of every pair meet.
     for (uint64_t lag : {0, 50}) {
