@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,14 +64,9 @@ void audit_session::save_state() const {
 std::string audit_session::start(const audit_session_options& opts) {
   opts_ = opts;
   started_ = true;
-  std::ifstream rules_in{opts.rules_file};
-  if (!rules_in)
-    return fail("cannot read the rules file " + opts.rules_file);
-  std::stringstream text;
-  text << rules_in.rdbuf();
-  auto parsed = parse_audit_rules(text.str());
+  auto parsed = parse_audit_rules(opts.rules_text);
   if (!parsed.error.empty())
-    return fail(opts.rules_file + ":" + parsed.error);
+    return fail(opts.rules_origin + ":" + parsed.error);
   if (!control_.open())
     return fail(control_.error());
   if (auto problem = recover_crashed_run(); !problem.empty())
@@ -101,7 +95,7 @@ std::string audit_session::start(const audit_session_options& opts) {
     auto rule = control_.build(spec, opts.key,
                                static_cast<uint32_t>(getpid()));
     if (!rule)
-      return fail(opts.rules_file + ": " + control_.error());
+      return fail(opts.rules_origin + ": " + control_.error());
     rules.push_back(std::move(*rule));
   }
   if (opts.unicast) {
