@@ -58,6 +58,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Depends from the libraries the binary links (dpkg-shlibdeps, dpkg-dev).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_SOURCE_DIR}/cmake/cpack_checks.cmake)
 # Installed at /usr, whatever CMAKE_INSTALL_PREFIX says.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # The binary without its debug info: 13 MB of package instead of 1 MB.
