@@ -170,6 +170,13 @@ for script in ("postinst", "prerm"):
           f"{script} starts or stops the unit only where systemd runs")
 
 # -- the built-in defaults: the build's binary from /, no /etc/auditree --------
+out = sh(AUDITREE, "run", "--auditree.rules-file=/nonexistent/audit.rules",
+         cwd="/")
+check(out.returncode == 1 and "cannot read the rules file "
+      "/nonexistent/audit.rules" in out.stderr
+      and audit_state()["rules"] == 0,
+      f"an unreadable rules-file stops run before the kernel is touched "
+      f"({out.returncode}, {out.stderr.strip()[-120:]!r})")
 agent, err_path, _ = run_agent(AUDITREE, "built-in")
 with open(err_path) as f:
     log = f.read()
@@ -259,6 +266,23 @@ try:
     out = sh("man", "-w", "auditree")
     check(out.stdout.strip() == "/usr/share/man/man8/auditree.8.gz",
           f"man -w auditree: {out.stdout.strip()}")
+
+    # An admin's edit of a conffile survives a reinstall (dpkg keeps it),
+    # and configuring again starts nothing either.
+    with open("/etc/auditree/auditree.conf", "a") as f:
+        f.write("; edited by install_test\n")
+    out = sh("dpkg", "-i", deb)
+    check(out.returncode == 0, f"dpkg -i again: exit {out.returncode}")
+    with open("/etc/auditree/auditree.conf") as f:
+        check(f.read().endswith("; edited by install_test\n"),
+              "the edited auditree.conf is kept by a reinstall")
+    if not systemd:
+        time.sleep(0.5)
+        check(not installed_pids(), "the reinstall started nothing")
+    # What the unit writes when systemd runs it; purge removes it.
+    os.makedirs("/var/log/auditree", exist_ok=True)
+    with open("/var/log/auditree/events.json", "w") as f:
+        f.write("{}\n")
 finally:
     start = time.time()
     out = sh("dpkg", "--purge", "auditree")
