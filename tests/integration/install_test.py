@@ -140,7 +140,7 @@ if present:
 before = audit_state()
 check(before["rules"] == 0, f"no rule with key {KEY} before")
 
-# -- the package ----------------------------------------------------------------
+# -- the package --------------------------------------------------------------
 deb = os.environ.get("AUDITREE_DEB")
 if not deb:
     start = time.time()
@@ -169,7 +169,7 @@ for script in ("postinst", "prerm"):
     check("[ -d /run/systemd/system ]" in text,
           f"{script} starts or stops the unit only where systemd runs")
 
-# -- the built-in defaults: the build's binary from /, no /etc/auditree --------
+# -- the built-in defaults: the build's binary from /, no /etc/auditree -------
 out = sh(AUDITREE, "run", "--auditree.rules-file=/nonexistent/audit.rules",
          cwd="/")
 check(out.returncode == 1 and "cannot read the rules file "
@@ -188,7 +188,7 @@ code = stop_agent(agent, err_path)
 check(code == 0, f"the built-in run stops cleanly (exit {code})")
 check_restored(before, "after the built-in run")
 
-# -- install --------------------------------------------------------------------
+# -- install ------------------------------------------------------------------
 try:
     start = time.time()
     out = sh("dpkg", "-i", deb)
@@ -290,7 +290,7 @@ finally:
     check(out.returncode == 0, f"dpkg --purge: exit {out.returncode}")
     print(f"dpkg --purge: {time.time() - start:.1f} s")
 
-# -- nothing is left ------------------------------------------------------------
+# -- nothing is left ----------------------------------------------------------
 check(not installed(), "the package is gone")
 for path in LEFTOVERS:
     check(not os.path.lexists(path), f"purged: {path}")

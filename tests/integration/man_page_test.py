@@ -102,6 +102,12 @@ for option in ("--config-file", "--help", "--long-help", "--tree",
                "--tree-json", "--keep-exited", "--json", "--container"):
     check(option in "\n".join(lines), f"auditree.8 names {option}")
 
+with open(os.path.join(REPO, "CMakeLists.txt")) as f:
+    version = re.search(r"project\(auditree VERSION ([0-9.]+)", f.read())
+th = [l for l in lines if l.startswith(".TH ")]
+check(version and th and f'"auditree {version.group(1)}"' in th[0],
+      f"auditree.8's .TH names the project's version ({th[:1]})")
+
 groff, man = shutil.which("groff"), shutil.which("man")
 check(groff is not None and man is not None,
       "groff and man are installed (scripts/setup.sh)")
