@@ -222,7 +222,8 @@ std::string missing_capabilities(const agent_config& cfg) {
   return missing;
 }
 
-int run_agent(caf::actor_system& sys, const agent_config& cfg) {
+int run_agent(caf::actor_system& sys, const agent_config& cfg,
+              const config_text& rules) {
   caf::scoped_actor self{sys};
   bool from_stdin = cfg.mode == "stdin";
   // The query API first: a bad address stops the agent before it touches
@@ -267,7 +268,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg) {
   }
   netlink_source_options src_opts;
   src_opts.session.unicast = cfg.mode == "unicast";
-  src_opts.session.rules_file = cfg.rules_file;
+  src_opts.session.rules_text = rules.text;
+  src_opts.session.rules_origin = rules.origin;
   src_opts.session.key = cfg.rule_key;
   src_opts.session.backlog_limit = cfg.backlog_limit;
   src_opts.session.state_file = cfg.state_file;

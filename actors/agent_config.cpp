@@ -1,7 +1,7 @@
 #include "actors/agent_config.hpp"
 
-#include <fstream>
 #include <algorithm>
+#include <sstream>
 #include <thread>
 
 #include <caf/atom.hpp>
@@ -17,6 +17,8 @@ agent_config::agent_config() {
   // the live agent's CPU (bench/); a shared queue does the same work at half
   // the CPU. --scheduler.policy=stealing overrides.
   set("scheduler.policy", caf::atom("sharing"));
+  // CAF names caf-application.ini in its option list; auditree reads this.
+  config_file_path = std::string{system_config_dir} + "/auditree.conf";
   opt_group{custom_options_, "auditree"}
     .add(assemblers, "assemblers",
          "assembler actors (0 = one per hardware thread)")
@@ -36,7 +38,9 @@ agent_config::agent_config() {
     .add(mode, "mode",
          "multicast (read-only, coexists with auditd), unicast (registers "
          "as the audit daemon) or stdin (an auditd plugin)")
-    .add(rules_file, "rules-file", "audit rules to install (auditctl syntax)")
+    .add(rules_file, "rules-file",
+         "audit rules to install (auditctl syntax); empty: "
+         "/etc/auditree/audit.rules, else the built-in rules")
     .add(rule_key, "rule-key", "key that tags every rule the agent adds")
     .add(backlog_limit, "backlog-limit",
          "raise the kernel backlog_limit to at least this while running")
@@ -95,38 +99,64 @@ std::string str(caf::string_view x) {
 
 } // namespace
 
-std::string agent_config::parse_all(int argc, char** argv) {
+std::string agent_config::take_command_flags(int argc, char** argv,
+                                             string_list& options) {
   // CAF stops at the first positional argument; auditree lets options
   // follow the command, as users of auditctl and docker expect.
-  caf::actor_system_config::string_list options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--tree") {
+    // Takes the value of `--NAME VALUE` or `--NAME=VALUE` into `out`.
+    auto value_of = [&](const std::string& name, std::string& out) {
+      if (arg == name) {
+        if (i + 1 == argc)
+          return false;
+        out = argv[++i];
+      } else {
+        out = arg.substr(name.size() + 1);
+      }
+      return true;
+    };
+    auto is = [&](const std::string& name) {
+      return arg == name || arg.rfind(name + "=", 0) == 0;
+    };
+    if (arg == "--help" || arg == "-h" || arg == "-?") {
+      help_asked = help_kind::usage;
+    } else if (arg == "--long-help") {
+      help_asked = help_kind::with_caf;
+    } else if (arg == "--tree") {
       print_tree = true;
     } else if (arg == "--keep-exited") {
       keep_exited = true;
-    } else if (arg == "--tree-json") {
-      if (i + 1 == argc)
+    } else if (is("--tree-json")) {
+      if (!value_of("--tree-json", tree_json))
         return "--tree-json needs a file";
-      tree_json = argv[++i];
-    } else if (arg.rfind("--tree-json=", 0) == 0) {
-      tree_json = arg.substr(12);
     } else if (arg == "--json") {
       json = true;
-    } else if (arg == "--container") {
-      if (i + 1 == argc)
+    } else if (is("--container")) {
+      if (!value_of("--container", container))
         return "--container needs an id";
-      container = argv[++i];
-    } else if (arg.rfind("--container=", 0) == 0) {
-      container = arg.substr(12);
-    } else if (arg.size() > 1 && arg[0] == '-')
+    } else if (is("--config-file")) {
+      if (!value_of("--config-file", config_file) || config_file.empty())
+        return "--config-file needs a file";
+    } else if (arg.size() > 1 && arg[0] == '-') {
       options.push_back(std::move(arg));
-    else
+    } else {
       command.push_back(std::move(arg));
+    }
   }
-  for (auto& opt : options)
-    if (opt.rfind("--config-file=", 0) == 0)
-      config_file = opt.substr(14);
+  return {};
+}
+
+std::string agent_config::parse_all(int argc, char** argv) {
+  string_list options;
+  if (auto problem = take_command_flags(argc, argv, options); !problem.empty())
+    return problem;
+  auto system_file = std::string{system_config_dir} + "/auditree.conf";
+  auto file = load_config_text(config_file, system_file,
+                               builtin_auditree_conf);
+  if (!file.error.empty())
+    return "cannot read the config file " + file.origin + ": " + file.error;
+  config_origin = file.origin;
   // CAF's command line sets flags only to true: take `--KEY=true|false`
   // for flags here and store them after CAF has read the file.
   std::vector<std::pair<const caf::config_option*, bool>> flags;
@@ -145,38 +175,58 @@ std::string agent_config::parse_all(int argc, char** argv) {
     flags.emplace_back(opt, value == "true");
     i = options.erase(i);
   }
-  if (auto err = parse(options, config_file.c_str())) {
-    auto text = render(err);
-    // Turn CAF's rendering into words: which argument, or where in the file.
-    auto value_of = [&](const std::string& field) {
-      auto pos = text.find("\"" + field + "\" = ");
-      if (pos == std::string::npos)
-        return std::string{};
-      auto begin = pos + field.size() + 5;
-      auto end = text.find_first_of("\",)}", begin + 1);
-      auto result = text.substr(begin, end - begin);
-      return result.front() == '"' ? result.substr(1) : result;
-    };
-    if (auto arg = value_of("argument"); !arg.empty())
-      return "invalid option " + arg + " (see auditree --help)";
-    if (auto line = value_of("line"); !line.empty()) {
-      // Quote the line: `assemblers=many` says more than a column number.
-      std::ifstream in{config_file};
-      std::string text;
-      for (int n = std::stoi(line); n > 0 && std::getline(in, text); --n)
-        ;
-      return config_file + ":" + line + ":" + value_of("column")
-             + ": syntax error in `" + trim(text) + "`";
-    }
-    return config_file + ": " + text;
-  }
+  std::istringstream ini{file.text};
+  if (auto err = parse(options, ini))
+    return describe_parse_error(render(err), file);
   for (auto& [opt, value] : flags) {
     opt->store(caf::config_value{value});
     put(content, str(opt->full_name()), value);
   }
+  if (auto problem = check_section(file); !problem.empty())
+    return problem;
+  // CAF starts at least 4 workers, which on few cores only wake each
+  // other. The live agent's actors take microseconds per batch: one worker
+  // does it, and a second only adds wake-ups (live CPU -10 to -20% on 2
+  // cores, bench/). A replay is bulk work: one worker per core.
+  // --scheduler.max-threads overrides.
+  if (caf::get_if(&content, "scheduler.max-threads") == nullptr) {
+    size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    set("scheduler.max-threads",
+        command == std::vector<std::string>{"run"} ? size_t{1} : cores);
+  }
+  return {};
+}
+
+std::string agent_config::describe_parse_error(const std::string& text,
+                                               const config_text& file) {
+  // Turn CAF's rendering into words: which argument, or where in the file.
+  auto value_of = [&](const std::string& field) {
+    auto pos = text.find("\"" + field + "\" = ");
+    if (pos == std::string::npos)
+      return std::string{};
+    auto begin = pos + field.size() + 5;
+    auto end = text.find_first_of("\",)}", begin + 1);
+    auto result = text.substr(begin, end - begin);
+    return result.front() == '"' ? result.substr(1) : result;
+  };
+  if (auto arg = value_of("argument"); !arg.empty())
+    return "invalid option " + arg + " (see auditree --help)";
+  if (auto line = value_of("line"); !line.empty()) {
+    // Quote the line: `assemblers=many` says more than a column number.
+    std::istringstream in{file.text};
+    std::string quoted;
+    for (int n = std::stoi(line); n > 0 && std::getline(in, quoted); --n)
+      ;
+    return file.origin + ":" + line + ":" + value_of("column")
+           + ": syntax error in `" + trim(quoted) + "`";
+  }
+  return file.origin + ": " + text;
+}
+
+std::string agent_config::check_section(const config_text& file) const {
   // CAF drops values of the wrong type and keeps unknown keys silently:
   // compare the file's [auditree] section with what CAF took.
-  std::ifstream in{config_file};
+  std::istringstream in{file.text};
   std::string line;
   std::string section;
   for (int line_no = 1; std::getline(in, line); ++line_no) {
@@ -191,7 +241,7 @@ std::string agent_config::parse_all(int argc, char** argv) {
     if (section != "auditree" || eq == std::string::npos)
       continue;
     auto key = trim(line.substr(0, eq));
-    auto where = config_file + ":" + std::to_string(line_no) + ": ";
+    auto where = file.origin + ":" + std::to_string(line_no) + ": ";
     auto opt = custom_options_.qualified_name_lookup("auditree." + key);
     if (opt == nullptr)
       return where + "unknown key auditree." + key;
@@ -200,17 +250,18 @@ std::string agent_config::parse_all(int argc, char** argv) {
       return where + "auditree." + key + "=" + trim(line.substr(eq + 1))
              + ": not a valid " + str(opt->type_name());
   }
-  // CAF starts at least 4 workers, which on few cores only wake each
-  // other. The live agent's actors take microseconds per batch: one worker
-  // does it, and a second only adds wake-ups (live CPU -10 to -20% on 2
-  // cores, bench/). A replay is bulk work: one worker per core.
-  // --scheduler.max-threads overrides.
-  if (caf::get_if(&content, "scheduler.max-threads") == nullptr) {
-    size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    set("scheduler.max-threads",
-        command == std::vector<std::string>{"run"} ? size_t{1} : cores);
-  }
   return {};
+}
+
+config_text agent_config::rules() const {
+  auto result = load_config_text(rules_file,
+                                 std::string{system_config_dir}
+                                   + "/audit.rules",
+                                 builtin_audit_rules);
+  if (!result.error.empty())
+    result.error = "cannot read the rules file " + result.origin + ": "
+                   + result.error;
+  return result;
 }
 
 std::string agent_config::help() const {
@@ -224,6 +275,15 @@ std::string agent_config::help() const {
     result += "  " + name + str(opt.description()) + "\n";
   }
   return result;
+}
+
+std::string agent_config::long_help() const {
+  // CAF renders --config-file's default from its own, unused, file name.
+  auto text = custom_options_.help_text(false);
+  const std::string caf_default = "caf-application.ini";
+  if (auto pos = text.find(caf_default); pos != std::string::npos)
+    text.replace(pos, caf_default.size(), config_file_path);
+  return text;
 }
 
 std::string agent_config::validate() const {

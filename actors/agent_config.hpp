@@ -7,15 +7,17 @@
 #include <caf/timespan.hpp>
 
 #include "actors/output_writer.hpp"
+#include "runtime/config_files.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/restart_policy.hpp"
 
 namespace auditree {
 
 /// Every setting of auditree: read from the config file (`--config-file`,
-/// default config/auditree.conf when present) and overridden on the
-/// command line as `--auditree.KEY=VALUE`. The keys are documented in
-/// config/auditree.conf and README.md.
+/// else /etc/auditree/auditree.conf when present, else the built-in copy of
+/// config/auditree.conf) and overridden on the command line as
+/// `--auditree.KEY=VALUE`. The keys are documented in config/auditree.conf,
+/// man/auditree.8 and README.md.
 class agent_config : public caf::actor_system_config {
 public:
   agent_config();
@@ -31,6 +33,18 @@ public:
 
   /// One line per auditree key: name, type, description.
   std::string help() const;
+
+  /// CAF's own options too (scheduler, logging), for `--long-help`.
+  std::string long_help() const;
+
+  /// What `--help`, `-h`, `-?` (usage) or `--long-help` asked for.
+  enum class help_kind { none, usage, with_caf };
+  help_kind help_asked = help_kind::none;
+
+  /// The rules to install: `rules-file` when set, else
+  /// /etc/auditree/audit.rules when present, else the built-in copy of
+  /// config/audit.rules.
+  config_text rules() const;
 
   /// The command and its arguments, e.g. {"replay", "FILE"}.
   std::vector<std::string> command;
@@ -73,8 +87,8 @@ public:
   /// as the audit daemon) or `stdin` (records from auditd's plugin
   /// dispatcher; auditd owns rules and settings).
   std::string mode = "multicast";
-  /// Rules to install while running (auditctl syntax).
-  std::string rules_file = "config/audit.rules";
+  /// Rules to install while running (auditctl syntax); empty: see rules().
+  std::string rules_file;
   /// The key that tags every rule the agent adds.
   std::string rule_key = "auditree";
   /// Raise the kernel's backlog_limit to at least this while running.
@@ -127,14 +141,26 @@ public:
   /// The parsed `faults`; validate() has checked them.
   std::vector<fault_spec> fault_specs() const;
 
-  /// The config file in effect (may not exist).
-  std::string config_file = "config/auditree.conf";
+  /// `--config-file`: empty when not given.
+  std::string config_file;
+  /// The config file read ("built-in" for the compiled-in one).
+  std::string config_origin;
 
   /// The sink's options from the output keys.
   output_writer::options output_options() const;
 
   /// The number of assemblers to spawn once `assemblers` is resolved.
   size_t num_assemblers() const;
+
+private:
+  /// Takes auditree's own flags and the command out of argv; the rest
+  /// (`--auditree.KEY=VALUE`, CAF's options) goes to `options`.
+  std::string take_command_flags(int argc, char** argv, string_list& options);
+  /// CAF's parse error in words, quoting the file's line.
+  static std::string describe_parse_error(const std::string& text,
+                                          const config_text& file);
+  /// Unknown keys and values of the wrong type in the file's [auditree].
+  std::string check_section(const config_text& file) const;
 };
 
 } // namespace auditree

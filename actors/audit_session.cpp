@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -103,7 +102,7 @@ std::optional<std::vector<kernel_rule>> audit_session::build_rules(
             " (", host.evidence, ")");
   auto selection = select_rules(specs, host);
   for (auto& why : selection.left_out)
-    log::info(opts_.rules_file, ": rule on ", why, "; left out");
+    log::info(opts_.rules_origin, ": rule on ", why, "; left out");
   std::vector<kernel_rule> rules;
   for (auto& spec : selection.install) {
     auto built = control_.build(spec, opts_.key,
@@ -114,7 +113,7 @@ std::optional<std::vector<kernel_rule>> audit_session::build_rules(
     for (auto& name : built.left_out)
       names += (names.empty() ? "" : ",") + name;
     if (!names.empty())
-      log::info(opts_.rules_file, ": rule on line ", spec.line, ": ", names,
+      log::info(opts_.rules_origin, ": rule on line ", spec.line, ": ", names,
                 built.rule ? " left out" : ", the whole rule left out",
                 " (no such system call on ", built.machine, ")");
     if (built.rule)
@@ -126,14 +125,9 @@ std::optional<std::vector<kernel_rule>> audit_session::build_rules(
 std::string audit_session::start(const audit_session_options& opts) {
   opts_ = opts;
   started_ = true;
-  std::ifstream rules_in{opts.rules_file};
-  if (!rules_in)
-    return fail("cannot read the rules file " + opts.rules_file);
-  std::stringstream text;
-  text << rules_in.rdbuf();
-  auto parsed = parse_audit_rules(text.str());
+  auto parsed = parse_audit_rules(opts.rules_text);
   if (!parsed.error.empty())
-    return fail(opts.rules_file + ":" + parsed.error);
+    return fail(opts.rules_origin + ":" + parsed.error);
   if (!control_.open())
     return fail(control_.error());
   if (auto problem = recover_crashed_run(); !problem.empty())
@@ -159,7 +153,7 @@ std::string audit_session::start(const audit_session_options& opts) {
   saved_state_ = true;
   auto rules = build_rules(parsed.rules);
   if (!rules)
-    return fail(opts.rules_file + ": " + control_.error());
+    return fail(opts.rules_origin + ": " + control_.error());
   if (opts.unicast) {
     if (original_.backlog_wait_time != 0) {
       // A stalled agent must never make audited tasks sleep.

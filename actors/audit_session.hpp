@@ -14,7 +14,10 @@ struct audit_session_options {
   /// Register as the audit daemon (unicast) instead of joining the
   /// read-only multicast group.
   bool unicast = false;
-  std::string rules_file = "config/audit.rules";
+  /// The rules to install (auditctl syntax) and where they came from, for
+  /// messages.
+  std::string rules_text;
+  std::string rules_origin = "built-in";
   /// Tags every rule the agent adds; stale rules with exactly this key are
   /// removed at start.
   std::string key = "auditree";

@@ -18,14 +18,13 @@
 #include "actors/agent_config.hpp"
 #include "actors/query_client.hpp"
 #include "actors/replay.hpp"
+#include "runtime/config_files.hpp"
 #include "runtime/log.hpp"
 
 namespace {
 
-constexpr const char* usage
-  = "usage: auditree [--config-file=FILE] [--auditree.KEY=VALUE ...] "
-    "COMMAND\n"
-    "commands:\n"
+constexpr const char* commands
+  = "commands:\n"
     "  run             the live agent on the kernel's audit stream, until\n"
     "                  SIGINT/SIGTERM; SIGUSR1 prints the tree\n"
     "  replay FILE|-   run an audit log (audit.log RAW text or its gzip,\n"
@@ -47,9 +46,28 @@ constexpr const char* usage
     "                          sink) throw, or kill it; the supervisor\n"
     "                          restarts it\n"
     "    --json                 JSON instead of text (tree, ps, process,\n"
-    "                           containers, stats)\n"
-    "options: --config-file=FILE (default config/auditree.conf),\n"
-    "  --auditree.KEY=VALUE overrides a key of the file\n";
+    "                           containers, stats)\n";
+
+// The usage, naming the files this build reads.
+std::string usage() {
+  std::string dir{auditree::system_config_dir};
+  return "usage: auditree [--config-file=FILE] [--auditree.KEY=VALUE ...] "
+         "COMMAND\n"
+         "The process tree of this host and its containers, from kernel "
+         "audit.\n\n"
+         + std::string{commands}
+         + "options (before or after the command):\n"
+           "  --config-file=FILE     the config file (default "
+         + dir + "/auditree.conf;\n"
+           "                         without it, the built-in defaults)\n"
+           "  --auditree.KEY=VALUE   overrides a key of the file\n"
+           "  -h, --help             this help; --long-help adds CAF's own "
+           "options\n"
+           "files: "
+         + dir + "/auditree.conf, " + dir
+         + "/audit.rules (each overrides\n"
+           "  its built-in default); see auditree(8)\n";
+}
 
 auditree::log::level to_level(const std::string& x) {
   using auditree::log::level;
@@ -112,11 +130,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "auditree: %s\n", problem.c_str());
     return 2;
   }
-  if (cfg.cli_helptext_printed) {
-    std::printf("%sauditree keys (config file section [auditree]):\n%s",
-                usage, cfg.help().c_str());
+  if (cfg.help_asked != auditree::agent_config::help_kind::none) {
+    std::printf("%s\nkeys (config file section [auditree], or "
+                "--auditree.KEY=VALUE):\n%s",
+                usage().c_str(), cfg.help().c_str());
+    if (cfg.help_asked == auditree::agent_config::help_kind::with_caf)
+      std::printf("\nevery option, CAF's own included:\n%s",
+                  cfg.long_help().c_str());
     return 0;
   }
+  if (cfg.cli_helptext_printed) // CAF's --dump-config printed the config.
+    return 0;
   if (auto problem = cfg.validate(); !problem.empty()) {
     std::fprintf(stderr, "auditree: invalid setting %s\n", problem.c_str());
     return 2;
@@ -138,6 +162,20 @@ int main(int argc, char** argv) {
     return result.status == 200 ? 0 : 1;
   }
   if (args.size() == 1 && args[0] == "run") {
+    auto rules = cfg.rules();
+    auto origin = [](const std::string& x, const char* file) {
+      return x != "built-in" ? x
+                             : "built-in defaults (no "
+                                 + std::string{auditree::system_config_dir}
+                                 + "/" + file + ")";
+    };
+    auditree::log::info("config: ", origin(cfg.config_origin, "auditree.conf"));
+    if (cfg.mode != "stdin")
+      auditree::log::info("rules: ", origin(rules.origin, "audit.rules"));
+    if (cfg.mode != "stdin" && !rules.error.empty()) {
+      std::fprintf(stderr, "auditree run: %s\n", rules.error.c_str());
+      return 1;
+    }
     if (auto missing = auditree::missing_capabilities(cfg); !missing.empty()) {
       std::fprintf(stderr, "auditree run: missing capabilities: %s\n",
                    missing.c_str());
@@ -152,8 +190,8 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     caf::actor_system sys{cfg};
-    return auditree::run_agent(sys, cfg);
+    return auditree::run_agent(sys, cfg, rules);
   }
-  std::fputs(usage, stderr);
+  std::fputs(usage().c_str(), stderr);
   return 2;
 }
