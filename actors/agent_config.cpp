@@ -119,6 +119,12 @@ std::string agent_config::parse_all(int argc, char** argv) {
       container = argv[++i];
     } else if (arg.rfind("--container=", 0) == 0) {
       container = arg.substr(12);
+    } else if (arg == "--host") {
+      if (i + 1 == argc)
+        return "--host needs a name";
+      host = argv[++i];
+    } else if (arg.rfind("--host=", 0) == 0) {
+      host = arg.substr(7);
     } else if (arg.size() > 1 && arg[0] == '-')
       options.push_back(std::move(arg));
     else

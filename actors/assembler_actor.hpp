@@ -1,5 +1,8 @@
 #pragma once
 
+#include <map>
+#include <string>
+
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
@@ -30,6 +33,8 @@ struct assembler_state {
   bool tick_pending = false;
   uint64_t num_malformed_events = 0;
   uint64_t num_process_events = 0;
+  /// Events without a process event, by reason.
+  std::map<std::string, uint64_t> skipped_events;
   fault_injector faults;
 };
 

@@ -186,8 +186,10 @@ interpretation interpret(const audit_event& event) {
     if (rec.type == record_types::anom_abend)
       return interpret_abend(event, rec);
   }
-  if (syscall == nullptr)
+  if (syscall == nullptr) {
+    result.skipped = "no SYSCALL record";
     return result;
+  }
   auto fields = scan_fields(syscall->text());
   if (fields.arch.empty() || fields.syscall.empty()) {
     result.error = "SYSCALL without arch= or syscall=";
@@ -200,11 +202,17 @@ interpretation interpret(const audit_event& event) {
     return result;
   }
   auto what = classify(static_cast<uint32_t>(*arch), *nr);
-  if (what == call::none)
+  if (what == call::none) {
+    result.skipped = *arch == arch_x86_64 || *arch == arch_i386
+                       ? "other syscall"
+                       : "unknown arch";
     return result;
+  }
   // exit_group never returns, so its record has no success= or exit=.
-  if (what != call::exit && fields.success != "yes")
+  if (what != call::exit && fields.success != "yes") {
+    result.skipped = "failed syscall";
     return result;
+  }
   // Built in place: a process event is a dozen fields and strings, and
   // every event passes through here.
   auto& ev = result.event.emplace();
