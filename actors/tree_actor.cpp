@@ -96,15 +96,16 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
       reaps[i].host = ev.host;
     if (!st.stream_time && ev.source == fact_source::audit)
       st.latency.add(latency_us(ev.id));
-    for (auto& c : tree.take_container_events()) {
-      c.sequence = ev.sequence;
-      containers.push_back(std::move(c));
-    }
     if (auto container = tree.container_of(ev.pid))
       ev.container = *container;
     // Live, the stream names the machine for the records without node=.
     if (ev.host.empty())
       ev.host = st.local_host;
+    for (auto& c : tree.take_container_events()) {
+      c.sequence = ev.sequence;
+      c.host = ev.host;
+      containers.push_back(std::move(c));
+    }
   }
   schedule(self, reaps);
   if (st.stream_time)
@@ -238,7 +239,10 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       auto& local = st.tree.local();
       auto r = local.reconcile(live, at, now_of(self), reaps);
       schedule(self, reaps);
-      send_downstream(self, local.take_container_events());
+      auto containers = local.take_container_events();
+      for (auto& c : containers)
+        c.host = st.local_host;
+      send_downstream(self, std::move(containers));
       if (r.num_ended + r.num_added + r.num_parents_corrected > 0)
         log::info("reconciled with /proc: ", r.num_ended, " ended, ",
                   r.num_added, " added, ", r.num_parents_corrected,

@@ -105,7 +105,7 @@ typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, container_event& x) {
   return f(caf::meta::type_name("container_event"), x.started, x.id,
-           x.runtime, x.init_pid, x.at, x.sequence);
+           x.runtime, x.init_pid, x.at, x.sequence, x.host);
 }
 
 } // namespace auditree

@@ -365,6 +365,11 @@ void append_ecs_json(std::string& out_string, const container_event& ev) {
     out.number(ev.init_pid);
     out.put('}');
   }
+  if (!ev.host.empty()) {
+    out.put(",\"host\":{\"name\":");
+    write_string(out, ev.host);
+    out.put('}');
+  }
   out.put("}\n");
   out.flush();
 }

@@ -187,7 +187,7 @@ interpretation interpret(const audit_event& event) {
       return interpret_abend(event, rec);
   }
   if (syscall == nullptr) {
-    result.skipped = "no SYSCALL record";
+    result.skipped = "other record types";
     return result;
   }
   auto fields = scan_fields(syscall->text());
