@@ -39,7 +39,7 @@ void forward(self_pointer self, std::vector<audit_event>& closed) {
     }
     if (!result.event) {
       if (result.error != nullptr)
-        ++st.skipped_events[std::string{"malformed: "} + result.error];
+        ++st.malformed_events[result.error];
       else
         ++st.skipped_events[result.skipped ? result.skipped
                                            : "no process event"];
@@ -84,7 +84,10 @@ assembler_stats collect(self_pointer self) {
   auto result = st.assembler.stats();
   result.num_malformed_events = st.num_malformed_events;
   result.num_process_events = st.num_process_events;
-  result.skipped_events = st.skipped_events;
+  for (auto& [reason, n] : st.skipped_events)
+    result.skipped_events[reason] += n;
+  for (auto& [reason, n] : st.malformed_events)
+    result.skipped_events[std::string{"malformed: "} + reason] += n;
   return result;
 }
 

@@ -54,9 +54,10 @@ parse_result parse_line(std::string_view line);
 /// name, EXECVE arguments, proctitle, key) are left as they are.
 parse_result parse_line(std::string_view line, std::string& scratch);
 
-/// Writes `text` of a record of `type` to `out` with the quotes removed
-/// from plain-number and flag fields; false (and `out` untouched) when no
-/// such field is quoted.
+/// Writes `text` of a record of `type` (SYSCALL, EXECVE or ANOM_ABEND: the
+/// records process events are read from) to `out` with the quotes removed
+/// from plain-number and flag fields; false (and `out` untouched) for
+/// other types and when no such field is quoted.
 bool unquote_plain_fields(uint32_t type, std::string_view text,
                           std::string& out);
 

@@ -128,11 +128,22 @@ TEST_CASE("a shipper's quotes around numbers and flags are removed") {
     other);
   REQUIRE(kernel);
   CHECK(other.empty());
-  // Words without '=' keep their place (daemon and user messages).
+  // ANOM_ABEND's numbers too; its reason is text.
+  std::string abend;
+  CHECK(unquote_plain_fields(
+    record_types::anom_abend,
+    "auid=\"12345\" pid=\"1234\" reason=\"memory violation\" sig=\"6\"",
+    abend));
+  CHECK(abend == "auid=12345 pid=1234 reason=\"memory violation\" sig=6");
+  // Words without '=' keep their place.
   std::string word;
-  CHECK(unquote_plain_fields(1203, "config changed, auid=\"0\" pid=1",
-                             word));
+  CHECK(unquote_plain_fields(record_types::syscall,
+                             "config changed, auid=\"0\" pid=1", word));
   CHECK(word == "config changed, auid=0 pid=1");
+  // Records no process event is read from are left alone.
+  std::string other_type;
+  CHECK_FALSE(unquote_plain_fields(1203, "auid=\"0\" pid=\"1\"",
+                                   other_type));
 }
 
 TEST_CASE("a quoted exec is the same process event as the kernel's") {
