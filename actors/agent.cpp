@@ -124,13 +124,13 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
   switch (route.kind) {
     case query_route::tree_view:
     case query_route::container_tree:
-      text(tree_atom::value, route.container, route.json);
+      text(tree_atom::value, route.container, route.host, route.json);
       break;
     case query_route::process_list:
-      text(ps_atom::value, route.container, route.json);
+      text(ps_atom::value, route.container, route.host, route.json);
       break;
     case query_route::process_view:
-      text(process_atom::value, route.pid, route.json);
+      text(process_atom::value, route.pid, route.host, route.json);
       if (reply.status == 200 && reply.body.empty())
         reply = {404, "text/plain",
                  "no process " + std::to_string(route.pid) + "\n"};
@@ -318,12 +318,13 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   }
   auto dump_tree = [&](const caf::actor& tree) {
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
-                  false)
+                  std::string{}, false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stderr); },
                [&](const caf::error&) {});
     if (cfg.tree_json.empty())
       return;
-    self->request(tree, caf::infinite, tree_atom::value, std::string{}, true)
+    self->request(tree, caf::infinite, tree_atom::value, std::string{},
+                  std::string{}, true)
       .receive(
         [&](const std::string& x) {
           // Write then rename: a reader never sees half a file.

@@ -138,6 +138,9 @@ std::string agent_config::take_command_flags(int argc, char** argv,
     } else if (is("--config-file")) {
       if (!value_of("--config-file", config_file) || config_file.empty())
         return "--config-file needs a file";
+    } else if (is("--host")) {
+      if (!value_of("--host", host))
+        return "--host needs a name";
     } else if (arg.size() > 1 && arg[0] == '-') {
       options.push_back(std::move(arg));
     } else {

@@ -61,6 +61,9 @@ public:
   bool json = false;
   /// `--container ID`: CLI queries look at one container.
   std::string container;
+  /// `--host NAME`: CLI queries and replay's tree look at one host (a
+  /// node= name, or `-` for the records without one).
+  std::string host;
 
   /// Number of assembler actors; 0 = one per hardware thread.
   size_t assemblers = 0;

@@ -37,7 +37,16 @@ void forward(self_pointer self, std::vector<audit_event>& closed) {
       log::warning("event ", ev.id.seconds, ".", ev.id.millis, ":",
                    ev.id.serial, ": ", result.error);
     }
-    if (result.event) {
+    if (!result.event) {
+      if (result.error != nullptr)
+        ++st.malformed_events[result.error];
+      else
+        ++st.skipped_events[result.skipped ? result.skipped
+                                           : "no process event"];
+    } else {
+      // Every record of an event comes from one host (the assembler
+      // groups by node and serial).
+      result.event->host = std::string{ev.records.front().node()};
       out.push_back(std::move(*result.event));
       first = std::min(first, ev.records.front().sequence);
     }
@@ -75,6 +84,10 @@ assembler_stats collect(self_pointer self) {
   auto result = st.assembler.stats();
   result.num_malformed_events = st.num_malformed_events;
   result.num_process_events = st.num_process_events;
+  for (auto& [reason, n] : st.skipped_events)
+    result.skipped_events[reason] += n;
+  for (auto& [reason, n] : st.malformed_events)
+    result.skipped_events[std::string{"malformed: "} + reason] += n;
   return result;
 }
 

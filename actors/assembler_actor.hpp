@@ -1,5 +1,9 @@
 #pragma once
 
+#include <map>
+#include <unordered_map>
+#include <string>
+
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
@@ -30,6 +34,11 @@ struct assembler_state {
   bool tick_pending = false;
   uint64_t num_malformed_events = 0;
   uint64_t num_process_events = 0;
+  /// Events without a process event, by reason: the interpreter's
+  /// literals, counted by address (no string built per event), and the
+  /// malformed ones by their error.
+  std::unordered_map<const char*, uint64_t> skipped_events;
+  std::unordered_map<const char*, uint64_t> malformed_events;
   fault_injector faults;
 };
 

@@ -33,6 +33,7 @@ constexpr uint64_t max_logged_malformed = 100;
 void reject(self_pointer self, const char* reason) {
   auto& st = self->state;
   ++st.stats.num_malformed_lines;
+  ++st.stats.skipped_lines[std::string{"malformed: "} + reason];
   if (st.stats.num_malformed_lines <= max_logged_malformed)
     log::warning(st.path, ":", st.stats.num_lines, ": malformed line (",
                  reason, ")");
@@ -45,7 +46,11 @@ void take_line(self_pointer self, std::string_view line) {
   ++st.stats.num_lines;
   if (line.empty() || line == "\r")
     return;
-  auto result = parse_line(line);
+  auto result = parse_line(line, st.unquoted);
+  if (result.skipped) {
+    ++st.stats.skipped_lines[result.skipped];
+    return;
+  }
   if (!result) {
     reject(self, result.error);
     return;

@@ -47,6 +47,9 @@ struct file_source_state {
   /// control.
   std::vector<size_t> in_flight;
   record_batcher batcher{1};
+  /// A record's text with a shipper's quotes removed, until the batcher
+  /// copies it.
+  std::string unquoted;
   /// The highest sequence (records numbered from 1) announced so far.
   uint64_t watermark_sent = 0;
   bool read_scheduled = false;

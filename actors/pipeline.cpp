@@ -1,5 +1,8 @@
 #include "actors/pipeline.hpp"
 
+#include <climits>
+#include <unistd.h>
+
 #include <caf/all.hpp>
 
 #include "actors/assembler_actor.hpp"
@@ -8,6 +11,18 @@
 #include "messages/type_ids.hpp"
 
 namespace auditree {
+
+namespace {
+
+// The machine's name, as host.name shows it; empty if it has none.
+std::string local_hostname() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0)
+    return {};
+  return name;
+}
+
+} // namespace
 
 fault_injector faults_for(const agent_config& cfg, const std::string& name) {
   std::vector<fault_spec> mine;
@@ -45,6 +60,10 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   tree_opts.checkpoint_interval = cfg.checkpoint_interval;
   tree_opts.faults = faults_for(cfg, "tree");
   tree_opts.bootstrap = std::move(bootstrap);
+  // Live, every record is this machine's; a replayed log's records without
+  // node= come from an unnamed host.
+  if (!stream_time)
+    tree_opts.local_host = local_hostname();
   result.push_back(
     {"tree", true,
      [=](const pipeline& p, const tree_checkpoint_ptr& checkpoint) {

@@ -51,11 +51,12 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
   auto& tree = drained.tree;
   if (cfg.print_tree)
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
-                  false)
+                  cfg.host, false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stdout); },
                fail);
   if (!cfg.tree_json.empty())
-    self->request(tree, caf::infinite, tree_atom::value, std::string{}, true)
+    self->request(tree, caf::infinite, tree_atom::value, std::string{},
+                  cfg.host, true)
       .receive(
         [&](const std::string& x) {
           std::ofstream out{cfg.tree_json, std::ios::trunc};

@@ -45,7 +45,7 @@ void schedule(self_pointer self, std::vector<reap_request>& reaps) {
 void run_due_reaps(tree_state& st, time_point now) {
   while (!st.reaps.empty() && st.reaps.begin()->first <= now) {
     auto& r = st.reaps.begin()->second;
-    st.tree.reap(r.key, r.generation);
+    st.tree.of(r.host).reap(r.key, r.generation);
     st.reaps.erase(st.reaps.begin());
   }
 }
@@ -89,15 +89,23 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
   for (auto& ev : batch) {
     if (st.stream_time)
       st.stream_now = std::max(st.stream_now, stream_point(ev.id));
-    st.tree.apply(ev, now_of(self), reaps);
+    auto& tree = st.tree.of(ev.host);
+    auto first_reap = reaps.size();
+    tree.apply(ev, now_of(self), reaps);
+    for (auto i = first_reap; i < reaps.size(); ++i)
+      reaps[i].host = ev.host;
     if (!st.stream_time && ev.source == fact_source::audit)
       st.latency.add(latency_us(ev.id));
-    for (auto& c : st.tree.take_container_events()) {
+    if (auto container = tree.container_of(ev.pid))
+      ev.container = *container;
+    // Live, the stream names the machine for the records without node=.
+    if (ev.host.empty())
+      ev.host = st.local_host;
+    for (auto& c : tree.take_container_events()) {
       c.sequence = ev.sequence;
+      c.host = ev.host;
       containers.push_back(std::move(c));
     }
-    if (auto container = st.tree.container_of(ev.pid))
-      ev.container = *container;
   }
   schedule(self, reaps);
   if (st.stream_time)
@@ -115,7 +123,7 @@ void checkpoint(self_pointer self) {
   auto& st = self->state;
   st.since_checkpoint = 0;
   auto cp = std::make_shared<tree_checkpoint>();
-  cp->tree = process_tree{st.tree};
+  cp->tree = st.tree;
   cp->stream_now = st.stream_now;
   cp->reaps = st.reaps;
   cp->applied = st.applied;
@@ -158,6 +166,20 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
     checkpoint(self);
 }
 
+// The tree or ps view of one container or all, of one host or all.
+template <class Render>
+std::string render_view(tree_state& st, const std::string& container,
+                        const std::string& host, bool json, Render render) {
+  auto keys = select_hosts(st.tree, host, st.local_host);
+  process_selector select = [&](const process_tree& tree) {
+    return container.empty() ? tree.snapshot()
+                             : tree.container_tree(container);
+  };
+  if (json)
+    return render_hosts_json(st.tree, keys, st.local_host, select);
+  return render_hosts(st.tree, keys, st.local_host, select, render);
+}
+
 } // namespace
 
 caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
@@ -165,7 +187,8 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
                          tree_checkpoint_ptr resume) {
   log_exceptions(self);
   auto& st = self->state;
-  st.tree = process_tree{opts.tree};
+  st.tree = host_trees{opts.tree};
+  st.local_host = opts.local_host;
   st.has_sink = opts.has_sink || downstream;
   st.downstream = reliable_link{std::move(downstream)};
   st.supervisor = std::move(supervisor);
@@ -175,7 +198,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   st.reap_slack = opts.reap_slack;
   st.faults = std::move(opts.faults);
   if (resume) {
-    st.tree = process_tree{resume->tree};
+    st.tree = resume->tree;
     st.stream_now = resume->stream_now;
     st.reaps = resume->reaps;
     st.applied = resume->applied;
@@ -212,9 +235,14 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       std::vector<reap_request> reaps;
       auto at = event_id{scan_ms / 1000, static_cast<uint32_t>(scan_ms % 1000),
                          0};
-      auto r = st.tree.reconcile(live, at, now_of(self), reaps);
+      // /proc shows the local host only.
+      auto& local = st.tree.local();
+      auto r = local.reconcile(live, at, now_of(self), reaps);
       schedule(self, reaps);
-      send_downstream(self, st.tree.take_container_events());
+      auto containers = local.take_container_events();
+      for (auto& c : containers)
+        c.host = st.local_host;
+      send_downstream(self, std::move(containers));
       if (r.num_ended + r.num_added + r.num_parents_corrected > 0)
         log::info("reconciled with /proc: ", r.num_ended, " ended, ",
                   r.num_added, " added, ", r.num_parents_corrected,
@@ -226,31 +254,37 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       run_due_reaps(st, self->clock().now());
       arm_reap_timer(self);
     },
-    [=](tree_atom, const std::string& container, bool json) {
-      auto& tree = self->state.tree;
-      auto procs = container.empty() ? tree.snapshot()
-                                     : tree.container_tree(container);
-      return json ? render_json(procs) : render_pstree(procs);
+    [=](tree_atom, const std::string& container, const std::string& host,
+        bool json) {
+      return render_view(self->state, container, host, json, render_pstree);
     },
-    [=](ps_atom, const std::string& container, bool json) {
-      auto& tree = self->state.tree;
-      auto procs = container.empty() ? tree.snapshot()
-                                     : tree.container_tree(container);
-      return json ? render_json(procs) : render_ps(procs);
+    [=](ps_atom, const std::string& container, const std::string& host,
+        bool json) {
+      return render_view(self->state, container, host, json, render_ps);
     },
-    [=](process_atom, int32_t pid, bool json) {
-      return render_process(self->state.tree.ancestry(pid), json);
+    [=](process_atom, int32_t pid, const std::string& host, bool json) {
+      auto& st = self->state;
+      for (auto& key : select_hosts(st.tree, host, st.local_host))
+        if (auto ancestry = st.tree.of(key).ancestry(pid); !ancestry.empty())
+          return render_process(ancestry, json);
+      return std::string{};
     },
     [=](containers_atom, bool json) {
-      return render_containers(self->state.tree.containers(), json);
+      auto& st = self->state;
+      std::vector<container_info> all;
+      for (auto& key : st.tree.hosts())
+        for (auto& c : st.tree.of(key).containers())
+          all.push_back(std::move(c));
+      return render_containers(all, json);
     },
     [=](stats_atom) {
       auto& tree = self->state.tree;
-      auto& s = tree.stats();
+      auto s = tree.stats();
       tree_counters result;
       result.num_processes = tree.size();
-      for (auto& c : tree.containers())
-        result.num_containers += c.num_running > 0 ? 1 : 0;
+      for (auto& key : tree.hosts())
+        for (auto& c : tree.of(key).containers())
+          result.num_containers += c.num_running > 0 ? 1 : 0;
       result.num_events = s.num_events;
       result.num_created = s.num_created;
       result.num_vanished = s.num_vanished;

@@ -12,6 +12,7 @@
 #include "actors/reliable_link.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
+#include "runtime/host_trees.hpp"
 #include "runtime/process_tree.hpp"
 
 namespace auditree {
@@ -38,6 +39,10 @@ struct tree_actor_options {
   /// wake-up each.
   caf::timespan reap_slack = std::chrono::milliseconds{50};
   fault_injector faults;
+  /// The name the local host's records (those without node=) are shown
+  /// with: the machine's hostname live, empty in replay (then `-` in the
+  /// tree and no host.name in JSON).
+  std::string local_host;
 };
 
 /// What a new tree actor needs to go on where a lost one checkpointed:
@@ -45,7 +50,7 @@ struct tree_actor_options {
 /// assemblers send again what came after it) and the stream batches the
 /// sink had not yet taken. Shared read-only.
 struct tree_checkpoint {
-  process_tree tree;
+  host_trees tree;
   process_tree::time_point stream_now{};
   std::multimap<process_tree::time_point, reap_request> reaps;
   uint64_t applied = 0;
@@ -58,7 +63,9 @@ using tree_checkpoint_ptr = std::shared_ptr<const tree_checkpoint>;
 struct tree_state {
   static inline const char* name = "tree";
 
-  process_tree tree;
+  /// One table per host (node=); the local host's has the empty name.
+  host_trees tree;
+  std::string local_host;
   /// To the sink, which receives the process events with their container
   /// after the tree applied them; batches stay here until it acknowledges.
   /// May have no peer.
@@ -103,12 +110,16 @@ struct tree_state {
 /// - `reconcile, scan_ms, proc_snapshot`: corrects the table with what /proc
 ///   showed at `scan_ms` (see process_tree::reconcile).
 /// - `reap` (self, live): removes the ended processes whose grace passed.
-/// - `tree, container, json` -> `std::string`: the whole tree (empty
-///   container) or one container's, like `pstree -p` or as a JSON array.
-/// - `ps, container, json` -> `std::string`: the same processes like `ps`.
-/// - `process, pid, json` -> `std::string`: one process with its ancestry
-///   and container; empty if the tree has no such pid.
-/// - `containers, json` -> `std::string`: the container list.
+/// - `tree, container, host, json` -> `std::string`: the whole tree (empty
+///   container) or one container's, like `pstree -p` or as a JSON array,
+///   of every host (empty host) or one (see select_hosts); with several
+///   hosts, one block per host.
+/// - `ps, container, host, json` -> `std::string`: the same processes like
+///   `ps`.
+/// - `process, pid, host, json` -> `std::string`: one process with its
+///   ancestry and container, from the first host that has the pid; empty
+///   if none has.
+/// - `containers, json` -> `std::string`: the container list (every host).
 /// - `stats` -> `tree_counters`.
 /// - `flush` -> `uint64_t`: the number of processes held.
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp

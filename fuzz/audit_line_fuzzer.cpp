@@ -63,9 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Garbage goes through the cursor too: find_field runs on any text a
   // record carries.
   walk_fields(line);
+  std::string scratch;
+  auto unquoted = parse_line(line, scratch);
+  check(!unquoted == !parse_line(line), "unquoting never changes a verdict");
   auto parsed = parse_line(line);
   if (!parsed) {
-    check(parsed.error[0] != '\0', "a failure names its reason");
+    auto reason = parsed.error ? parsed.error : parsed.skipped;
+    check(reason != nullptr && reason[0] != '\0',
+          "a failure or a skip names its reason");
     return 0;
   }
   auto& rec = parsed.record;

@@ -47,19 +47,22 @@ public:
 
   audit_record() = default;
 
-  /// A record with a block of its own for a copy of `text`.
+  /// A record with a block of its own for a copy of `node` and `text`.
   audit_record(uint32_t type, event_id id, std::string_view text,
-               uint64_t sequence = 0)
+               uint64_t sequence = 0, std::string_view node = {})
     : type(type), id(id), sequence(sequence),
-      block_(std::make_shared<const std::string>(text)),
-      size_(block_->size()) {}
+      block_(std::make_shared<const std::string>(std::string{node}
+                                                 .append(text))),
+      offset_(node.size()), size_(text.size()),
+      node_size_(static_cast<uint32_t>(node.size())) {}
 
-  /// A record whose text is `size` bytes at `offset` in `block`.
+  /// A record whose text is `size` bytes at `offset` in `block`, right
+  /// after its node's `node_size` bytes.
   audit_record(uint32_t type, event_id id, uint64_t sequence,
                std::shared_ptr<const std::string> block, size_t offset,
-               size_t size)
+               size_t size, uint32_t node_size = 0)
     : type(type), id(id), sequence(sequence), block_(std::move(block)),
-      offset_(offset), size_(size) {}
+      offset_(offset), size_(size), node_size_(node_size) {}
 
   std::string_view text() const {
     if (!block_)
@@ -67,10 +70,19 @@ public:
     return std::string_view{*block_}.substr(offset_, size_);
   }
 
+  /// The host that wrote the record (its `node=` prefix); empty for the
+  /// local host.
+  std::string_view node() const {
+    if (!block_ || node_size_ == 0)
+      return {};
+    return std::string_view{*block_}.substr(offset_ - node_size_, node_size_);
+  }
+
 private:
   std::shared_ptr<const std::string> block_;
   size_t offset_ = 0;
   size_t size_ = 0;
+  uint32_t node_size_ = 0;
 };
 
 /// Records travel from sources to assemblers in batches. With each batch

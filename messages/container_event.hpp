@@ -22,6 +22,8 @@ struct container_event {
   /// The sequence of the process event that showed it (0: a /proc scan);
   /// lets the sink drop what a resumed tree announces again.
   uint64_t sequence = 0;
+  /// The host it runs on (see process_event::host).
+  std::string host{};
 };
 
 using container_event_batch = std::vector<container_event>;

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,9 @@ struct assembler_stats {
   /// Events that should be process events but whose records are malformed.
   uint64_t num_malformed_events = 0;
   uint64_t num_process_events = 0;
+  /// Events that gave no process event, by reason (other record types, a
+  /// failed syscall, an arch without tables, the malformed ones' reason).
+  std::map<std::string, uint64_t> skipped_events;
 
   assembler_stats& operator+=(const assembler_stats& x) {
     num_records += x.num_records;
@@ -35,6 +40,8 @@ struct assembler_stats {
     num_serial_resets += x.num_serial_resets;
     num_malformed_events += x.num_malformed_events;
     num_process_events += x.num_process_events;
+    for (auto& [reason, n] : x.skipped_events)
+      skipped_events[reason] += n;
     return *this;
   }
 };
@@ -47,6 +54,9 @@ struct source_stats {
   uint64_t num_malformed_lines = 0;
   /// Bytes of text read (after inflating gzip).
   uint64_t num_bytes = 0;
+  /// Lines that gave no record, by reason: every malformed line's, and the
+  /// known non-records (ausearch's separators and time lines).
+  std::map<std::string, uint64_t> skipped_lines;
 };
 
 /// Counters of the kernel audit source and what the kernel reports.

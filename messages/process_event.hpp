@@ -64,6 +64,9 @@ struct process_event {
   int32_t signal = 0;
   /// The container of `pid`, once the tree knows it; empty on the host.
   std::string container;
+  /// The host that logged the event (its records' `node=`); empty for the
+  /// local host.
+  std::string host;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;

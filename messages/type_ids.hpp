@@ -27,12 +27,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
   // The text travels as a string; a loaded record owns its copy.
   std::string text{x.text()};
+  std::string node{x.node()};
   auto load = [&]() -> caf::error {
-    x = audit_record{x.type, x.id, text, x.sequence};
+    x = audit_record{x.type, x.id, text, x.sequence, node};
     return caf::none;
   };
   return f(caf::meta::type_name("audit_record"), x.type, x.id, text,
-           x.sequence, caf::meta::load_callback(load));
+           x.sequence, node, caf::meta::load_callback(load));
 }
 
 template <class Inspector>
@@ -47,7 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, process_event& x) {
            x.sequence,
            x.syscall, x.arch, x.pid, x.ppid, x.child, x.clone_flags,
            x.clone_flags_known, x.comm, x.exe, x.argv, x.cwd, x.uid, x.euid,
-           x.auid, x.exit_code, x.signal, x.container);
+           x.auid, x.exit_code, x.signal, x.container, x.host);
 }
 
 template <class Inspector>
@@ -56,13 +57,13 @@ typename Inspector::result_type inspect(Inspector& f, assembler_stats& x) {
            x.num_events, x.num_closed_by_eoe, x.num_closed_standalone,
            x.num_closed_by_timeout, x.num_evicted, x.num_serial_gaps,
            x.num_serial_late, x.num_serial_resets, x.num_malformed_events,
-           x.num_process_events);
+           x.num_process_events, x.skipped_events);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, source_stats& x) {
   return f(caf::meta::type_name("source_stats"), x.num_lines, x.num_records,
-           x.num_malformed_lines, x.num_bytes);
+           x.num_malformed_lines, x.num_bytes, x.skipped_lines);
 }
 
 template <class Inspector>
@@ -104,7 +105,7 @@ typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, container_event& x) {
   return f(caf::meta::type_name("container_event"), x.started, x.id,
-           x.runtime, x.init_pid, x.at, x.sequence);
+           x.runtime, x.init_pid, x.at, x.sequence, x.host);
 }
 
 } // namespace auditree

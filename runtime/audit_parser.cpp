@@ -89,7 +89,11 @@ parse_result parse_payload(uint32_t type, std::string_view payload) {
     result.error = "seconds out of range";
     return result;
   }
-  if (!consume(s, ":")) {
+  // auditd before 2.6 wrote some daemon records (1200-1299) with no ':'
+  // after the stamp (`audit(1490239800.477:34) config changed, ...`); the
+  // kernel's records always have it.
+  bool daemon = type >= 1200 && type < 1300;
+  if (!consume(s, ":") && !(daemon && !s.empty() && s.front() == ' ')) {
     result.error = "missing ':' after stamp";
     return result;
   }
@@ -111,17 +115,26 @@ parse_result parse_line(std::string_view line) {
   // ENRICHED format appends interpreted fields after a 0x1d byte.
   if (auto gs = line.find('\x1d'); gs != std::string_view::npos)
     line = line.substr(0, gs);
-  // auditd may prefix the node name.
+  // auditd may prefix the node name (name_format), and so does every
+  // collector that receives several hosts' records.
+  std::string_view node;
   if (consume(line, "node=")) {
     auto sp = line.find(' ');
-    if (sp == std::string_view::npos) {
+    if (sp == std::string_view::npos || sp == 0) {
       result.error = "node= without record";
       return result;
     }
+    node = line.substr(0, sp);
     line.remove_prefix(sp + 1);
   }
   if (!consume(line, "type=")) {
-    result.error = "missing type=";
+    // ausearch's default output separates events with these.
+    if (line.rfind("----", 0) == 0)
+      result.skipped = "ausearch separator";
+    else if (line.rfind("time->", 0) == 0)
+      result.skipped = "ausearch time line";
+    else
+      result.error = "missing type=";
     return result;
   }
   auto sp = line.find(' ');
@@ -147,7 +160,92 @@ parse_result parse_line(std::string_view line) {
     result.error = "missing msg=";
     return result;
   }
-  return parse_payload(*type, line);
+  result = parse_payload(*type, line);
+  result.record.node = node;
+  return result;
+}
+
+namespace {
+
+// Fields the kernel writes as plain numbers or flags, never as quoted
+// untrusted strings: a quote around them is a shipper's, not the kernel's.
+// a0..a3 are numbers in SYSCALL, but arguments (strings) in EXECVE.
+bool is_plain_field(uint32_t type, std::string_view key) {
+  // The strings every kernel record quotes, answered first.
+  if (key == "comm" || key == "exe" || key == "key" || key == "name"
+      || key == "cwd")
+    return false;
+  static constexpr std::string_view plain[] = {
+    "arch",  "syscall", "success", "exit", "items", "ppid", "pid",
+    "auid",  "uid",     "gid",     "euid", "suid",  "fsuid", "egid",
+    "sgid",  "fsgid",   "tty",     "ses",  "per",   "sig",  "res",
+    "argc",  "item",    "inode",   "dev",  "mode",  "ouid", "ogid",
+    "rdev",  "nametype", "old-auid", "old-ses"};
+  for (auto k : plain)
+    if (k == key)
+      return true;
+  if (key.size() >= 2 && key.front() == 'a' && key[1] >= '0'
+      && key[1] <= '9') {
+    if (type == record_types::syscall)
+      return key.size() == 2;
+    auto len = std::string_view{"_len"};
+    return key.size() > len.size()
+           && key.substr(key.size() - len.size()) == len;
+  }
+  return false;
+}
+
+} // namespace
+
+bool unquote_plain_fields(uint32_t type, std::string_view text,
+                          std::string& out) {
+  // Only the records whose numbers make process events; the rest are
+  // passed on as they came.
+  if (type != record_types::syscall && type != record_types::execve
+      && type != record_types::anom_abend)
+    return false;
+  // Cheap test first: a kernel record quotes only a few string fields, and
+  // a search for one byte is a vectorised memchr.
+  bool any = false;
+  for (auto q = text.find('"'); q != std::string_view::npos;
+       q = text.find('"', q + 1)) {
+    if (q == 0 || text[q - 1] != '=')
+      continue;
+    auto start = text.rfind(' ', q);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    if (is_plain_field(type, text.substr(start, q - 1 - start))) {
+      any = true;
+      break;
+    }
+  }
+  if (!any)
+    return false;
+  out.clear();
+  field_cursor cursor{text};
+  std::string_view key;
+  std::string_view value;
+  while (cursor.next(key, value)) {
+    if (!out.empty())
+      out += ' ';
+    out.append(key);
+    if (value.data() == nullptr)
+      continue; // A word without '=' (daemon and user messages).
+    out += '=';
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"'
+        && is_plain_field(type, key))
+      value = value.substr(1, value.size() - 2);
+    out.append(value);
+  }
+  return true;
+}
+
+parse_result parse_line(std::string_view line, std::string& scratch) {
+  auto result = parse_line(line);
+  if (result
+      && unquote_plain_fields(result.record.type, result.record.text,
+                              scratch))
+    result.record.text = scratch;
+  return result;
 }
 
 bool field_cursor::next_general(std::string_view& key,

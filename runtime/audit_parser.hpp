@@ -19,26 +19,47 @@ struct record_view {
   uint32_t type = 0;
   event_id id;
   std::string_view text;
+  /// The `node=` prefix's name; empty for the local host.
+  std::string_view node;
 
   /// The one copy: an owned record that may leave the parser.
   audit_record to_record() const {
-    return audit_record{type, id, text};
+    return audit_record{type, id, text, 0, node};
   }
 };
 
 /// The outcome of parsing one header. On failure `error` names the reason
-/// and `record` is unspecified.
+/// and `record` is unspecified. A line that is no record but known not to
+/// be one (ausearch's `----` separators and `time->` lines) sets `skipped`
+/// instead, with its reason.
 struct parse_result {
   record_view record;
   const char* error = nullptr;
+  const char* skipped = nullptr;
 
-  explicit operator bool() const { return error == nullptr; }
+  explicit operator bool() const { return error == nullptr && !skipped; }
 };
 
-/// Parses one line of audit.log text (RAW format):
-/// `[node=N ]type=NAME|NNNN msg=audit(SEC.MS:SERIAL): fields`.
-/// A trailing newline and an ENRICHED suffix (after 0x1d) are dropped.
+/// Parses one line of audit.log text (RAW format, or ENRICHED: the
+/// interpreted fields after 0x1d are dropped):
+/// `[node=N ]type=NAME|NNNN|UNKNOWN[NNNN] msg=audit(SEC.MS:SERIAL): fields`.
+/// The ':' after the stamp may be missing on daemon records (1200-1299),
+/// as older auditd wrote some.
 parse_result parse_line(std::string_view line);
+
+/// The same, and values of plain-number and flag fields that a log shipper
+/// quoted (`syscall="59"`, `success="yes"`) lose their quotes: the record's
+/// text is then rewritten into `scratch`, which it views. Fields whose
+/// quotes carry the kernel's meaning (untrusted strings: comm, exe, cwd,
+/// name, EXECVE arguments, proctitle, key) are left as they are.
+parse_result parse_line(std::string_view line, std::string& scratch);
+
+/// Writes `text` of a record of `type` (SYSCALL, EXECVE or ANOM_ABEND: the
+/// records process events are read from) to `out` with the quotes removed
+/// from plain-number and flag fields; false (and `out` untouched) for
+/// other types and when no such field is quoted.
+bool unquote_plain_fields(uint32_t type, std::string_view text,
+                          std::string& out);
 
 /// Parses a netlink payload `audit(SEC.MS:SERIAL): fields` of record type
 /// `type` (the netlink message type).

@@ -309,6 +309,11 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
     write_string(out, ev.container);
     out.put('}');
   }
+  if (!ev.host.empty()) {
+    out.put(",\"host\":{\"name\":");
+    write_string(out, ev.host);
+    out.put('}');
+  }
   out.put(",\"auditree\":{\"source\":\"");
   out.put(to_string(ev.source));
   out.put('"');
@@ -367,6 +372,11 @@ void append_ecs_json(std::string& out_string, const container_event& ev) {
   if (ev.init_pid > 0) {
     out.put(",\"process\":{\"pid\":");
     out.number(ev.init_pid);
+    out.put('}');
+  }
+  if (!ev.host.empty()) {
+    out.put(",\"host\":{\"name\":");
+    write_string(out, ev.host);
     out.put('}');
   }
   out.put("}\n");

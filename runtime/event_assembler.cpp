@@ -13,11 +13,31 @@ constexpr size_t typical_records = 8;
 } // namespace
 
 event_assembler::event_assembler(options opts)
-  : opts_(opts), ledger_(opts.stride) {
+  : opts_(opts), ledgers_(1, serial_ledger{opts.stride}) {
+}
+
+event_assembler::event_key event_assembler::key_of(
+  const audit_record& record) {
+  auto node = record.node();
+  uint64_t host = 0;
+  if (!node.empty()) {
+    // Records without node= (all of them, live) never pay for a lookup.
+    auto [i, added] = hosts_.try_emplace(std::string{node},
+                                         static_cast<uint32_t>(hosts_.size()
+                                                               + 1));
+    if (added)
+      ledgers_.emplace_back(opts_.stride);
+    host = i->second;
+  }
+  return host << 32 | record.id.serial;
+}
+
+serial_ledger& event_assembler::ledger_of(event_key key) {
+  return ledgers_[key >> 32];
 }
 
 void event_assembler::close(
-  std::unordered_map<uint32_t, open_event>::iterator i, close_reason why,
+  std::unordered_map<event_key, open_event>::iterator i, close_reason why,
   std::vector<audit_event>& out) {
   auto& ev = i->second.event;
   ev.closed_by = why;
@@ -41,7 +61,7 @@ void event_assembler::close(
 
 void event_assembler::drop_closed_front() {
   while (!order_.empty()) {
-    auto i = open_.find(order_.front().serial);
+    auto i = open_.find(order_.front().key);
     if (i != open_.end() && i->second.sequence == order_.front().sequence)
       return;
     order_.pop_front();
@@ -52,8 +72,8 @@ void event_assembler::add(audit_record&& record, time_point now,
                           std::vector<audit_event>& out) {
   ++stats_.num_records;
   auto num_out = out.size();
-  auto serial = record.id.serial;
-  auto i = open_.find(serial);
+  auto key = key_of(record);
+  auto i = open_.find(key);
   if (i != open_.end() && i->second.event.id != record.id) {
     // Same serial, other stamp: the counter wrapped or the input mixes
     // boots. The old event cannot get more records.
@@ -62,7 +82,7 @@ void event_assembler::add(audit_record&& record, time_point now,
   }
   if (i == open_.end()) {
     ++stats_.num_events;
-    ledger_.observe(serial);
+    ledger_of(key).observe(record.id.serial);
     auto type = record.type;
     if (record_types::is_standalone(type)) {
       out.push_back(audit_event{record.id, {}, close_reason::standalone,
@@ -75,18 +95,18 @@ void event_assembler::add(audit_record&& record, time_point now,
       drop_closed_front();
       if (!order_.empty()) {
         ++stats_.num_evicted;
-        close(open_.find(order_.front().serial), close_reason::timeout, out);
+        close(open_.find(order_.front().key), close_reason::timeout, out);
         order_.pop_front();
       }
     }
     auto sequence = next_sequence_++;
-    i = open_.emplace(serial, open_event{audit_event{record.id, {}, {}},
+    i = open_.emplace(key, open_event{audit_event{record.id, {}, {}},
                                          sequence})
           .first;
     // One allocation for a whole event: a fork or an exit has 3 records,
     // an exec about 7 (SYSCALL, EXECVE, CWD, PATHs, PROCTITLE, EOE).
     i->second.event.records.reserve(typical_records);
-    order_.push_back(pending{serial, sequence, now + opts_.timeout});
+    order_.push_back(pending{key, sequence, now + opts_.timeout});
   }
   auto type = record.type;
   i->second.event.records.push_back(std::move(record));
@@ -115,17 +135,18 @@ uint64_t event_assembler::oldest_held_sequence() const {
 void event_assembler::expire(time_point now, std::vector<audit_event>& out) {
   for (drop_closed_front(); !order_.empty() && order_.front().deadline <= now;
        drop_closed_front()) {
-    close(open_.find(order_.front().serial), close_reason::timeout, out);
+    close(open_.find(order_.front().key), close_reason::timeout, out);
     order_.pop_front();
   }
 }
 
 void event_assembler::flush(std::vector<audit_event>& out) {
   for (drop_closed_front(); !order_.empty(); drop_closed_front()) {
-    close(open_.find(order_.front().serial), close_reason::timeout, out);
+    close(open_.find(order_.front().key), close_reason::timeout, out);
     order_.pop_front();
   }
-  ledger_.finish();
+  for (auto& ledger : ledgers_)
+    ledger.finish();
 }
 
 std::optional<event_assembler::time_point> event_assembler::next_deadline() {
@@ -137,9 +158,11 @@ std::optional<event_assembler::time_point> event_assembler::next_deadline() {
 
 assembler_stats event_assembler::stats() const {
   auto result = stats_;
-  result.num_serial_gaps = ledger_.num_gaps();
-  result.num_serial_late = ledger_.num_late();
-  result.num_serial_resets = ledger_.num_resets();
+  for (auto& ledger : ledgers_) {
+    result.num_serial_gaps += ledger.num_gaps();
+    result.num_serial_late += ledger.num_late();
+    result.num_serial_resets += ledger.num_resets();
+  }
   return result;
 }
 

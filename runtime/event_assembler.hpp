@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -13,7 +14,9 @@
 
 namespace auditree {
 
-/// Groups records into events by their stamp. Records of different events
+/// Groups records into events by their host (`node=`) and stamp: records
+/// of different hosts never meet in one event, and each host's serials
+/// have their own ledger. Records of different events
 /// interleave and arrive out of order; an event closes on EOE, at once for
 /// a record type that never has an EOE, or `timeout` after its first record
 /// (rules may exclude EOE). PROCTITLE never closes an event. Time is passed
@@ -68,22 +71,31 @@ private:
     uint64_t sequence;
   };
 
+  /// The host's number (0: the local host) above the serial.
+  using event_key = uint64_t;
+
   struct pending {
-    uint32_t serial;
+    event_key key;
     uint64_t sequence;
     time_point deadline;
   };
 
-  void close(std::unordered_map<uint32_t, open_event>::iterator i,
+  event_key key_of(const audit_record& record);
+  serial_ledger& ledger_of(event_key key);
+
+  void close(std::unordered_map<event_key, open_event>::iterator i,
              close_reason why, std::vector<audit_event>& out);
   void drop_closed_front();
 
   options opts_;
-  std::unordered_map<uint32_t, open_event> open_;
+  std::unordered_map<event_key, open_event> open_;
+  /// The hosts seen, numbered from 1 in order of appearance.
+  std::unordered_map<std::string, uint32_t> hosts_;
   /// Open order, for timeouts; entries of events closed since are skipped.
   std::deque<pending> order_;
   uint64_t next_sequence_ = 0;
-  serial_ledger ledger_;
+  /// One per host, by its number.
+  std::vector<serial_ledger> ledgers_;
   assembler_stats stats_;
 };
 

@@ -180,8 +180,10 @@ interpretation interpret(const audit_event& event) {
     if (rec.type == record_types::anom_abend)
       return interpret_abend(event, rec);
   }
-  if (syscall == nullptr)
+  if (syscall == nullptr) {
+    result.skipped = "other record types";
     return result;
+  }
   auto fields = scan_fields(syscall->text());
   if (fields.arch.empty() || fields.syscall.empty()) {
     result.error = "SYSCALL without arch= or syscall=";
@@ -194,14 +196,20 @@ interpretation interpret(const audit_event& event) {
     return result;
   }
   auto arch = find_arch(static_cast<uint32_t>(*arch_value));
-  if (arch == nullptr)
+  if (arch == nullptr) {
+    result.skipped = "unknown arch";
     return result;
+  }
   auto what = classify(*arch, *nr);
-  if (what == process_call::none)
+  if (what == process_call::none) {
+    result.skipped = "other syscall";
     return result;
+  }
   // exit_group never returns, so its record has no success= or exit=.
-  if (what != process_call::exit_group && fields.success != "yes")
+  if (what != process_call::exit_group && fields.success != "yes") {
+    result.skipped = "failed syscall";
     return result;
+  }
   // Built in place: a process event is a dozen fields and strings, and
   // every event passes through here.
   auto& ev = result.event.emplace();

@@ -15,6 +15,9 @@ struct interpretation {
   /// malformed (then `event` is empty, or partial when argv did not
   /// reassemble).
   const char* error = nullptr;
+  /// Why a well-formed event gave no process event (other record types, a
+  /// failed call, an unknown arch or another syscall), or nullptr.
+  const char* skipped = nullptr;
 };
 
 /// Turns an assembled audit event into a process event: fork, vfork, clone,

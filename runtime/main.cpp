@@ -36,6 +36,9 @@ constexpr const char* commands
     "  tree [--container ID]   the running agent's tree, like pstree -p\n"
     "  ps [--container ID]     its processes, like ps\n"
     "  process PID             one process with its ancestry\n"
+    "    --host NAME            one host's processes (tree, ps, process,\n"
+    "                           replay's --tree): a node= name, or - for\n"
+    "                           the records without node=\n"
     "  containers              the containers it knows\n"
     "  stats                   loss ledger and counters\n"
     "  health                  whether every source and the tree answer,\n"
@@ -80,26 +83,32 @@ auditree::log::level to_level(const std::string& x) {
   return level::info;
 }
 
+// `&KEY=VALUE` for a query, or empty without a value. Ids and host names
+// hold only [A-Za-z0-9._/-]; anything else is escaped.
+std::string query_parameter(const char* key, const std::string& value) {
+  if (value.empty())
+    return {};
+  std::string result = std::string{"&"} + key + "=";
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '/' || c == '-') {
+      result += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", c);
+      result += buf;
+    }
+  }
+  return result;
+}
+
 // The query API target for a CLI command, or empty if it is none.
 std::string query_target(const auditree::agent_config& cfg) {
   auto& args = cfg.command;
   if (args.empty())
     return {};
   std::string format = cfg.json ? "format=json" : "format=text";
-  std::string container;
-  if (!cfg.container.empty()) {
-    // Ids hold only [A-Za-z0-9._/-]; anything else is escaped.
-    container = "&container=";
-    for (unsigned char c : cfg.container) {
-      if (std::isalnum(c) || c == '.' || c == '_' || c == '/' || c == '-') {
-        container += static_cast<char>(c);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof(buf), "%%%02X", c);
-        container += buf;
-      }
-    }
-  }
+  auto container = query_parameter("container", cfg.container)
+                   + query_parameter("host", cfg.host);
   auto& cmd = args[0];
   if (cmd == "tree" && args.size() == 1)
     return "/tree?" + format + container;
@@ -112,7 +121,8 @@ std::string query_target(const auditree::agent_config& cfg) {
   if (cmd == "health" && args.size() == 1)
     return "/healthz";
   if (cmd == "process" && args.size() == 2)
-    return "/processes/" + args[1] + "?" + format;
+    return "/processes/" + args[1] + "?" + format
+           + query_parameter("host", cfg.host);
   if (cmd == "ctl" && args.size() >= 3 && args.size() <= 4
       && args[1] == "crash")
     return "/ctl/crash/" + args[2] + "?how="

@@ -158,6 +158,31 @@ void compute_rates(agent_metrics& now, const agent_metrics& earlier,
   now.rates.lines = rate(now.lines_written, earlier.lines_written);
 }
 
+namespace {
+
+// What was skipped and why: one line (or JSON member) per reason.
+void append_reasons(std::string& out, bool json, const char* key,
+                    const char* label,
+                    const std::map<std::string, uint64_t>& reasons) {
+  if (json) {
+    out += ",\"" + std::string{key} + "\":{";
+    bool first = true;
+    for (auto& [reason, n] : reasons) {
+      out += first ? "\"" : ",\"";
+      first = false;
+      // Reasons are our own literals: no character needs escaping.
+      out += reason + "\":" + std::to_string(n);
+    }
+    out += "}";
+    return;
+  }
+  for (auto& [reason, n] : reasons)
+    out += "  " + std::string{label} + ", " + reason + ": "
+           + std::to_string(n) + "\n";
+}
+
+} // namespace
+
 std::string render_stats(const agent_metrics& m, bool json) {
   struct row {
     const char* key;
@@ -219,6 +244,10 @@ std::string render_stats(const agent_metrics& m, bool json) {
       out += "  " + label + std::to_string(r.value) + "\n";
     }
   }
+  append_reasons(out, json, "skipped_lines", "skipped lines",
+                 m.file.skipped_lines);
+  append_reasons(out, json, "skipped_events", "skipped events",
+                 m.assembly.skipped_events);
   char rates[160];
   std::snprintf(rates, sizeof(rates),
                 json ? ",\"rates\":{\"records\":%.1f,\"events\":%.1f,"

@@ -149,6 +149,8 @@ struct reap_request {
   uint64_t generation = 0;
   /// `now` at the end plus the exit grace.
   std::chrono::steady_clock::time_point due;
+  /// The host whose table holds it (see host_trees); empty: the local one.
+  std::string host{};
 };
 
 /// Counters of one table.

@@ -60,7 +60,8 @@ query_route route_query(std::string_view method, std::string_view target) {
   auto query = question == std::string_view::npos ? std::string_view{}
                                                   : target.substr(question + 1);
   query_route r;
-  // Parameters: container=ID, format=json|text; others are refused.
+  // Parameters: container=ID, host=NAME, format=json|text; others are
+  // refused.
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
@@ -81,6 +82,8 @@ query_route route_query(std::string_view method, std::string_view target) {
       r.json = value == "json";
     } else if (key == "container") {
       r.container = value;
+    } else if (key == "host") {
+      r.host = value;
     } else if (key == "how" && control) {
       if (value != "throw" && value != "kill")
         return fail(400, "how must be throw or kill");

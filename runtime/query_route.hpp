@@ -11,10 +11,10 @@ namespace auditree {
 
 struct query_route {
   enum kind_t {
-    tree_view,      ///< GET /tree[?container=ID]
+    tree_view,      ///< GET /tree[?container=ID][&host=NAME]
     container_list, ///< GET /containers
     container_tree, ///< GET /containers/{id}: that container's tree
-    process_list,   ///< GET /processes[?container=ID]
+    process_list,   ///< GET /processes[?container=ID][&host=NAME]
     process_view,   ///< GET /processes/{pid}: with ancestry and container
     metrics,        ///< GET /metrics (Prometheus text)
     stats,          ///< GET /stats: loss ledger and counters
@@ -26,6 +26,9 @@ struct query_route {
   kind_t kind = error;
   /// Container id (from the path or ?container=).
   std::string container;
+  /// ?host=NAME: one host's processes (a node= name, `-` for the records
+  /// without one); empty: every host.
+  std::string host;
   int32_t pid = 0;
   /// For crash: the supervisor's name of the actor, and whether it is
   /// killed (else it throws).

@@ -17,7 +17,7 @@ class record_batcher {
 public:
   explicit record_batcher(size_t num_batches) : pending_(num_batches) {}
 
-  /// Copies `record`'s text; `sequence` is its place in the arrival order.
+  /// Copies `record`'s node and text; `sequence` is its place in the arrival order.
   void add(const record_view& record, uint64_t sequence);
 
   /// One batch per assembler (some may be empty); the batcher starts anew.
@@ -30,6 +30,7 @@ private:
     uint64_t sequence;
     size_t offset;
     size_t size;
+    uint32_t node_size;
   };
 
   std::vector<std::vector<pending_record>> pending_;

@@ -38,7 +38,8 @@ struct tree_fixture : test::actor_fixture {
   /// The table inside the actor, read directly (tests only).
   const process_tree& table(const caf::actor& aut) {
     auto ptr = caf::actor_cast<caf::abstract_actor*>(aut);
-    return dynamic_cast<caf::stateful_actor<tree_state>&>(*ptr).state.tree;
+    return dynamic_cast<caf::stateful_actor<tree_state>&>(*ptr)
+      .state.tree.local();
   }
 
   process_event event(process_action action, int32_t pid, int32_t ppid,

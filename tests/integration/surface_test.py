@@ -156,6 +156,15 @@ try:
     rc, out, _ = cli("ps")
     check(rc == 0 and out.startswith("    PID    PPID STATE")
           and f"\n{me:7d} " in out, "CLI ps: a table with our pid")
+    # Live, every process is the local host's: it answers to its hostname
+    # and to -, and no other host has processes.
+    for host in (socket.gethostname(), "-"):
+        rc, out, _ = cli("ps", "--host", host)
+        check(rc == 0 and f"\n{me:7d} " in out,
+              f"CLI ps --host {host}: the local host's table with our pid")
+    rc, out, _ = cli("tree", "--json", "--host", "no-such-host")
+    check(rc == 0 and json.loads(out) == [],
+          "CLI tree --host no-such-host: an empty tree")
     rc, out, _ = cli("process", str(me))
     check(rc == 0 and "ancestry:" in out and "(1)" in out,
           "CLI process: our ancestry up to pid 1")

@@ -27,6 +27,20 @@ TEST_CASE("routes of the query API", "[query]") {
   CHECK(route_query("GET", "/healthz").kind == query_route::health);
 }
 
+TEST_CASE("?host= selects one host's processes", "[query]") {
+  auto r = route_query("GET", "/tree?host=web-01.example&format=text");
+  CHECK(r.kind == query_route::tree_view);
+  CHECK(r.host == "web-01.example");
+  r = route_query("GET", "/processes?host=-&container=auditree/c1");
+  CHECK(r.kind == query_route::process_list);
+  CHECK(r.host == "-");
+  CHECK(r.container == "auditree/c1");
+  r = route_query("GET", "/processes/812?host=db%2D2");
+  CHECK(r.kind == query_route::process_view);
+  CHECK(r.host == "db-2");
+  CHECK(route_query("GET", "/tree").host.empty());
+}
+
 TEST_CASE("bad requests get a clear 4xx", "[query]") {
   auto r = route_query("POST", "/tree");
   CHECK(r.kind == query_route::error);

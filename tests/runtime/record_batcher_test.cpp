@@ -10,7 +10,7 @@ namespace {
 
 // A view into `buffer`, as a source's parser makes it.
 record_view view(uint32_t serial, const std::string& buffer) {
-  return record_view{1300, event_id{1795990082, 726, serial}, buffer};
+  return record_view{1300, event_id{1795990082, 726, serial}, buffer, {}};
 }
 
 } // namespace

@@ -1,0 +1,122 @@
+#include "runtime/host_trees.hpp"
+
+#include "runtime/ecs_json.hpp"
+#include "runtime/tree_render.hpp"
+
+namespace auditree {
+
+host_trees::host_trees(process_tree::options opts) : opts_(opts) {
+}
+
+process_tree& host_trees::of(std::string_view host) {
+  auto i = trees_.find(host);
+  if (i == trees_.end())
+    i = trees_.emplace(std::string{host}, process_tree{opts_}).first;
+  return i->second;
+}
+
+const process_tree* host_trees::find(std::string_view host) const {
+  auto i = trees_.find(host);
+  return i == trees_.end() ? nullptr : &i->second;
+}
+
+std::vector<std::string> host_trees::hosts() const {
+  // The map's order puts "" (the local host) first.
+  std::vector<std::string> result;
+  result.reserve(trees_.size());
+  for (auto& [host, tree] : trees_)
+    result.push_back(host);
+  return result;
+}
+
+size_t host_trees::size() const {
+  size_t result = 0;
+  for (auto& [host, tree] : trees_)
+    result += tree.size();
+  return result;
+}
+
+tree_stats host_trees::stats() const {
+  tree_stats result;
+  for (auto& [host, tree] : trees_) {
+    auto& s = tree.stats();
+    result.num_events += s.num_events;
+    result.num_created += s.num_created;
+    result.num_vanished += s.num_vanished;
+    result.num_reaped += s.num_reaped;
+    result.num_ignored += s.num_ignored;
+  }
+  return result;
+}
+
+std::string display_host(std::string_view key, std::string_view local_name) {
+  if (!key.empty())
+    return std::string{key};
+  return local_name.empty() ? "-" : std::string{local_name};
+}
+
+std::vector<std::string> select_hosts(const host_trees& trees,
+                                      std::string_view wanted,
+                                      std::string_view local_name) {
+  if (wanted.empty())
+    return trees.hosts();
+  std::string key{wanted};
+  // A node named like the local host is the local host's records relayed.
+  if (wanted == "-" || (wanted == local_name && !trees.find(wanted)))
+    key.clear();
+  if (!trees.find(key))
+    return {};
+  return {key};
+}
+
+std::string render_hosts(
+  const host_trees& trees, const std::vector<std::string>& keys,
+  std::string_view local_name, const process_selector& select,
+  const std::function<std::string(const std::vector<process_info>&)>&
+    render) {
+  std::string out;
+  for (auto& key : keys) {
+    auto* tree = trees.find(key);
+    if (tree == nullptr)
+      continue;
+    if (keys.size() > 1)
+      out += "host " + display_host(key, local_name) + "\n";
+    out += render(select(*tree));
+  }
+  return out;
+}
+
+std::string render_hosts_json(const host_trees& trees,
+                              const std::vector<std::string>& keys,
+                              std::string_view local_name,
+                              const process_selector& select) {
+  if (keys.size() == 1) {
+    auto* tree = trees.find(keys.front());
+    return render_json(tree ? select(*tree) : std::vector<process_info>{});
+  }
+  std::string out = "[";
+  bool first = true;
+  std::string one;
+  for (auto& key : keys) {
+    auto* tree = trees.find(key);
+    if (tree == nullptr)
+      continue;
+    std::string name_member = "{\"host\":{\"name\":";
+    // Host names come from records: escaped like every other string.
+    append_json_string(name_member, display_host(key, local_name));
+    name_member += "},";
+    for (auto& p : select(*tree)) {
+      out += first ? "\n" : ",\n";
+      first = false;
+      one.clear();
+      append_process_json(one, p);
+      // The object's opening brace is the host member's.
+      out += name_member;
+      out.append(one, 1, std::string::npos);
+    }
+  }
+  out += first ? "]\n" : "\n]\n";
+  return out;
+}
+
+} // namespace auditree

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Per-host trees: a merged two-host log (scripts/two_host_log.py: two
+halves of a real capture as node=alpha and node=beta, stamps and serials
+moved to collide, merged by time) replays into one table per host. Each
+host's tree and stream must be exactly what its half alone gives, pids
+that both hosts use must stay apart, and --host must select one host.
+
+usage: two_hosts_test.py AUDITREE REPO"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+auditree, repo = sys.argv[1], sys.argv[2]
+capture = os.path.join(repo, "tests", "data", "sample.log")
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+        print("FAIL: " + what)
+
+
+def replay(log, *extra):
+    stream = os.path.join(tmp, "stream.json")
+    if os.path.exists(stream):
+        os.remove(stream)
+    run = subprocess.run([auditree, "replay", log, "--keep-exited", *extra,
+                          "--auditree.output=" + stream],
+                         capture_output=True, text=True, timeout=120)
+    check(run.returncode == 0, f"replay {log} {extra}: exit {run.returncode}")
+    lines = [json.loads(l) for l in open(stream)] if os.path.exists(stream) \
+        else []
+    return run, lines
+
+
+def tree_json(log, *extra):
+    target = os.path.join(tmp, "tree.json")
+    replay(log, "--tree-json", target, *extra)
+    return json.load(open(target))
+
+
+tmp = tempfile.mkdtemp()
+prefix = os.path.join(tmp, "two")
+subprocess.run([sys.executable,
+                os.path.join(repo, "scripts", "two_host_log.py"), capture,
+                prefix], check=True)
+merged = prefix + ".log"
+
+run, stream = replay(merged, "--tree")
+check(stream and all("host" in e for e in stream),
+      "an event without host.name")
+for host in ("alpha", "beta"):
+    alone_log = f"{prefix}-{host}.log"
+    alone_tree = tree_json(alone_log)
+    check(alone_tree, f"{host}: its half alone makes no tree")
+    check(tree_json(merged, "--host", host) == alone_tree,
+          f"{host}: its tree in the merged log differs from its half alone")
+    _, alone_stream = replay(alone_log)
+    mine = [{k: v for k, v in e.items() if k != "host"} for e in stream
+            if e.get("host", {}).get("name") == host]
+    check(mine == alone_stream,
+          f"{host}: its {len(mine)} stream lines differ from its half "
+          f"alone ({len(alone_stream)})")
+
+# The halves share pids: each host keeps its own process of that pid.
+pids = [{p["process"]["pid"] for p in tree_json(merged, "--host", h)}
+        for h in ("alpha", "beta")]
+shared = pids[0] & pids[1]
+check(len(shared) >= 3, f"only {len(shared)} pids in both hosts' trees")
+both = tree_json(merged)
+check(len(both) == sum(map(len, pids)),
+      f"the merged tree has {len(both)} processes, the hosts' "
+      f"{sum(map(len, pids))}")
+check({p["host"]["name"] for p in both} == {"alpha", "beta"},
+      "the merged JSON tree does not name each process's host")
+text = run.stdout
+check(text.count("host alpha\n") == 1 and text.count("host beta\n") == 1,
+      "the merged text tree has not one block per host")
+check(tree_json(merged, "--host", "-") == [],
+      "--host - (records without node=) is not empty")
+check("serial gaps:              0" in run.stderr
+      and "late records:             0" in run.stderr,
+      "colliding serials of two hosts counted as gaps or late records")
+print(f"two hosts: {len(pids[0])} + {len(pids[1])} processes, "
+      f"{len(shared)} pids in both, {len(stream)} stream lines")
+sys.exit(1 if failures else 0)
