@@ -44,8 +44,10 @@ void reject(self_pointer self, const char* reason) {
 void take_line(self_pointer self, std::string_view line) {
   auto& st = self->state;
   ++st.stats.num_lines;
-  if (line.empty() || line == "\r")
+  if (line.empty() || line == "\r") {
+    ++st.stats.skipped_lines["blank line"];
     return;
+  }
   auto result = parse_line(line, st.unquoted);
   if (result.skipped) {
     ++st.stats.skipped_lines[result.skipped];

@@ -92,7 +92,7 @@ parse_result parse_payload(uint32_t type, std::string_view payload) {
   // auditd before 2.6 wrote some daemon records (1200-1299) with no ':'
   // after the stamp (`audit(1490239800.477:34) config changed, ...`); the
   // kernel's records always have it.
-  bool daemon = type >= 1200 && type < 1300;
+  bool daemon = record_types::is_daemon(type);
   if (!consume(s, ":") && !(daemon && !s.empty() && s.front() == ' ')) {
     result.error = "missing ':' after stamp";
     return result;

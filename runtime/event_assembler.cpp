@@ -82,8 +82,9 @@ void event_assembler::add(audit_record&& record, time_point now,
   }
   if (i == open_.end()) {
     ++stats_.num_events;
-    ledger_of(key).observe(record.id.serial);
     auto type = record.type;
+    if (!record_types::is_daemon(type))
+      ledger_of(key).observe(record.id.serial);
     if (record_types::is_standalone(type)) {
       out.push_back(audit_event{record.id, {}, close_reason::standalone,
                                 record.sequence});

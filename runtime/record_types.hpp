@@ -23,6 +23,12 @@ std::optional<uint32_t> number(std::string_view name);
 /// The name of a type number; empty if libaudit has no name for it.
 std::string_view name(uint32_t type);
 
+/// True for auditd's own records (1200-1299): auditd numbers them itself,
+/// so their serials are not the kernel's.
+constexpr bool is_daemon(uint32_t type) {
+  return type >= 1200 && type < 1300;
+}
+
 /// True for types the kernel or user space logs outside a syscall, which
 /// therefore never get an EOE: user and daemon messages (1100-1299,
 /// 2100-2999) and anomalies (1700-1799).

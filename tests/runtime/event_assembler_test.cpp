@@ -396,6 +396,22 @@ TEST_CASE("event_assembler: a record after its event closed is late") {
   CHECK(stats.num_serial_gaps == 0);
 }
 
+TEST_CASE("event_assembler: auditd's own serials are not the kernel's") {
+  // A DAEMON_START numbered by auditd far ahead of the kernel's serials
+  // makes no later kernel record late, and no gap.
+  event_assembler aut{with_timeout(500ms)};
+  std::vector<audit_event> out;
+  aut.add(with_type(syscall_record(9204), 1200, "op=start"), at(0ms), out);
+  for (uint32_t serial = 1; serial <= 3; ++serial) {
+    aut.add(syscall_record(serial), at(0ms), out);
+    aut.add(eoe_record(serial), at(0ms), out);
+  }
+  aut.flush(out);
+  CHECK(out.size() == 4);
+  CHECK(aut.stats().num_serial_late == 0);
+  CHECK(aut.stats().num_serial_gaps == 0);
+}
+
 TEST_CASE("event_assembler counts serial gaps, in its residue class") {
   SECTION("stride 1") {
     event_assembler aut{with_timeout(500ms)};
