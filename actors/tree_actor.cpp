@@ -244,6 +244,12 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     [=](containers_atom, bool json) {
       return render_containers(self->state.tree.containers(), json);
     },
+    [=](containers_atom) {
+      container_candidates out;
+      for (auto& c : self->state.tree.containers())
+        out.push_back({c.id, c.runtime, {}, c.num_running});
+      return out;
+    },
     [=](stats_atom) {
       auto& tree = self->state.tree;
       auto& s = tree.stats();

@@ -109,6 +109,8 @@ struct tree_state {
 /// - `process, pid, json` -> `std::string`: one process with its ancestry
 ///   and container; empty if the tree has no such pid.
 /// - `containers, json` -> `std::string`: the container list.
+/// - `containers` -> `container_candidates`: the containers' ids, runtimes
+///   and running members, to resolve an id a user typed (no names).
 /// - `stats` -> `tree_counters`.
 /// - `flush` -> `uint64_t`: the number of processes held.
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp

@@ -1,0 +1,228 @@
+#include "runtime/docker_names.hpp"
+
+#include <algorithm>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/audit_parser.hpp"
+#include "runtime/container_lineage.hpp"
+#include "runtime/proc_scan.hpp"
+
+namespace auditree {
+
+namespace {
+
+constexpr std::string_view default_data_root = "/var/lib/docker";
+constexpr size_t max_config_bytes = 4 * 1024 * 1024;
+constexpr size_t max_name_size = 255;
+
+void skip_space(std::string_view s, size_t& i) {
+  while (i < s.size()
+         && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+    ++i;
+}
+
+// Skips a JSON string starting at s[i] == '"'; false if unterminated.
+bool skip_string(std::string_view s, size_t& i) {
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\')
+      ++i;
+    else if (s[i] == '"')
+      return ++i, true;
+  }
+  return false;
+}
+
+// Skips one JSON value (string, object, array or scalar) at s[i].
+bool skip_value(std::string_view s, size_t& i) {
+  if (i >= s.size())
+    return false;
+  if (s[i] == '"')
+    return skip_string(s, i);
+  if (s[i] != '{' && s[i] != '[') {
+    auto start = i;
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']'
+           && s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+      ++i;
+    return i > start;
+  }
+  // Nested: count brackets outside strings.
+  size_t depth = 0;
+  while (i < s.size()) {
+    auto c = s[i];
+    if (c == '"') {
+      if (!skip_string(s, i))
+        return false;
+      continue;
+    }
+    if (c == '{' || c == '[')
+      ++depth;
+    else if (c == '}' || c == ']')
+      --depth;
+    ++i;
+    if (depth == 0)
+      return true;
+  }
+  return false;
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > max_name_size)
+    return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name.front()))
+    return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) {
+    return alnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool is_hex_id(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Owned by root, writable by nobody else.
+bool root_only(const struct stat& st) {
+  return st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+std::optional<std::string> read_root_owned(const std::string& dir,
+                                           const std::string& file) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !root_only(st))
+    return std::nullopt;
+  auto path = dir + "/" + file;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return std::nullopt;
+  std::optional<std::string> text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && root_only(st)
+      && static_cast<size_t>(st.st_size) <= max_config_bytes) {
+    std::string buf(static_cast<size_t>(st.st_size), '\0');
+    size_t got = 0;
+    while (got < buf.size()) {
+      auto n = ::read(fd, buf.data() + got, buf.size() - got);
+      if (n <= 0)
+        break;
+      got += static_cast<size_t>(n);
+    }
+    buf.resize(got);
+    text = std::move(buf);
+  }
+  ::close(fd);
+  return text;
+}
+
+} // namespace
+
+std::optional<std::string> docker_name_from_config(std::string_view json) {
+  size_t i = 0;
+  skip_space(json, i);
+  if (i >= json.size() || json[i] != '{')
+    return std::nullopt;
+  ++i;
+  while (true) {
+    skip_space(json, i);
+    if (i >= json.size() || json[i] != '"')
+      return std::nullopt; // `}` of an object without Name, or garbage.
+    auto key_start = i + 1;
+    if (!skip_string(json, i))
+      return std::nullopt;
+    auto key = json.substr(key_start, i - 1 - key_start);
+    skip_space(json, i);
+    if (i >= json.size() || json[i] != ':')
+      return std::nullopt;
+    ++i;
+    skip_space(json, i);
+    auto value_start = i;
+    if (!skip_value(json, i))
+      return std::nullopt;
+    if (key == "Name") {
+      auto value = json.substr(value_start, i - value_start);
+      if (value.size() < 2 || value.front() != '"')
+        return std::nullopt;
+      auto name = value.substr(1, value.size() - 2);
+      if (!name.empty() && name.front() == '/')
+        name.remove_prefix(1);
+      if (!valid_name(name)) // Also refuses any escape.
+        return std::nullopt;
+      return std::string{name};
+    }
+    skip_space(json, i);
+    if (i >= json.size() || json[i] != ',')
+      return std::nullopt;
+    ++i;
+  }
+}
+
+std::vector<std::string>
+docker_data_roots(const std::vector<proc_process>& procs) {
+  std::vector<std::string> roots;
+  for (auto& p : procs) {
+    if (p.uid != 0 || p.euid != 0 || base_name(p.exe) != "dockerd")
+      continue;
+    std::string root{default_data_root};
+    for (size_t i = 1; i < p.argv.size(); ++i) {
+      std::string_view arg = p.argv[i];
+      for (std::string_view opt : {"--data-root", "--graph", "-g"}) {
+        if (arg == opt && i + 1 < p.argv.size())
+          root = p.argv[i + 1];
+        else if (arg.size() > opt.size() + 1 && arg.substr(0, opt.size()) == opt
+                 && arg[opt.size()] == '=')
+          root = std::string{arg.substr(opt.size() + 1)};
+      }
+    }
+    // Only absolute paths: a relative one depends on dockerd's cwd.
+    if (!root.empty() && root.front() == '/'
+        && std::find(roots.begin(), roots.end(), root) == roots.end())
+      roots.push_back(root);
+  }
+  return roots;
+}
+
+std::vector<proc_process> find_dockerd(const std::string& proc_root) {
+  std::vector<proc_process> found;
+  auto dir = ::opendir(proc_root.c_str());
+  if (dir == nullptr)
+    return found;
+  auto boot_time = read_boot_time(proc_root).value_or(0);
+  while (auto entry = ::readdir(dir)) {
+    auto pid = parse_unsigned(entry->d_name);
+    if (!pid || *pid == 0 || *pid > INT32_MAX)
+      continue;
+    char target[256];
+    auto link = proc_root + "/" + entry->d_name + "/exe";
+    auto n = ::readlink(link.c_str(), target, sizeof(target) - 1);
+    if (n <= 0 || base_name(std::string_view{target, static_cast<size_t>(n)})
+                    != "dockerd")
+      continue;
+    if (auto p = read_proc_process(proc_root, static_cast<int32_t>(*pid),
+                                   boot_time))
+      found.push_back(std::move(*p));
+  }
+  ::closedir(dir);
+  return found;
+}
+
+std::optional<std::string> read_docker_name(const std::vector<std::string>& roots,
+                                            std::string_view hex_id) {
+  if (!is_hex_id(hex_id))
+    return std::nullopt;
+  for (auto& root : roots) {
+    auto text = read_root_owned(root + "/containers/" + std::string{hex_id},
+                                "config.v2.json");
+    if (text)
+      if (auto name = docker_name_from_config(*text))
+        return name;
+  }
+  return std::nullopt;
+}
+
+} // namespace auditree
