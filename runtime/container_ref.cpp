@@ -44,20 +44,28 @@ std::string joined(const std::vector<std::string>& ids) {
   return out;
 }
 
-container_match decided(std::vector<std::string> ids, std::string_view typed,
-                        bool by_prefix) {
+// One match wins; of several, the only one still running (lineage and the
+// cgroup may both name a plain runc container, whose lineage twin holds no
+// running process), else the user must say more.
+container_match decided(const std::vector<const container_candidate*>& matches,
+                        std::string_view typed, bool by_prefix) {
   container_match m;
-  if (ids.size() == 1) {
+  std::vector<const container_candidate*> running;
+  for (auto* c : matches)
+    if (c->num_running > 0)
+      running.push_back(c);
+  if (matches.size() == 1 || running.size() == 1) {
     m.outcome = container_match::found;
-    m.id = std::move(ids.front());
+    m.id = (matches.size() == 1 ? matches : running).front()->id;
     return m;
   }
-  std::sort(ids.begin(), ids.end());
+  for (auto* c : matches)
+    m.candidates.push_back(c->id);
+  std::sort(m.candidates.begin(), m.candidates.end());
   m.outcome = container_match::ambiguous;
   m.message = "container " + std::string{typed} + " is ambiguous: "
               + (by_prefix ? "the prefix" : "the name") + " matches "
-              + joined(ids) + " (give more of the id, or its namespace)";
-  m.candidates = std::move(ids);
+              + joined(m.candidates) + " (give more of the id, or its namespace)";
   return m;
 }
 
@@ -75,11 +83,11 @@ container_match resolve_container(std::string_view typed,
   auto [qualifier, local] = split_id(typed);
   if (qualifier.empty() && typed.front() == '/')
     local = typed.substr(1);
-  std::vector<std::string> exact;
-  std::vector<std::string> prefixed;
+  std::vector<const container_candidate*> exact;
+  std::vector<const container_candidate*> prefixed;
   for (auto& c : known) {
     if (c.id == typed) {
-      exact.push_back(c.id);
+      exact.push_back(&c);
       continue;
     }
     auto how = qualifies(qualifier, c);
@@ -90,15 +98,15 @@ container_match resolve_container(std::string_view typed,
                  && std::find(c.names.begin(), c.names.end(), local)
                       != c.names.end();
     if (own == local || named)
-      exact.push_back(c.id);
+      exact.push_back(&c);
     else if (local.size() >= min_id_prefix && is_hex(local)
              && own.substr(0, local.size()) == local)
-      prefixed.push_back(c.id);
+      prefixed.push_back(&c);
   }
   if (!exact.empty())
-    return decided(std::move(exact), typed, false);
+    return decided(exact, typed, false);
   if (!prefixed.empty())
-    return decided(std::move(prefixed), typed, true);
+    return decided(prefixed, typed, true);
   m.outcome = container_match::unknown;
   m.message = "no container " + std::string{typed};
   if (is_hex(local) && local.size() < min_id_prefix)

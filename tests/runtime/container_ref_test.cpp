@@ -109,3 +109,21 @@ TEST_CASE("unknown and malformed ids are errors", "[container_ref]") {
   CHECK(none.outcome == container_match::unknown);
   CHECK(none.message.find("knows no container") != std::string::npos);
 }
+
+TEST_CASE("of several matches, the only running one wins", "[container_ref]") {
+  // A plain runc container as lineage (runc's argv) and as its cgroup name
+  // it: the lineage twin holds no running process.
+  container_candidates known = {{"r-twin", "runc", {}, 0},
+                                {"auditree-runc/r-twin", "containerd", {}, 2}};
+  CHECK(resolve_container("r-twin", known).id == "auditree-runc/r-twin");
+  CHECK(resolve_container("runc/r-twin", known).id == "auditree-runc/r-twin");
+  // Neither runs: the user must choose.
+  known[1].num_running = 0;
+  auto m = resolve_container("r-twin", known);
+  CHECK(m.outcome == container_match::ambiguous);
+  CHECK(m.candidates.size() == 2);
+  // Both run: likewise.
+  known[0].num_running = known[1].num_running = 1;
+  CHECK(resolve_container("r-twin", known).outcome
+        == container_match::ambiguous);
+}
