@@ -112,7 +112,10 @@ known_containers(caf::scoped_actor& self, const pipeline& h) {
     if (c.runtime != "docker")
       continue;
     if (!looked) {
-      roots = docker_data_roots(find_dockerd("/proc"));
+      roots = docker_data_roots(find_dockerd("/proc"),
+                                [](const std::string& path) {
+                                  return read_root_owned(path);
+                                });
       looked = true;
     }
     auto slash = c.id.find('/');

@@ -15,6 +15,7 @@ namespace auditree {
 namespace {
 
 constexpr std::string_view default_data_root = "/var/lib/docker";
+constexpr std::string_view default_daemon_config = "/etc/docker/daemon.json";
 constexpr size_t max_config_bytes = 4 * 1024 * 1024;
 constexpr size_t max_name_size = 255;
 
@@ -93,8 +94,8 @@ bool root_only(const struct stat& st) {
   return st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
-std::optional<std::string> read_root_owned(const std::string& dir,
-                                           const std::string& file) {
+std::optional<std::string> read_root_owned_in(const std::string& dir,
+                                              const std::string& file) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !root_only(st))
     return std::nullopt;
@@ -122,7 +123,8 @@ std::optional<std::string> read_root_owned(const std::string& dir,
 
 } // namespace
 
-std::optional<std::string> docker_name_from_config(std::string_view json) {
+std::optional<std::string> json_top_string(std::string_view json,
+                                           std::string_view key) {
   size_t i = 0;
   skip_space(json, i);
   if (i >= json.size() || json[i] != '{')
@@ -131,11 +133,11 @@ std::optional<std::string> docker_name_from_config(std::string_view json) {
   while (true) {
     skip_space(json, i);
     if (i >= json.size() || json[i] != '"')
-      return std::nullopt; // `}` of an object without Name, or garbage.
+      return std::nullopt; // `}` of an object without the key, or garbage.
     auto key_start = i + 1;
     if (!skip_string(json, i))
       return std::nullopt;
-    auto key = json.substr(key_start, i - 1 - key_start);
+    auto found = json.substr(key_start, i - 1 - key_start) == key;
     skip_space(json, i);
     if (i >= json.size() || json[i] != ':')
       return std::nullopt;
@@ -144,16 +146,12 @@ std::optional<std::string> docker_name_from_config(std::string_view json) {
     auto value_start = i;
     if (!skip_value(json, i))
       return std::nullopt;
-    if (key == "Name") {
+    if (found) {
       auto value = json.substr(value_start, i - value_start);
-      if (value.size() < 2 || value.front() != '"')
+      if (value.size() < 2 || value.front() != '"'
+          || value.find('\\') != std::string_view::npos)
         return std::nullopt;
-      auto name = value.substr(1, value.size() - 2);
-      if (!name.empty() && name.front() == '/')
-        name.remove_prefix(1);
-      if (!valid_name(name)) // Also refuses any escape.
-        return std::nullopt;
-      return std::string{name};
+      return std::string{value.substr(1, value.size() - 2)};
     }
     skip_space(json, i);
     if (i >= json.size() || json[i] != ',')
@@ -162,29 +160,63 @@ std::optional<std::string> docker_name_from_config(std::string_view json) {
   }
 }
 
+std::optional<std::string> docker_name_from_config(std::string_view json) {
+  auto name = json_top_string(json, "Name");
+  if (!name)
+    return name;
+  std::string_view bare = *name;
+  if (!bare.empty() && bare.front() == '/')
+    bare.remove_prefix(1);
+  if (!valid_name(bare))
+    return std::nullopt;
+  return std::string{bare};
+}
+
 std::vector<std::string>
-docker_data_roots(const std::vector<proc_process>& procs) {
+docker_data_roots(const std::vector<proc_process>& procs,
+                  const read_file_fn& read_root_owned_file) {
   std::vector<std::string> roots;
   for (auto& p : procs) {
     if (p.uid != 0 || p.euid != 0 || base_name(p.exe) != "dockerd")
       continue;
-    std::string root{default_data_root};
+    std::optional<std::string> root;
+    std::string config{default_daemon_config};
     for (size_t i = 1; i < p.argv.size(); ++i) {
       std::string_view arg = p.argv[i];
-      for (std::string_view opt : {"--data-root", "--graph", "-g"}) {
+      auto value_of = [&](std::string_view opt) -> std::optional<std::string> {
         if (arg == opt && i + 1 < p.argv.size())
-          root = p.argv[i + 1];
-        else if (arg.size() > opt.size() + 1 && arg.substr(0, opt.size()) == opt
-                 && arg[opt.size()] == '=')
-          root = std::string{arg.substr(opt.size() + 1)};
-      }
+          return p.argv[i + 1];
+        if (arg.size() > opt.size() + 1 && arg.substr(0, opt.size()) == opt
+            && arg[opt.size()] == '=')
+          return std::string{arg.substr(opt.size() + 1)};
+        return std::nullopt;
+      };
+      for (std::string_view opt : {"--data-root", "--graph", "-g"})
+        if (auto x = value_of(opt))
+          root = x;
+      if (auto x = value_of("--config-file"))
+        config = *x;
     }
+    // Without the option, dockerd takes data-root from its config file.
+    if (!root)
+      if (auto text = read_root_owned_file(config))
+        root = json_top_string(*text, "data-root");
+    if (!root)
+      root = std::string{default_data_root};
     // Only absolute paths: a relative one depends on dockerd's cwd.
-    if (!root.empty() && root.front() == '/'
-        && std::find(roots.begin(), roots.end(), root) == roots.end())
-      roots.push_back(root);
+    if (!root->empty() && root->front() == '/'
+        && std::find(roots.begin(), roots.end(), *root) == roots.end())
+      roots.push_back(*root);
   }
   return roots;
+}
+
+std::optional<std::string> read_root_owned(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (path.empty() || path.front() != '/' || slash == std::string::npos)
+    return std::nullopt;
+  return read_root_owned_in(slash == 0 ? "/" : path.substr(0, slash),
+                            path.substr(slash + 1));
 }
 
 std::vector<proc_process> find_dockerd(const std::string& proc_root) {
@@ -216,8 +248,8 @@ std::optional<std::string> read_docker_name(const std::vector<std::string>& root
   if (!is_hex_id(hex_id))
     return std::nullopt;
   for (auto& root : roots) {
-    auto text = read_root_owned(root + "/containers/" + std::string{hex_id},
-                                "config.v2.json");
+    auto text = read_root_owned_in(root + "/containers/" + std::string{hex_id},
+                                   "config.v2.json");
     if (text)
       if (auto name = docker_name_from_config(*text))
         return name;

@@ -66,13 +66,49 @@ TEST_CASE("data roots of dockerd running as root", "[docker_names]") {
     dockerd(0, {"dockerd", "--data-root=/x"}, "/home/eve/notdockerd"),
     dockerd(0, {"dockerd", "--data-root=relative"}),
   };
-  CHECK(docker_data_roots(procs)
+  auto no_config = [](const std::string&) -> std::optional<std::string> {
+    return std::nullopt;
+  };
+  CHECK(docker_data_roots(procs, no_config)
         == std::vector<std::string>{"/srv/docker", "/other",
                                     "/var/lib/docker"});
   // A process that is root in name only (setuid drop) is refused too.
   auto half = dockerd(0, {"dockerd", "--data-root=/half"});
   half.euid = 1000;
-  CHECK(docker_data_roots({half}).empty());
+  CHECK(docker_data_roots({half}, no_config).empty());
+}
+
+TEST_CASE("without --data-root, dockerd's config file names it",
+          "[docker_names]") {
+  std::vector<std::string> asked;
+  auto config = [&](const std::string& path) -> std::optional<std::string> {
+    asked.push_back(path);
+    if (path == "/etc/docker/daemon.json")
+      return R"({"log-driver":"json-file","data-root":"/data/docker"})";
+    if (path == "/etc/alt.json")
+      return R"({"debug":true})";
+    return std::nullopt;
+  };
+  CHECK(docker_data_roots({dockerd(0, {"dockerd"})}, config)
+        == std::vector<std::string>{"/data/docker"});
+  CHECK(docker_data_roots({dockerd(0, {"dockerd", "--config-file",
+                                       "/etc/alt.json"})},
+                          config)
+        == std::vector<std::string>{"/var/lib/docker"});
+  // The option beats the file, which is then not read.
+  asked.clear();
+  CHECK(docker_data_roots({dockerd(0, {"dockerd", "--data-root=/x"})}, config)
+        == std::vector<std::string>{"/x"});
+  CHECK(asked.empty());
+}
+
+TEST_CASE("top-level strings of a JSON object", "[docker_names]") {
+  CHECK(json_top_string(R"({"a":{"k":"inner"},"k":"outer"})", "k")
+        == "outer");
+  CHECK_FALSE(json_top_string(R"({"a":{"k":"inner"}})", "k"));
+  CHECK_FALSE(json_top_string(R"({"k":["x"]})", "k"));
+  CHECK_FALSE(json_top_string(R"({"k":"a\b"})", "k"));
+  CHECK(json_top_string(R"({"k":""})", "k") == "");
 }
 
 TEST_CASE("names are read from root-owned files only", "[docker_names]") {
@@ -106,5 +142,8 @@ TEST_CASE("names are read from root-owned files only", "[docker_names]") {
                     (dir + "/config.v2.json").c_str())
           == 0);
   CHECK_FALSE(read_docker_name({root}, id));
+  // read_root_owned: an absolute path only.
+  CHECK(read_root_owned(root + "/moved.json").has_value() == as_root);
+  CHECK_FALSE(read_root_owned("moved.json"));
   std::system(("rm -rf " + root).c_str());
 }
