@@ -27,16 +27,18 @@ also write the figures as JSON.
 """
 import bisect
 import collections
+import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_harness import Agent, check, finish
+from agent_harness import Agent, check, failures, finish
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 CAPTURE = os.path.join(REPO, "scripts", "capture")
@@ -175,8 +177,13 @@ def near(times, t):
 
 
 def stamp_of(event):
-    sec, rest = event["event"]["id"].split(":")[0].split(".")
-    return int(sec) + int(rest) / 1000
+    """The audit stamp (`event.id`, SECONDS.MILLIS:SERIAL), else
+    `@timestamp`."""
+    if "id" in event["event"]:
+        sec, rest = event["event"]["id"].split(":")[0].split(".")
+        return int(sec) + int(rest) / 1000
+    return datetime.datetime.strptime(
+        event["@timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
 def measure(window, events, creations, threads, by_exit, by_caller,
@@ -343,4 +350,10 @@ for name, both in report.items():
 if os.environ.get("FIDELITY_REPORT"):
     with open(os.environ["FIDELITY_REPORT"], "w") as f:
         json.dump(report, f, indent=1)
+if failures:
+    print(f"the stream, the truth and the audit log are kept in {work} "
+          f"and {agent.work}")
+else:
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(agent.work, ignore_errors=True)
 finish()
