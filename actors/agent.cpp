@@ -97,7 +97,7 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
 }
 
 // The tree's containers, docker's with the names from its root-owned
-// state (runtime/docker_names.hpp); empty if the tree did not answer.
+// state (runtime/docker_names.hpp); nullopt if the tree did not answer.
 std::optional<container_candidates>
 known_containers(caf::scoped_actor& self, const pipeline& h) {
   std::optional<container_candidates> known;
