@@ -15,6 +15,8 @@
 #include "actors/query_server.hpp"
 #include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
+#include "runtime/container_ref.hpp"
+#include "runtime/docker_names.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/proc_scan.hpp"
@@ -94,10 +96,67 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
   return m;
 }
 
+// The tree's containers, docker's with the names from its root-owned
+// state (runtime/docker_names.hpp); nullopt if the tree did not answer.
+std::optional<container_candidates>
+known_containers(caf::scoped_actor& self, const pipeline& h) {
+  std::optional<container_candidates> known;
+  self->request(h.tree, query_timeout, containers_atom::value)
+    .receive([&](container_candidates& x) { known = std::move(x); },
+             [](const caf::error&) {});
+  if (!known)
+    return known;
+  std::vector<std::string> roots;
+  bool looked = false;
+  for (auto& c : *known) {
+    if (c.runtime != "docker")
+      continue;
+    if (!looked) {
+      roots = docker_data_roots(find_dockerd("/proc"),
+                                [](const std::string& path) {
+                                  return read_root_owned(path);
+                                });
+      looked = true;
+    }
+    auto slash = c.id.find('/');
+    if (auto name = read_docker_name(roots, c.id.substr(slash + 1)))
+      c.names.push_back(std::move(*name));
+  }
+  return known;
+}
+
+// The container id a route names, resolved to the tree's id; an error
+// reply when it is ambiguous (409) or unknown (404).
+std::optional<query_reply> resolve_route_container(caf::scoped_actor& self,
+                                                   const pipeline& h,
+                                                   query_route& route) {
+  bool takes_container = route.kind == query_route::tree_view
+                         || route.kind == query_route::container_tree
+                         || route.kind == query_route::process_list;
+  if (!takes_container || route.container.empty())
+    return std::nullopt;
+  auto known = known_containers(self, h);
+  if (!known)
+    return query_reply{503, "text/plain", "the tree did not answer\n"};
+  auto match = resolve_container(route.container, *known);
+  switch (match.outcome) {
+    case container_match::found:
+      route.container = match.id;
+      return std::nullopt;
+    case container_match::ambiguous:
+      return query_reply{409, "text/plain", match.message + "\n"};
+    case container_match::unknown:
+      return query_reply{404, "text/plain", match.message + "\n"};
+    case container_match::invalid:
+      break;
+  }
+  return query_reply{400, "text/plain", match.message + "\n"};
+}
+
 // Answers one request of the query API (on the query server's thread).
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                    bool from_stdin, rate_board& board,
-                   const query_route& route) {
+                   query_route route) {
   caf::scoped_actor self{sys};
   pipeline h;
   bool ready = false;
@@ -110,6 +169,8 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
       [](const caf::error&) {});
   if (!ready)
     return {503, "text/plain", "the agent is restarting an actor\n"};
+  if (auto refused = resolve_route_container(self, h, route))
+    return *refused;
   query_reply reply;
   reply.content_type = route.json ? "application/json" : "text/plain";
   auto text = [&](auto&&... xs) {

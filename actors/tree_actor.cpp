@@ -277,6 +277,12 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
           all.push_back(std::move(c));
       return render_containers(all, json);
     },
+    [=](containers_atom) {
+      container_candidates out;
+      for (auto& c : self->state.tree.containers())
+        out.push_back({c.id, c.runtime, {}, c.num_running});
+      return out;
+    },
     [=](stats_atom) {
       auto& tree = self->state.tree;
       auto s = tree.stats();

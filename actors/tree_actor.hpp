@@ -120,6 +120,8 @@ struct tree_state {
 ///   ancestry and container, from the first host that has the pid; empty
 ///   if none has.
 /// - `containers, json` -> `std::string`: the container list (every host).
+/// - `containers` -> `container_candidates`: the containers' ids, runtimes
+///   and running members, to resolve an id a user typed (no names).
 /// - `stats` -> `tree_counters`.
 /// - `flush` -> `uint64_t`: the number of processes held.
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp

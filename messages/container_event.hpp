@@ -28,4 +28,19 @@ struct container_event {
 
 using container_event_batch = std::vector<container_event>;
 
+/// A container the tree knows, for resolving the id a user typed
+/// (runtime/container_ref.hpp).
+struct container_candidate {
+  /// As the tree spells it: `docker/<64-hex>`, `<namespace>/<id>`, ...
+  std::string id;
+  /// `containerd`, `docker`, `runc` or `podman`.
+  std::string runtime;
+  /// Names its runtime gave it besides its id (docker's `--name`).
+  std::vector<std::string> names;
+  /// Member processes still running.
+  uint32_t num_running = 0;
+};
+
+using container_candidates = std::vector<container_candidate>;
+
 } // namespace auditree

@@ -108,6 +108,13 @@ typename Inspector::result_type inspect(Inspector& f, container_event& x) {
            x.runtime, x.init_pid, x.at, x.sequence, x.host);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        container_candidate& x) {
+  return f(caf::meta::type_name("container_candidate"), x.id, x.runtime,
+           x.names, x.num_running);
+}
+
 } // namespace auditree
 
 CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
@@ -129,6 +136,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(auditree, (auditree::supervision_stats))
   CAF_ADD_TYPE_ID(auditree, (auditree::proc_process))
   CAF_ADD_TYPE_ID(auditree, (auditree::proc_snapshot))
+  CAF_ADD_TYPE_ID(auditree, (auditree::container_candidate))
+  CAF_ADD_TYPE_ID(auditree, (auditree::container_candidates))
 
   /// Periodic self-message: close events whose timeout passed.
   CAF_ADD_ATOM(auditree, auditree, tick_atom, "tick")

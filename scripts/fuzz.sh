@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [BUILD_DIR]      default BUILD_DIR: ./build-fuzz
 #
 #   FUZZ_SECONDS   seconds per target (default 15)
-#   FUZZ_TARGETS   targets to run, space-separated (default: all five)
+#   FUZZ_TARGETS   targets to run, space-separated (default: all six)
 #
 # New inputs the fuzzer finds go to a temporary directory, never into
 # fuzz/corpus. A crash leaves its input in BUILD_DIR/artifacts/; replay it
@@ -18,7 +18,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(realpath -m "${1:-$root/build-fuzz}")"
 seconds="${FUZZ_SECONDS:-15}"
 targets=(${FUZZ_TARGETS:-audit_line_fuzzer execve_fuzzer assembler_fuzzer
-  proc_connector_fuzzer gzip_stream_fuzzer})
+  proc_connector_fuzzer gzip_stream_fuzzer container_ref_fuzzer})
 cxx="${FUZZ_CXX:-clang++}"
 
 if ! command -v "$cxx" > /dev/null \
@@ -29,8 +29,9 @@ fi
 
 # The pure core the targets call; none of it needs CAF or libaudit (zlib
 # for gzip_stream).
-sources=(arch_table audit_parser ecs_json event_assembler event_interpreter
-  gzip_stream proc_connector record_types serial_ledger)
+sources=(arch_table audit_parser cgroup_container container_lineage
+  container_ref docker_names ecs_json event_assembler event_interpreter
+  gzip_stream proc_connector proc_scan record_types serial_ledger)
 flags=(-std=c++17 -O1 -g -Wall -Wextra -I"$root"
   -fno-sanitize-recover=all -fno-omit-frame-pointer)
 # Coverage for the core; the fuzzer's main only in the targets.
@@ -66,7 +67,8 @@ for t in "${targets[@]}"; do
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-")
   # Record text has a vocabulary worth giving; datagrams and gzip are
   # binary.
-  if [ "$t" != proc_connector_fuzzer ] && [ "$t" != gzip_stream_fuzzer ]; then
+  if [ "$t" != proc_connector_fuzzer ] && [ "$t" != gzip_stream_fuzzer ] \
+    && [ "$t" != container_ref_fuzzer ]; then
     args+=(-dict="$root/fuzz/audit.dict")
   fi
   mkdir "$scratch/$t"

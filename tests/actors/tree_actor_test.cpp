@@ -235,3 +235,25 @@ TEST_CASE_METHOD(tree_fixture,
   CHECK(p->exe == "/bin/sh"); // applied last, as it arrived last
   CHECK(p->execs == 2);
 }
+
+TEST_CASE_METHOD(tree_fixture,
+                 "the tree lists its containers for resolving typed ids",
+                 "[tree_actor]") {
+  auto aut = spawn_tree(1000ms);
+  self->send(aut, containers_atom::value);
+  run();
+  CHECK(receive_one<container_candidates>().empty());
+  send(aut, {exec(400, 100, "/usr/sbin/runc",
+                  {"runc", "run", "--bundle", "/var/lib/b", "c1"}, 0),
+             fork(400, 401, 1),
+             exec(401, 400, "/usr/sbin/runc", {"runc", "init"}, 2),
+             exec(401, 400, "/bin/sh", {"sh"}, 2)});
+  self->send(aut, containers_atom::value);
+  run();
+  auto known = receive_one<container_candidates>();
+  REQUIRE(known.size() == 1);
+  CHECK(known[0].id == table(aut).find(401)->container);
+  CHECK(known[0].runtime == "runc");
+  CHECK(known[0].num_running >= 1);
+  CHECK(known[0].names.empty()); // names come from the runtime's state
+}

@@ -15,10 +15,15 @@ runs containers from a local busybox image:
 Afterwards no runtime daemon runs and kernel audit is as it was.
 Prints a table per scenario: expected and seen processes and exits.
 """
+import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_harness import (Agent, check, finish, live_pids, proc_cgroup,
@@ -108,16 +113,79 @@ def wait_members(cgroup, n, what):
     wait_for(lambda: len(members_in_proc(cgroup)) >= n, 10, what)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 SOCKET = f"/run/auditree-ctest-{os.getpid()}.sock"
+HTTP = f"127.0.0.1:{free_port()}"
 agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-ctest",
               extra=["--auditree.reconcile-interval=1s",
-                     f"--auditree.socket={SOCKET}"])
+                     f"--auditree.socket={SOCKET}", f"--auditree.http={HTTP}"])
+
+
+def cli_full(*args):
+    out = subprocess.run([AUDITREE, f"--auditree.socket={SOCKET}", *args],
+                         capture_output=True, text=True, timeout=30)
+    return out.returncode, out.stdout, out.stderr
 
 
 def cli(*args):
-    out = subprocess.run([AUDITREE, f"--auditree.socket={SOCKET}", *args],
-                         capture_output=True, text=True, timeout=30)
-    return out.returncode, out.stdout
+    return cli_full(*args)[:2]
+
+
+def api(path):
+    """(status, body) of GET path on the HTTP API."""
+    try:
+        with urllib.request.urlopen(f"http://{HTTP}{path}", timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def running(body):
+    return {p["process"]["pid"] for p in json.loads(body)
+            if "end" not in p["process"]}
+
+
+def by_every_id(name, forms, members):
+    """Each form of the container's id finds exactly its running members
+    (as /proc's cgroup shows them): CLI ps and tree, /containers/{id} and
+    ?container=."""
+    for form in forms:
+        rc, out, err = cli_full("ps", "--container", form, "--json")
+        got = running(out) if rc == 0 else err.strip()
+        check(got == set(members),
+              f"{name}: ps --container {form} -> {got} == /proc's "
+              f"{sorted(members)}")
+        path = urllib.parse.quote(form, safe="/")
+        status, body = api(f"/containers/{path}")
+        got = running(body) if status == 200 else (status, body.strip())
+        check(got == set(members), f"{name}: /containers/{form} -> {got}")
+        param = urllib.parse.quote(form, safe="")
+        status, body = api(f"/processes?container={param}")
+        got = running(body) if status == 200 else (status, body.strip())
+        check(got == set(members), f"{name}: /processes?container={form} "
+              f"-> {got}")
+    rc, out = cli("tree", "--container", forms[-1])
+    check(rc == 0 and all(f"({p})" in out for p in members),
+          f"{name}: tree --container {forms[-1]} shows its pids")
+
+
+def refused(name, form, status_expected, mentions=()):
+    """CLI and API refuse `form` with an error naming `mentions`."""
+    rc, out, err = cli_full("ps", "--container", form)
+    check(rc != 0 and out == "" and all(m in err for m in mentions),
+          f"{name}: ps --container {form} fails (exit {rc}: {err.strip()})")
+    path = urllib.parse.quote(form, safe="/")
+    status, body = api(f"/containers/{path}")
+    check(status == status_expected and all(m in body for m in mentions),
+          f"{name}: /containers/{form} -> {status} {body.strip()}")
+    status, body = api(f"/tree?container={urllib.parse.quote(form, safe='')}")
+    check(status == status_expected, f"{name}: /tree?container={form} -> "
+          f"{status}")
 try:
     env("up")
     # -- foreground runs, compared while they run ------------------------------
@@ -152,6 +220,28 @@ try:
     wait_members(cgroup, 3, "docker's tree")
     pids = compare(agent, "docker detached", f"docker/{docker_id}", cgroup)
     check(len(docker_id) == 64, "docker: the id is docker's 64-hex id")
+    short = docker_id[:12]  # as `docker ps` prints it
+    by_every_id("docker", [f"docker/{docker_id}", docker_id, short,
+                           f"docker/{short}", docker_id[:20], "d-long",
+                           "/d-long", "docker/d-long", f"moby/{short}",
+                           f"runc/{docker_id}"], pids)
+    # A containerd container whose id starts with the same 12 hex digits:
+    # the short id is now ambiguous, one more digit is not.
+    twin = f"{short}-twin"
+    env("run-ctr", "-d", twin, "sleep", "60")
+    wait_members(f"/{NAMESPACE}/{twin}", 1, "the twin container")
+    wait_for(lambda: f"{NAMESPACE}/{twin}" in cli("containers")[1], 5,
+             "the agent to know the twin")
+    refused("ambiguous prefix", short, 409,
+            [f"docker/{docker_id}", f"{NAMESPACE}/{twin}"])
+    by_every_id("docker with a twin", [docker_id[:13]], pids)
+    twin_pids = members_in_proc(f"/{NAMESPACE}/{twin}")
+    by_every_id("twin", [twin, f"{NAMESPACE}/{twin}"], twin_pids)
+    env("kill", "ctr", twin, "KILL")
+    refused("unknown name", "no-such-container", 404, ["no-such-container"])
+    refused("unknown id", "f" * 64, 404)
+    refused("too short a prefix", docker_id[:11], 404, ["12 hex"])
+    refused("docker's name under runc", "runc/d-long", 404)
     # SIGTERM, then SIGKILL after 1 s (pid 1 ignores SIGTERM): the time
     # starts when the stop returns, the container dead.
     env("stop", "docker", "d-long", "1")
@@ -180,19 +270,23 @@ try:
     rc, out = cli("containers")
     check(rc == 0 and f"{NAMESPACE}/c-long" in out and "containerd" in out,
           "CLI containers: lists it with its runtime")
+    by_every_id("ctr", ["c-long", "containerd/c-long", "runc/c-long",
+                        f"{NAMESPACE}/c-long"], pids)
     t = time.time()
     env("kill", "ctr", "c-long", "KILL")
     gone(agent, "ctr kill SIGKILL", list(pids), 9, t)
 
-    # The init (sh exec'ing `sleep 2`) exits while its child `sleep 60`
+    # The init (sh exec'ing `sleep 3`) exits while its child `sleep 60`
     # runs: the kernel kills the child with the pid namespace.
-    env("run-runc", "-d", "r-orphan", "sh", "-c", "sleep 60 & sleep 2")
+    env("run-runc", "-d", "r-orphan", "sh", "-c", "sleep 60 & sleep 3")
     cgroup = f"/{RUNC_PARENT}/r-orphan"
     wait_members(cgroup, 2, "runc's tree")
     pids = compare(agent, "runc detached", f"{RUNC_PARENT}/r-orphan", cgroup)
     init = [p for p, (ppid, _) in pids.items() if ppid not in pids]
     orphans = [p for p in pids if p not in init]
     check(len(init) == 1 and len(orphans) == 1, "runc: one init, one child")
+    # Quick: the init exits 3 s after it started.
+    by_every_id("runc", ["r-orphan", "runc/r-orphan"], pids)
     wait_for(lambda: not set(init) & set(live_pids()), 10,
              "the runc init to exit")
     gone(agent, "runc init exits, child torn down", orphans, 9, time.time())
