@@ -153,6 +153,22 @@ std::optional<query_reply> resolve_route_container(caf::scoped_actor& self,
   return query_reply{400, "text/plain", match.message + "\n"};
 }
 
+// An unknown `host=` is refused (404), never answered with an empty tree.
+std::optional<query_reply> check_route_host(caf::scoped_actor& self,
+                                            const pipeline& h,
+                                            const query_route& route) {
+  if (route.host.empty())
+    return std::nullopt;
+  std::optional<bool> known;
+  self->request(h.tree, query_timeout, host_atom::value, route.host)
+    .receive([&](bool x) { known = x; }, [](const caf::error&) {});
+  if (!known)
+    return query_reply{503, "text/plain", "the tree did not answer\n"};
+  if (!*known)
+    return query_reply{404, "text/plain", "no host " + route.host + "\n"};
+  return std::nullopt;
+}
+
 // Answers one request of the query API (on the query server's thread).
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                    bool from_stdin, rate_board& board,
@@ -170,6 +186,8 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
   if (!ready)
     return {503, "text/plain", "the agent is restarting an actor\n"};
   if (auto refused = resolve_route_container(self, h, route))
+    return *refused;
+  if (auto refused = check_route_host(self, h, route))
     return *refused;
   query_reply reply;
   reply.content_type = route.json ? "application/json" : "text/plain";

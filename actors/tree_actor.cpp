@@ -254,6 +254,10 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       run_due_reaps(st, self->clock().now());
       arm_reap_timer(self);
     },
+    [=](host_atom, const std::string& host) {
+      auto& st = self->state;
+      return !select_hosts(st.tree, host, st.local_host).empty();
+    },
     [=](tree_atom, const std::string& container, const std::string& host,
         bool json) {
       return render_view(self->state, container, host, json, render_pstree);
@@ -279,8 +283,10 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     },
     [=](containers_atom) {
       container_candidates out;
-      for (auto& c : self->state.tree.containers())
-        out.push_back({c.id, c.runtime, {}, c.num_running});
+      auto& tree = self->state.tree;
+      for (auto& key : tree.hosts())
+        for (auto& c : tree.of(key).containers())
+          out.push_back({c.id, c.runtime, {}, c.num_running});
       return out;
     },
     [=](stats_atom) {

@@ -161,6 +161,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, ps_atom, "ps")
   CAF_ADD_ATOM(auditree, auditree, process_atom, "process")
   CAF_ADD_ATOM(auditree, auditree, containers_atom, "containers")
+  /// Ask the tree whether a host name (`--host`) selects one of its hosts.
+  CAF_ADD_ATOM(auditree, auditree, host_atom, "host")
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
   /// Ask the tree how long audit events took to reach it.

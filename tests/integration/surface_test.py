@@ -162,9 +162,9 @@ try:
         rc, out, _ = cli("ps", "--host", host)
         check(rc == 0 and f"\n{me:7d} " in out,
               f"CLI ps --host {host}: the local host's table with our pid")
-    rc, out, _ = cli("tree", "--json", "--host", "no-such-host")
-    check(rc == 0 and json.loads(out) == [],
-          "CLI tree --host no-such-host: an empty tree")
+    rc, out, err = cli("tree", "--json", "--host", "no-such-host")
+    check(rc == 1 and out == "" and "no host no-such-host" in err,
+          "CLI tree --host no-such-host: refused, not an empty tree")
     rc, out, _ = cli("process", str(me))
     check(rc == 0 and "ancestry:" in out and "(1)" in out,
           "CLI process: our ancestry up to pid 1")
