@@ -13,11 +13,14 @@
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/process_tree.hpp"
+#include "runtime/start_gate.hpp"
 
 namespace auditree {
 
 struct tree_actor_options {
   process_tree::options tree;
+  /// Forks of the stream waiting for evidence (see start_gate).
+  start_gate::options gate;
   /// Replay: the clock is the newest audit stamp seen, so a log replays
   /// with its own timing however fast it is read; reaps fall due as the
   /// stream passes them. Live: the actor clock.
@@ -46,6 +49,7 @@ struct tree_actor_options {
 /// sink had not yet taken. Shared read-only.
 struct tree_checkpoint {
   process_tree tree;
+  start_gate gate;
   process_tree::time_point stream_now{};
   std::multimap<process_tree::time_point, reap_request> reaps;
   uint64_t applied = 0;
@@ -59,6 +63,8 @@ struct tree_state {
   static inline const char* name = "tree";
 
   process_tree tree;
+  /// The stream's forks that wait until the table knows what they made.
+  start_gate gate;
   /// To the sink, which receives the process events with their container
   /// after the tree applied them; batches stay here until it acknowledges.
   /// May have no peer.
@@ -96,7 +102,8 @@ struct tree_state {
 ///   Every `checkpoint_interval` events, a checkpoint goes to `supervisor`.
 /// - `process_event_batch`: applies the events, forwards them downstream
 ///   (with `container` filled in) if audit reported them or they are deaths
-///   by signal that only the proc connector sees; schedules reaps.
+///   by signal that only the proc connector sees; a fork only once the
+///   table placed the process it made (start_gate); schedules reaps.
 /// - `ack` (from the sink): it took the oldest batch.
 /// - `rewire, "sink", handle`: a new sink; it gets every batch not
 ///   acknowledged.
@@ -109,7 +116,7 @@ struct tree_state {
 /// - `process, pid, json` -> `std::string`: one process with its ancestry
 ///   and container; empty if the tree has no such pid.
 /// - `containers, json` -> `std::string`: the container list.
-/// - `stats` -> `tree_counters`.
+/// - `stats` -> `tree_counters` (with the start gate's).
 /// - `flush` -> `uint64_t`: the number of processes held.
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp
 ///   to tree update of the live audit events, microseconds.

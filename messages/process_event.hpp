@@ -64,6 +64,12 @@ struct process_event {
   int32_t signal = 0;
   /// The container of `pid`, once the tree knows it; empty on the host.
   std::string container;
+  /// fork, in the stream: the child's parent when it is not the caller
+  /// (CLONE_PARENT: the caller's parent); 0: the caller.
+  int32_t fork_parent = 0;
+  /// fork, in the stream: the child's pid in the caller's pid namespace
+  /// (`exit=`) when that is not the host's; `child` is then its host pid.
+  int32_t vpid = 0;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;

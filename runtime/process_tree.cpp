@@ -234,6 +234,8 @@ struct process_tree::impl {
   void correct_parent(node& n, int32_t ppid, const event_id& at,
                       fact_origin from, time_point now,
                       std::vector<reap_request>& reaps);
+  void set_start(node& n, const event_id& at, fact_origin origin,
+                 int32_t vpid = 0);
   bool take_pending_clone(node& n, int32_t ppid, uint64_t earliest,
                           uint64_t latest);
   void link_new(node& n, int32_t ppid, const event_id& at, fact_origin from,
@@ -297,6 +299,8 @@ struct process_tree::impl {
   std::map<std::string, std::shared_ptr<container_state>> containers_;
   /// Container starts and stops not yet taken by the caller.
   std::vector<container_event> container_events_;
+  /// Starts from audit forks not yet taken by the caller.
+  std::vector<process_start> starts_;
   uint64_t next_generation_ = 0;
   tree_stats stats_;
 };
@@ -652,6 +656,15 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid,
 
 // -- pending children ---------------------------------------------------------
 
+void process_tree::impl::set_start(node& n, const event_id& at,
+                                   fact_origin origin, int32_t vpid) {
+  n.has_start = true;
+  n.start = at;
+  n.start_origin = origin;
+  if (origin == fact_origin::audit)
+    starts_.push_back(process_start{n.key, at, 0, vpid});
+}
+
 bool process_tree::impl::take_pending_clone(node& n, int32_t ppid,
                                             uint64_t earliest,
                                             uint64_t latest) {
@@ -679,9 +692,7 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid,
       --caller->threads;
     --stats_.num_threads;
   }
-  n.has_start = true;
-  n.start = pending.at;
-  n.start_origin = fact_origin::audit;
+  set_start(n, pending.at, fact_origin::audit);
   n.fork_ppid = pending.parent.pid;
   set_parent(n, find_node(pending.parent), fact_origin::audit);
   if (n.parent.pid == 0)
@@ -745,9 +756,7 @@ void process_tree::impl::link_new(node& n, int32_t ppid, const event_id& at,
   if (auto p = take_namespaced(ppid, latest, latest - earliest)) {
     // The fork reported this child by its namespace pid; its own
     // record gives the host pid and the parent.
-    n.has_start = true;
-    n.start = p->at;
-    n.start_origin = fact_origin::audit;
+    set_start(n, p->at, fact_origin::audit, p->ns_pid);
     n.fork_ppid = ppid;
     set_parent(n, parent_for_record(ppid, p->at), fact_origin::audit);
     n.parent_at = p->at;
@@ -846,8 +855,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     if (!maybe_thread) {
       // The connector may have reported this child already, by host pid.
       if (auto* twin = namespaced_twin(parent_key.pid, t)) {
-        twin->start = ev.id;
-        twin->start_origin = fact_origin::audit;
+        set_start(*twin, ev.id, fact_origin::audit, ev.child);
         inherit_lineage(*twin, *caller);
         ++stats_.num_duplicates;
         return;
@@ -890,9 +898,8 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     bool seen_first = !x->has_start && t <= first_seen + late;
     if (seen_first && !thread) {
       // Its own records came first: this fork is where it began.
-      x->has_start = true;
-      x->start = t <= first_seen ? ev.id : x->key.first_seen;
-      x->start_origin = origin_of(ev.source);
+      set_start(*x, t <= first_seen ? ev.id : x->key.first_seen,
+                origin_of(ev.source));
       x->fork_ppid = parent_key.pid;
       if (x->parent.pid == 0 || x->parent_at < ev.id) {
         auto* p = find_node(parent_key);
@@ -929,9 +936,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
       // The connector reports processes only: audit's clone3 made this
       // one. Audit's stamp is the start, the connector's parent the parent.
       auto& child = create(ev.child, pending.at);
-      child.has_start = true;
-      child.start = pending.at;
-      child.start_origin = fact_origin::audit;
+      set_start(child, pending.at, fact_origin::audit);
       child.fork_ppid = parent_key.pid;
       set_parent(child, parent_for_record(parent_key.pid, pending.at), origin);
       child.parent_at = ev.id;
@@ -978,9 +983,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     return;
   }
   auto& child = create(ev.child, ev.id);
-  child.has_start = true;
-  child.start = ev.id;
-  child.start_origin = origin;
+  set_start(child, ev.id, origin);
   child.fork_ppid = parent_key.pid;
   if (auto* p = find_node(parent_key)) {
     set_parent(child, p, origin);
@@ -993,8 +996,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   if (ev.source != fact_source::audit) {
     // Audit may have reported this fork already, by its namespace pid.
     if (auto p = take_namespaced(parent_key.pid, t, window_ms(), true)) {
-      child.start = p->at;
-      child.start_origin = fact_origin::audit;
+      set_start(child, p->at, fact_origin::audit, p->ns_pid);
       if (auto* creator = find_node(p->caller))
         inherit_lineage(child, *creator);
       ++stats_.num_duplicates;
@@ -1135,8 +1137,7 @@ void process_tree::impl::merge_twin(node& x, const process_event& ev,
     // Audit stamps the syscall's entry, the exact start, and names the
     // caller, whose program the child runs until it execs (the connector
     // names the parent, which CLONE_PARENT makes the caller's parent).
-    x.start = ev.id;
-    x.start_origin = fact_origin::audit;
+    set_start(x, ev.id, fact_origin::audit);
     if (x.audit_execs == 0 && x.other_execs == 0) {
       x.image = caller.image;
       if (!caller.comm.empty())
@@ -1711,6 +1712,16 @@ std::vector<process_info> process_tree::ancestry(int32_t pid) const {
        n = impl_->find_node(n->parent), ++depth)
     out.push_back(impl_->info(*n));
   return out;
+}
+
+std::vector<process_start> process_tree::take_starts() {
+  auto result = std::exchange(impl_->starts_, {});
+  // The parent as the table has it now: a fork's own event may set it
+  // after the start.
+  for (auto& s : result)
+    if (auto* n = impl_->find_node(s.key))
+      s.parent = n->fork_ppid;
+  return result;
 }
 
 std::vector<container_event> process_tree::take_container_events() {

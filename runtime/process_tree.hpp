@@ -140,6 +140,21 @@ struct container_info {
   uint32_t num_running = 0;
 };
 
+/// A lifetime whose start the table learnt from an audit fork event: that
+/// fork made a process (not a thread), and this is its host pid. What the
+/// stream announces (see start_gate).
+struct process_start {
+  /// The lifetime; `key.pid` is its host pid.
+  process_key key;
+  /// The stamp of the audit fork event that created it.
+  event_id fork;
+  /// The parent at fork (host pid; the caller's parent for CLONE_PARENT).
+  int32_t parent = 0;
+  /// The fork's `exit=` when the caller ran in another pid namespace (its
+  /// pid there); 0 when it is the host pid.
+  int32_t vpid = 0;
+};
+
 /// A removal for the caller to schedule: at `due`, call
 /// `reap(key, generation)`.
 struct reap_request {
@@ -343,6 +358,12 @@ public:
   /// Containers that started (were first named) or stopped since the last
   /// call, in the order the table learnt it.
   std::vector<container_event> take_container_events();
+
+  /// Processes whose audit fork the table placed since the last call, in
+  /// the order it learnt it: at once for a fork known to make a process,
+  /// later for a clone3 or namespaced child, when its own record (or the
+  /// connector) showed it.
+  std::vector<process_start> take_starts();
 
   /// Containers known from lineage, ordered by first_seen.
   std::vector<container_info> containers() const;
