@@ -218,6 +218,7 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"starts_confirmed", "forks confirmed late", m.tree.num_starts_confirmed},
     {"starts_threads", "forks dropped as threads", m.tree.num_starts_threads},
     {"starts_unresolved", "forks unresolved", m.tree.num_starts_unresolved},
+    {"starts_waiting", "forks waiting", m.tree.num_starts_waiting},
     {"start_hold_p50_us", "fork hold p50 (us)",
      static_cast<uint64_t>(m.tree.start_hold_p50_us)},
     {"start_hold_p99_us", "fork hold p99 (us)",
