@@ -25,18 +25,6 @@ constexpr int max_depth = 4096;
 /// Bound on namespaced fork children waiting under one parent.
 constexpr size_t max_namespaced_per_parent = 256;
 
-fact_origin origin_of(fact_source x) {
-  switch (x) {
-  case fact_source::audit:
-    return fact_origin::audit;
-  case fact_source::proc_connector:
-    return fact_origin::proc_connector;
-  case fact_source::proc_scan:
-    return fact_origin::proc_scan;
-  }
-  return fact_origin::unknown;
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -234,6 +222,10 @@ struct process_tree::impl {
   reconcile_result reconcile(const std::vector<proc_process>& live,
                              const event_id& at, time_point now,
                              std::vector<reap_request>& reaps);
+  void check_running(
+    const std::unordered_map<int32_t, const proc_process*>& alive,
+    const event_id& at, time_point now, std::vector<reap_request>& reaps,
+    reconcile_result& result);
   bool same_start(const node& n, uint64_t proc_start_ms) const;
   bool newer_than_scan(const node& n, uint64_t scan_ms) const;
   node* running_lifetime(int32_t pid);
@@ -1408,22 +1400,12 @@ void process_tree::impl::add_from_proc(const proc_process& p, node& n,
   adopt_cgroup(n, ev);
 }
 
-reconcile_result
-process_tree::impl::reconcile(const std::vector<proc_process>& live,
-                              const event_id& at, time_point now,
-                              std::vector<reap_request>& reaps) {
-  reconcile_result result;
-  std::unordered_map<int32_t, const proc_process*> alive;
-  for (auto& p : live)
-    if (p.pid > 0 && is_live(p))
-      alive.emplace(p.pid, &p);
-  if (alive.empty())
-    return result;
-  ++stats_.num_reconciles;
+void process_tree::impl::check_running(
+  const std::unordered_map<int32_t, const proc_process*>& alive,
+  const event_id& at, time_point now, std::vector<reap_request>& reaps,
+  reconcile_result& result) {
   auto t = stamp_ms(at);
-  auto vanished_before = stats_.num_vanished;
-  // Ends first, so that a pid whose holder changed is free for its new
-  // one. Keys first: an end reparents orphans and may open a reaper.
+  // Keys first: an end reparents orphans and may open a reaper.
   std::vector<process_key> running;
   for (auto& [key, n] : nodes_)
     if (n.running())
@@ -1444,8 +1426,17 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
       continue;
     }
     auto next = i->second->start_ms;
-    if (same_start(*n, next))
+    if (same_start(*n, next)) {
+      // A program may rename itself after its exec (busybox names itself
+      // after its applet when exec'd as /proc/self/exe): the kernel's name
+      // now, unless an exec after the scan began changed it. A pid known
+      // only as a parent takes all of /proc's facts below.
+      auto& comm = i->second->comm;
+      if (!n->comm.empty() && !comm.empty()
+          && stamp_ms(n->last_exec) + window_ms() <= t)
+        n->comm = comm;
       continue;
+    }
     // Another process holds the pid: the old one died before it started.
     // End it no later than the new one's fork can be stamped, so that a
     // late report of that fork finds the new lifetime, not the old.
@@ -1453,6 +1444,25 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
     vanish(*n, vanish_cause::pid_reused, stamp_of(end), now, reaps,
            fact_origin::proc_scan);
   }
+}
+
+reconcile_result
+process_tree::impl::reconcile(const std::vector<proc_process>& live,
+                              const event_id& at, time_point now,
+                              std::vector<reap_request>& reaps) {
+  reconcile_result result;
+  std::unordered_map<int32_t, const proc_process*> alive;
+  for (auto& p : live)
+    if (p.pid > 0 && is_live(p))
+      alive.emplace(p.pid, &p);
+  if (alive.empty())
+    return result;
+  ++stats_.num_reconciles;
+  auto t = stamp_ms(at);
+  auto vanished_before = stats_.num_vanished;
+  // Ends first, so that a pid whose holder changed is free for its new
+  // one.
+  check_running(alive, at, now, reaps, result);
   // Adds, parents before children (a parent starts no later), so that a
   // child links to its parent's new lifetime.
   std::vector<const proc_process*> order;

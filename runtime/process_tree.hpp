@@ -67,6 +67,19 @@ enum class fact_origin : uint8_t {
   inferred,       ///< A rule of the table.
 };
 
+/// The origin of the facts an event's source reports.
+inline fact_origin origin_of(fact_source x) {
+  switch (x) {
+    case fact_source::audit:
+      return fact_origin::audit;
+    case fact_source::proc_connector:
+      return fact_origin::proc_connector;
+    case fact_source::proc_scan:
+      return fact_origin::proc_scan;
+  }
+  return fact_origin::unknown;
+}
+
 /// One process lifetime as a plain value: what queries return and what the
 /// renderers print.
 struct process_info {
@@ -311,7 +324,10 @@ public:
   ///   facts (parent, image, credentials, container from the cgroup),
   ///   first seen at `at`, its start unknown; a pid the table knew only as
   ///   someone's parent takes the same facts;
-  /// - a running lifetime whose parent is not /proc's gets /proc's parent.
+  /// - a running lifetime whose parent is not /proc's gets /proc's parent,
+  ///   and /proc's comm (a program may rename itself after its exec:
+  ///   busybox, exec'd as /proc/self/exe, names itself after its applet),
+  ///   unless its last exec is newer than the scan.
   /// Starts match when /proc's lies at most `proc_start_tolerance` +
   /// `cross_source_window` before the lifetime's fork stamp (a connector's
   /// stamp is its receipt) and at most the window after it; for a lifetime
