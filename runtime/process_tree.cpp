@@ -11,6 +11,7 @@
 #include "runtime/cgroup_container.hpp"
 #include "runtime/container_lineage.hpp"
 #include "runtime/joined_argv.hpp"
+#include "runtime/pid_facts.hpp"
 
 namespace auditree {
 
@@ -268,6 +269,8 @@ struct process_tree::impl {
   /// Starts from audit forks not yet taken by the caller.
   std::vector<process_start> starts_;
   uint64_t next_generation_ = 0;
+  /// The largest host pid any record showed (see is_namespace_pid).
+  int32_t highest_pid_ = 0;
   tree_stats stats_;
 };
 
@@ -775,6 +778,7 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
     ++stats_.num_ignored;
     return;
   }
+  highest_pid_ = std::max({highest_pid_, ev.pid, ev.ppid});
   switch (ev.action) {
   case process_action::fork:
     apply_fork(ev, now, reaps);
@@ -799,8 +803,10 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   auto t = stamp_ms(ev.id);
   // runc's stage-2 child names itself before anything else; it already
   // runs in the container's new pid namespace, so its `exit=` values are
-  // namespace pids.
-  if (starts_with(ev.comm, "runc:[2:"))
+  // namespace pids. So are any the host can no longer hand out.
+  if (starts_with(ev.comm, "runc:[2:")
+      || (ev.source == fact_source::audit
+          && is_namespace_pid(ev.child, highest_pid_)))
     caller->in_pid_ns = true;
   // The connector and /proc report host pids; only audit reports the
   // caller's view.
@@ -1700,8 +1706,7 @@ std::vector<process_info> process_tree::ancestry(int32_t pid) const {
 
 std::vector<process_start> process_tree::take_starts() {
   auto result = std::exchange(impl_->starts_, {});
-  // The parent as the table has it now: a fork's own event may set it
-  // after the start.
+  // The parent as the table has it now (a fork sets it after the start).
   for (auto& s : result)
     if (auto* n = impl_->find_node(s.key))
       s.parent = n->fork_ppid;

@@ -243,7 +243,9 @@ struct reconcile_result {
 ///   or a /proc or connector fact shows it is a process.
 /// - A caller inside a container's pid namespace reports the child's
 ///   namespace pid in `exit=`; that value is never taken as a host pid. The
-///   child is linked when its own record (`pid=`, `ppid=`) arrives.
+///   child is linked when its own record (`pid=`, `ppid=`) arrives. A
+///   caller is in one by runc's lineage, by a container's cgroup, or when
+///   its `exit=` is one the host can no longer hand out (is_namespace_pid).
 /// - Events are placed by time into the lifetime of the pid that was alive
 ///   then: an exec before its fork creates the process and the fork merges
 ///   into it; a fork for a pid that already exited does not resurrect it.

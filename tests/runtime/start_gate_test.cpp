@@ -151,6 +151,31 @@ TEST_CASE("a fork inside a pid namespace is reported under its host pid, "
     CHECK(f.child > 3);
 }
 
+TEST_CASE("a pid the host can no longer hand out is a namespace pid, "
+          "whoever made the namespace",
+          "[start_gate]") {
+  // `unshare --pid --fork sh -c 'sleep 1 & wait'`: no runtime, no
+  // container, but sh is pid 1 of a new namespace.
+  gated_world w;
+  w.exec(4990, 1000, 0, "/usr/bin/unshare", {"unshare", "-pf", "sh"});
+  w.fork(4990, 1000, 5000, 5, fork_flags, "unshare");
+  w.exec(5000, 4990, 6, "/usr/bin/dash", {"sh", "-c", "sleep 1 & wait"});
+  w.fork(5000, 4990, 2, 10, fork_flags, "sh");
+  REQUIRE(w.forks().size() == 1);
+  w.exec(5001, 5000, 12, "/usr/bin/sleep", {"sleep", "1"});
+  auto forks = w.forks();
+  REQUIRE(forks.size() == 2);
+  CHECK(forks[1].child == 5001);
+  CHECK(forks[1].vpid == 2);
+  // Once the namespace is known, a larger namespace pid waits too.
+  w.fork(5000, 4990, 301, 20, fork_flags, "sh");
+  CHECK(w.forks().size() == 2);
+  w.exec(5002, 5000, 21, "/usr/bin/true", {"true"});
+  REQUIRE(w.forks().size() == 3);
+  CHECK(w.forks()[2].child == 5002);
+  CHECK(w.forks()[2].vpid == 301);
+}
+
 TEST_CASE("the stream leaves out the connector's forks and execs and a /proc "
           "scan, and keeps its deaths by signal",
           "[start_gate]") {
