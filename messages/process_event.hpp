@@ -15,6 +15,7 @@ enum class process_action : uint8_t {
   exec,  ///< A successful execve or execveat.
   exit,  ///< exit_group (audit) or the task's death (proc connector).
   abend, ///< ANOM_ABEND: killed by a core-dumping signal.
+  rename, ///< A new `comm` (prctl PR_SET_NAME; the proc connector).
 };
 
 /// Who reported a fact about a process.
@@ -89,6 +90,8 @@ inline const char* to_string(process_action x) {
       return "exit";
     case process_action::abend:
       return "abend";
+    case process_action::rename:
+      return "rename";
   }
   return "?";
 }

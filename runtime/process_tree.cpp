@@ -197,8 +197,7 @@ struct process_tree::impl {
   void correct_parent(node& n, int32_t ppid, const event_id& at,
                       fact_origin from, time_point now,
                       std::vector<reap_request>& reaps);
-  void set_start(node& n, const event_id& at, fact_origin origin,
-                 int32_t vpid = 0);
+  void set_start(node& n, const event_id& at, fact_origin o, int32_t vpid = 0);
   bool take_pending_clone(node& n, int32_t ppid, uint64_t earliest,
                           uint64_t latest);
   void link_new(node& n, int32_t ppid, const event_id& at, fact_origin from,
@@ -789,6 +788,9 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
   case process_action::exit:
   case process_action::abend:
     apply_exit(ev, now, reaps);
+    break;
+  case process_action::rename: // the newest name wins (fill_subject_facts)
+    subject(ev, now, reaps);
     break;
   }
 }
@@ -1433,10 +1435,8 @@ void process_tree::impl::check_running(
     }
     auto next = i->second->start_ms;
     if (same_start(*n, next)) {
-      // A program may rename itself after its exec (busybox names itself
-      // after its applet when exec'd as /proc/self/exe): the kernel's name
-      // now, unless an exec after the scan began changed it. A pid known
-      // only as a parent takes all of /proc's facts below.
+      // A program may rename itself after its exec (busybox as
+      // /proc/self/exe); a pid known only as a parent is added below.
       auto& comm = i->second->comm;
       if (!n->comm.empty() && !comm.empty()
           && stamp_ms(n->last_exec) + window_ms() <= t)

@@ -176,6 +176,26 @@ TEST_CASE("a pid the host can no longer hand out is a namespace pid, "
   CHECK(w.forks()[2].vpid == 301);
 }
 
+TEST_CASE("a process named by the connector after its exec takes that name",
+          "[start_gate][tree]") {
+  gated_world w;
+  w.exec(60, 1, 0, "/bin/busybox", {"exe"});
+  CHECK(w.get(60).comm == "exe");
+  process_event rename;
+  rename.action = process_action::rename;
+  rename.source = fact_source::proc_connector;
+  rename.id = stamp(3, ++w.serial);
+  rename.pid = 60;
+  rename.comm = "sleep";
+  w.apply(rename);
+  CHECK(w.get(60).comm == "sleep");
+  CHECK(w.get(60).exe == "/bin/busybox");
+  CHECK(w.get(60).execs == 1);
+  // The stream has the exec, no rename.
+  REQUIRE(w.stream.size() == 1);
+  CHECK(w.stream[0].action == process_action::exec);
+}
+
 TEST_CASE("the stream leaves out the connector's forks and execs and a /proc "
           "scan, and keeps its deaths by signal",
           "[start_gate]") {
