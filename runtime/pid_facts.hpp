@@ -16,8 +16,7 @@ inline constexpr int32_t reserved_pids = 300;
 /// has handed out a pid above (`highest_host_pid`: the largest host pid
 /// any record showed).
 constexpr bool is_namespace_pid(int32_t child, int32_t highest_host_pid) {
-  return child > 0 && child < reserved_pids
-         && highest_host_pid > reserved_pids;
+  return child > 0 && child < reserved_pids && highest_host_pid > reserved_pids;
 }
 
 } // namespace auditree

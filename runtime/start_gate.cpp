@@ -26,12 +26,12 @@ void place(process_event& ev, const process_start& start) {
 
 bool belongs_in_stream(const process_event& ev) {
   switch (ev.source) {
-    case fact_source::audit:
-      return true;
-    case fact_source::proc_connector:
-      return ev.action == process_action::exit && ev.signal != 0;
-    case fact_source::proc_scan:
-      return false;
+  case fact_source::audit:
+    return true;
+  case fact_source::proc_connector:
+    return ev.action == process_action::exit && ev.signal != 0;
+  case fact_source::proc_scan:
+    return false;
   }
   return false;
 }
@@ -39,12 +39,12 @@ bool belongs_in_stream(const process_event& ev) {
 start_gate::start_gate() : start_gate(options{}) {}
 
 start_gate::start_gate(options opts)
-  // Waits are milliseconds to seconds: 1 ms buckets up to 1 s, then 100 ms.
-  : opts_(opts), hold_latency_(1000, 1000) {}
+    // Waits are milliseconds to seconds: 1 ms buckets up to 1 s, then 100 ms.
+    : opts_(opts), hold_latency_(1000, 1000) {}
 
 void start_gate::pass(process_event ev,
-                      const std::vector<process_start>& starts,
-                      time_point now, process_event_batch& out) {
+                      const std::vector<process_start>& starts, time_point now,
+                      process_event_batch& out) {
   const process_start* own = nullptr;
   for (auto& s : starts) {
     if (s.fork == ev.id && ev.action == process_action::fork
@@ -83,8 +83,8 @@ void start_gate::pass(process_event ev,
 void start_gate::release(held_fork& held, const process_start& start,
                          time_point now, uint64_t sequence,
                          process_event_batch& out) {
-  auto waited = std::chrono::duration_cast<std::chrono::microseconds>(
-    now - held.since);
+  auto waited =
+      std::chrono::duration_cast<std::chrono::microseconds>(now - held.since);
   hold_latency_.add(waited.count());
   ++stats_.num_confirmed;
   auto& ev = held.event;

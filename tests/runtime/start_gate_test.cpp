@@ -28,7 +28,7 @@ struct gated_world : tree_world {
     after_apply = [this](process_event& ev) {
       ev.sequence = ++sequence;
       now = std::max(now, process_tree::time_point{}
-                            + std::chrono::milliseconds{stamp_ms(ev.id)});
+                              + std::chrono::milliseconds{stamp_ms(ev.id)});
       gate.pass(ev, aut.take_starts(), now, stream);
       gate.expire(now);
     };
@@ -95,8 +95,9 @@ TEST_CASE("a clone3 waits for the child's own record and goes out before it, "
   CHECK(w.gate.hold_latency().max_us() == 4000);
 }
 
-TEST_CASE("a clone3 that nothing shows to be a process is a thread at the bound",
-          "[start_gate]") {
+TEST_CASE(
+    "a clone3 that nothing shows to be a process is a thread at the bound",
+    "[start_gate]") {
   start_gate::options opts;
   opts.hold = std::chrono::milliseconds{100};
   gated_world w{opts};

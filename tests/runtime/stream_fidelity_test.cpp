@@ -75,8 +75,7 @@ stream_run run_stream(std::vector<process_event> events, bool gated) {
     auto starts = tree.take_starts();
     process_event_batch stream;
     if (gated) {
-      if (ev.action == process_action::fork
-          && ev.source == fact_source::audit)
+      if (ev.action == process_action::fork && ev.source == fact_source::audit)
         arrived[ev.id] = now;
       gate.pass(ev, starts, now, stream);
       gate.expire(now);
@@ -88,8 +87,8 @@ stream_run run_stream(std::vector<process_event> events, bool gated) {
         continue;
       auto since = gated ? arrived[x.id] : now;
       out.added_ms.push_back(
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - since)
-          .count());
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - since)
+              .count());
       out.starts.push_back(x);
     }
   }
@@ -119,8 +118,9 @@ double seconds_of(const event_id& id) {
 
 // The truth lifetime a start event at `t` announces: of `pid`, begun in the
 // window, the nearest.
-const truth_proc* started_at(const std::multimap<int32_t, const truth_proc*>& by_pid,
-                             int32_t pid, double t) {
+const truth_proc*
+started_at(const std::multimap<int32_t, const truth_proc*>& by_pid, int32_t pid,
+           double t) {
   const truth_proc* best = nullptr;
   auto [first, last] = by_pid.equal_range(pid);
   for (auto i = first; i != last; ++i) {
@@ -162,9 +162,9 @@ score compare(const std::vector<truth_proc>& truth, const stream_run& run) {
       ++s.precise;
       ++hits[p];
     } else if (s.misses.size() < 12) {
-      s.misses.push_back("start pid=" + std::to_string(ev.child) + " parent="
-                         + std::to_string(parent) + " " + ev.syscall + " at "
-                         + std::to_string(t)
+      s.misses.push_back("start pid=" + std::to_string(ev.child)
+                         + " parent=" + std::to_string(parent) + " "
+                         + ev.syscall + " at " + std::to_string(t)
                          + (p ? " truth ppid=" + p->ppid : " no lifetime"));
     }
   }
@@ -176,8 +176,8 @@ score compare(const std::vector<truth_proc>& truth, const stream_run& run) {
     if (n == 1)
       ++s.exactly_once;
     else if (s.misses.size() < 24)
-      s.misses.push_back("process pid=" + std::to_string(p.pid) + " ppid="
-                         + p.ppid + " has " + std::to_string(n)
+      s.misses.push_back("process pid=" + std::to_string(p.pid)
+                         + " ppid=" + p.ppid + " has " + std::to_string(n)
                          + " start events");
   }
   return s;
@@ -217,9 +217,8 @@ void print(const std::string& name, const char* what, const score& s,
 
 void require_faithful(const std::string& name, const char* what,
                       const score& s) {
-  INFO(name << " (" << what << "): precision " << s.precision()
-            << "%, recall " << s.recall() << "%, non-host pids "
-            << s.non_host);
+  INFO(name << " (" << what << "): precision " << s.precision() << "%, recall "
+            << s.recall() << "%, non-host pids " << s.non_host);
   for (auto& m : s.misses)
     UNSCOPED_INFO(m);
   CHECK(s.starts > 0);
