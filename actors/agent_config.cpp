@@ -35,6 +35,9 @@ agent_config::agent_config() {
     .add(log_level, "log-level", "error, warning, info or debug")
     .add(exit_grace, "exit-grace",
          "how long an ended process stays in the tree before removal")
+    .add(start_hold, "start-hold",
+         "how long a fork may wait for evidence that it made a process "
+         "before the stream drops it as a thread")
     .add(mode, "mode",
          "multicast (read-only, coexists with auditd), unicast (registers "
          "as the audit daemon) or stdin (an auditd plugin)")
@@ -302,6 +305,8 @@ std::string agent_config::validate() const {
            + ": one of error, warning, info, debug";
   if (exit_grace < caf::timespan{0})
     return "auditree.exit-grace must not be negative";
+  if (start_hold < caf::timespan{0})
+    return "auditree.start-hold must not be negative";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)

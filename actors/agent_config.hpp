@@ -83,6 +83,9 @@ public:
   std::string log_level = "info";
   /// How long an ended process stays in the tree before it is removed.
   caf::timespan exit_grace = std::chrono::seconds{1};
+  /// How long a fork of the stream may wait for evidence that it made a
+  /// process (clone3, a caller in a pid namespace) before it is dropped.
+  caf::timespan start_hold = std::chrono::seconds{5};
 
   // -- the live agent (auditree run) -----------------------------------------
 

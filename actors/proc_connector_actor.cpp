@@ -87,7 +87,7 @@ void take_datagram(proc_connector_state& st, const char* data, size_t size) {
   auto ev = st.decoder.decode(data, size, now_ms());
   if (!ev)
     return;
-  if (ev->action != process_action::exit)
+  if (ev->action == process_action::fork || ev->action == process_action::exec)
     enrich(*ev);
   st.batch.push_back(std::move(*ev));
 }

@@ -50,21 +50,6 @@ void run_due_reaps(tree_state& st, time_point now) {
   }
 }
 
-// The stream reports what audit saw, plus the deaths only the connector
-// sees (signals); its forks, execs and normal exits would repeat audit's.
-// A /proc scan states what exists; it is no event at all.
-bool belongs_in_stream(const process_event& ev) {
-  switch (ev.source) {
-    case fact_source::audit:
-      return true;
-    case fact_source::proc_connector:
-      return ev.action == process_action::exit && ev.signal != 0;
-    case fact_source::proc_scan:
-      return false;
-  }
-  return false;
-}
-
 // From the audit stamp (the syscall's entry, in milliseconds) to now on
 // the wall clock, in microseconds.
 int64_t latency_us(const event_id& id) {
@@ -81,11 +66,14 @@ void send_downstream(self_pointer self, Batch&& batch) {
 }
 
 // Applies events in the order given and forwards them downstream, each
-// container start or stop after the event that showed it.
+// container start or stop after the event that showed it, and each fork
+// once the table placed the process it made.
 void apply_batch(self_pointer self, process_event_batch& batch) {
   auto& st = self->state;
   std::vector<reap_request> reaps;
   container_event_batch containers;
+  process_event_batch stream;
+  stream.reserve(batch.size());
   for (auto& ev : batch) {
     if (st.stream_time)
       st.stream_now = std::max(st.stream_now, stream_point(ev.id));
@@ -106,16 +94,13 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
       c.host = ev.host;
       containers.push_back(std::move(c));
     }
+    st.gate.pass(std::move(ev), tree.take_starts(), now_of(self), stream);
   }
+  st.gate.expire(now_of(self));
   schedule(self, reaps);
   if (st.stream_time)
     run_due_reaps(st, st.stream_now);
-  batch.erase(std::remove_if(batch.begin(), batch.end(),
-                             [](const process_event& ev) {
-                               return !belongs_in_stream(ev);
-                             }),
-              batch.end());
-  send_downstream(self, std::move(batch));
+  send_downstream(self, std::move(stream));
   send_downstream(self, std::move(containers));
 }
 
@@ -124,6 +109,7 @@ void checkpoint(self_pointer self) {
   st.since_checkpoint = 0;
   auto cp = std::make_shared<tree_checkpoint>();
   cp->tree = st.tree;
+  cp->gate = st.gate;
   cp->stream_now = st.stream_now;
   cp->reaps = st.reaps;
   cp->applied = st.applied;
@@ -189,6 +175,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   auto& st = self->state;
   st.tree = host_trees{opts.tree};
   st.local_host = opts.local_host;
+  st.gate = start_gate{opts.gate};
   st.has_sink = opts.has_sink || downstream;
   st.downstream = reliable_link{std::move(downstream)};
   st.supervisor = std::move(supervisor);
@@ -199,6 +186,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   st.faults = std::move(opts.faults);
   if (resume) {
     st.tree = resume->tree;
+    st.gate = resume->gate;
     st.stream_now = resume->stream_now;
     st.reaps = resume->reaps;
     st.applied = resume->applied;
@@ -303,6 +291,18 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       result.num_reaped = s.num_reaped;
       result.num_ignored = s.num_ignored;
       result.num_duplicates = self->state.num_duplicates;
+      auto& gate = self->state.gate;
+      result.num_starts_held = gate.stats().num_held;
+      result.num_starts_confirmed = gate.stats().num_confirmed;
+      result.num_starts_threads = gate.stats().num_threads;
+      result.num_starts_unresolved = gate.stats().num_unresolved;
+      result.num_starts_too_late = gate.stats().num_too_late;
+      result.num_starts_waiting = gate.num_waiting();
+      auto& hold = gate.hold_latency();
+      result.start_hold_count = hold.count();
+      result.start_hold_p50_us = hold.percentile_us(0.5);
+      result.start_hold_p99_us = hold.percentile_us(0.99);
+      result.start_hold_max_us = hold.max_us();
       return result;
     },
     [=](flush_atom) { return uint64_t{self->state.tree.size()}; },

@@ -14,11 +14,14 @@
 #include "runtime/latency_histogram.hpp"
 #include "runtime/host_trees.hpp"
 #include "runtime/process_tree.hpp"
+#include "runtime/start_gate.hpp"
 
 namespace auditree {
 
 struct tree_actor_options {
   process_tree::options tree;
+  /// Forks of the stream waiting for evidence (see start_gate).
+  start_gate::options gate;
   /// Replay: the clock is the newest audit stamp seen, so a log replays
   /// with its own timing however fast it is read; reaps fall due as the
   /// stream passes them. Live: the actor clock.
@@ -51,6 +54,7 @@ struct tree_actor_options {
 /// sink had not yet taken. Shared read-only.
 struct tree_checkpoint {
   host_trees tree;
+  start_gate gate;
   process_tree::time_point stream_now{};
   std::multimap<process_tree::time_point, reap_request> reaps;
   uint64_t applied = 0;
@@ -66,6 +70,8 @@ struct tree_state {
   /// One table per host (node=); the local host's has the empty name.
   host_trees tree;
   std::string local_host;
+  /// The stream's forks that wait until the table knows what they made.
+  start_gate gate;
   /// To the sink, which receives the process events with their container
   /// after the tree applied them; batches stay here until it acknowledges.
   /// May have no peer.
@@ -103,7 +109,8 @@ struct tree_state {
 ///   Every `checkpoint_interval` events, a checkpoint goes to `supervisor`.
 /// - `process_event_batch`: applies the events, forwards them downstream
 ///   (with `container` filled in) if audit reported them or they are deaths
-///   by signal that only the proc connector sees; schedules reaps.
+///   by signal that only the proc connector sees; a fork only once the
+///   table placed the process it made (start_gate); schedules reaps.
 /// - `ack` (from the sink): it took the oldest batch.
 /// - `rewire, "sink", handle`: a new sink; it gets every batch not
 ///   acknowledged.
@@ -123,7 +130,7 @@ struct tree_state {
 /// - `host, name` -> `bool`: whether `name` selects one of its hosts.
 /// - `containers` -> `container_candidates`: the containers' ids, runtimes
 ///   and running members, to resolve an id a user typed (no names).
-/// - `stats` -> `tree_counters`.
+/// - `stats` -> `tree_counters` (with the start gate's).
 /// - `flush` -> `uint64_t`: the number of processes held.
 /// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp
 ///   to tree update of the live audit events, microseconds.

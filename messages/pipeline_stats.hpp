@@ -110,6 +110,20 @@ struct tree_counters {
   uint64_t num_ignored = 0;
   /// Events an assembler sent again after a restart, dropped.
   uint64_t num_duplicates = 0;
+  /// The stream's forks (see runtime/start_gate.hpp): held for evidence,
+  /// confirmed late, dropped as threads, resolved at the bound without
+  /// evidence, placed after that, and waiting now.
+  uint64_t num_starts_held = 0;
+  uint64_t num_starts_confirmed = 0;
+  uint64_t num_starts_threads = 0;
+  uint64_t num_starts_unresolved = 0;
+  uint64_t num_starts_too_late = 0;
+  uint64_t num_starts_waiting = 0;
+  /// How long confirmed forks waited, microseconds: samples, p50, p99, max.
+  uint64_t start_hold_count = 0;
+  int64_t start_hold_p50_us = 0;
+  int64_t start_hold_p99_us = 0;
+  int64_t start_hold_max_us = 0;
 };
 
 /// The supervisor's counters.

@@ -15,6 +15,7 @@ enum class process_action : uint8_t {
   exec,  ///< A successful execve or execveat.
   exit,  ///< exit_group (audit) or the task's death (proc connector).
   abend, ///< ANOM_ABEND: killed by a core-dumping signal.
+  rename, ///< A new `comm` (prctl PR_SET_NAME; the proc connector).
 };
 
 /// Who reported a fact about a process.
@@ -67,6 +68,12 @@ struct process_event {
   /// The host that logged the event (its records' `node=`); empty for the
   /// local host.
   std::string host;
+  /// fork, in the stream: the child's parent when it is not the caller
+  /// (CLONE_PARENT: the caller's parent); 0: the caller.
+  int32_t fork_parent = 0;
+  /// fork, in the stream: the child's pid in the caller's pid namespace
+  /// (`exit=`) when that is not the host's; `child` is then its host pid.
+  int32_t vpid = 0;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;
@@ -86,6 +93,8 @@ inline const char* to_string(process_action x) {
       return "exit";
     case process_action::abend:
       return "abend";
+    case process_action::rename:
+      return "rename";
   }
   return "?";
 }

@@ -48,7 +48,8 @@ typename Inspector::result_type inspect(Inspector& f, process_event& x) {
            x.sequence,
            x.syscall, x.arch, x.pid, x.ppid, x.child, x.clone_flags,
            x.clone_flags_known, x.comm, x.exe, x.argv, x.cwd, x.uid, x.euid,
-           x.auid, x.exit_code, x.signal, x.container, x.host);
+           x.auid, x.exit_code, x.signal, x.container, x.host,
+           x.fork_parent, x.vpid);
 }
 
 template <class Inspector>
@@ -86,7 +87,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
   return f(caf::meta::type_name("tree_counters"), x.num_processes,
            x.num_containers, x.num_events, x.num_created, x.num_vanished,
-           x.num_reaped, x.num_ignored, x.num_duplicates);
+           x.num_reaped, x.num_ignored, x.num_duplicates,
+           x.num_starts_held, x.num_starts_confirmed, x.num_starts_threads,
+           x.num_starts_unresolved, x.num_starts_too_late,
+           x.num_starts_waiting, x.start_hold_count, x.start_hold_p50_us,
+           x.start_hold_p99_us, x.start_hold_max_us);
 }
 
 template <class Inspector>

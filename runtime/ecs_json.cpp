@@ -246,7 +246,11 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
   out.number(ev.id.serial);
   out.put("\"},\"process\":{\"pid\":");
   out.number(fork ? ev.child : ev.pid);
-  auto parent = fork ? ev.pid : ev.ppid;
+  if (fork && ev.vpid > 0) {
+    out.put(",\"vpid\":");
+    out.number(ev.vpid);
+  }
+  auto parent = fork ? (ev.fork_parent > 0 ? ev.fork_parent : ev.pid) : ev.ppid;
   if (parent > 0) {
     out.put(",\"parent\":{\"pid\":");
     out.number(parent);

@@ -21,8 +21,9 @@ void append_timestamp(std::string& out, const event_id& id);
 /// names from the Elastic Common Schema: `@timestamp`, `event.action`,
 /// `process.pid`, `process.parent.pid`, `process.executable`,
 /// `process.args`, `process.working_directory`, `user.id`, ...
-/// For a fork, `process` is the child (whose pid is the caller's view of
-/// it) and `process.parent` the caller.
+/// For a fork, `process` is the child (its host pid; `process.vpid` its
+/// pid in the caller's pid namespace when that differs) and
+/// `process.parent` its parent (`fork_parent`, else the caller).
 void append_ecs_json(std::string& out, const process_event& event);
 
 /// Appends a container start or stop as a JSON line: `event.action`

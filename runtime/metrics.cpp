@@ -61,6 +61,30 @@ struct writer {
   }
 };
 
+// The stream's forks that waited for evidence (runtime/start_gate).
+void write_stream_starts(writer& w, const tree_counters& t) {
+  w.family("stream_starts_total", "counter",
+           "Audit forks of the stream: held for evidence of what they made, "
+           "confirmed as processes late, dropped as threads, resolved "
+           "without evidence at the bound, placed after it.");
+  w.sample("stream_starts_total", t.num_starts_held, "fate=\"held\"");
+  w.sample("stream_starts_total", t.num_starts_confirmed,
+           "fate=\"confirmed\"");
+  w.sample("stream_starts_total", t.num_starts_threads,
+           "fate=\"thread\"");
+  w.sample("stream_starts_total", t.num_starts_unresolved,
+           "fate=\"unresolved\"");
+  w.sample("stream_starts_total", t.num_starts_too_late,
+           "fate=\"too_late\"");
+  w.gauge("stream_starts_waiting", "Audit forks waiting for evidence now.",
+          t.num_starts_waiting);
+  w.summary("stream_start_hold_seconds",
+            "How long a confirmed fork waited for evidence (audit stamps "
+            "in replay).",
+            t.start_hold_count, t.start_hold_p50_us,
+            t.start_hold_p99_us, t.start_hold_max_us);
+}
+
 } // namespace
 
 std::string render_prometheus(const agent_metrics& m) {
@@ -122,6 +146,7 @@ std::string render_prometheus(const agent_metrics& m) {
   w.counter("events_duplicate_total",
             "Events sent again after a restart and dropped by the tree.",
             m.tree.num_duplicates);
+  write_stream_starts(w, m.tree);
   w.summary("event_latency_seconds",
             "Audit stamp (syscall entry, ms resolution) to tree update.",
             m.latency.count, m.latency.p50, m.latency.p99, m.latency.max);
@@ -219,6 +244,15 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"containers", "containers running", m.tree.num_containers},
     {"vanished", "ended without a record", m.tree.num_vanished},
     {"duplicates", "duplicates dropped", m.tree.num_duplicates},
+    {"starts_held", "forks held for evidence", m.tree.num_starts_held},
+    {"starts_confirmed", "forks confirmed late", m.tree.num_starts_confirmed},
+    {"starts_threads", "forks dropped as threads", m.tree.num_starts_threads},
+    {"starts_unresolved", "forks unresolved", m.tree.num_starts_unresolved},
+    {"starts_waiting", "forks waiting", m.tree.num_starts_waiting},
+    {"start_hold_p50_us", "fork hold p50 (us)",
+     static_cast<uint64_t>(m.tree.start_hold_p50_us)},
+    {"start_hold_p99_us", "fork hold p99 (us)",
+     static_cast<uint64_t>(m.tree.start_hold_p99_us)},
     {"latency_samples", "latency samples", m.latency.count},
     {"latency_p50_us", "latency p50 (us)", static_cast<uint64_t>(m.latency.p50)},
     {"latency_p99_us", "latency p99 (us)", static_cast<uint64_t>(m.latency.p99)},

@@ -70,6 +70,18 @@ proc_connector_decoder::decode(const char* data, size_t size,
       out.signal = static_cast<int32_t>(e.exit_code & 0x7f);
       return out;
     }
+    case proc_event::PROC_EVENT_COMM: {
+      // Threads name themselves too (Java, Go's runtime): not the process.
+      auto& c = ev.event_data.comm;
+      if (c.process_pid != c.process_tgid) {
+        ++stats_.num_thread_events;
+        return std::nullopt;
+      }
+      out.action = process_action::rename;
+      out.pid = c.process_tgid;
+      out.comm.assign(c.comm, strnlen(c.comm, sizeof(c.comm)));
+      return out;
+    }
     default:
       return std::nullopt;
   }

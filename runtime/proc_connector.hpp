@@ -1,7 +1,8 @@
 #pragma once
 
 // Decoding of the kernel's proc connector (NETLINK_CONNECTOR, CN_IDX_PROC):
-// FORK, EXEC and EXIT of every task, signal deaths included. Audit has no
+// FORK, EXEC, EXIT and COMM (a new name) of every task, signal deaths
+// included. Audit has no
 // record for a death by signal or a pid-namespace teardown; the connector
 // is the exit oracle. Pure: datagrams and time come in as parameters.
 
@@ -16,7 +17,8 @@ namespace auditree {
 
 /// Turns connector datagrams into process events (source proc_connector):
 /// a fork of a process (not a thread), an exec, the exit of a process with
-/// its exit status or killing signal. Counts sequence gaps per CPU.
+/// its exit status or killing signal, a process's new name. Counts
+/// sequence gaps per CPU.
 class proc_connector_decoder {
 public:
   /// Decodes one datagram (netlink header, cn_msg, proc_event) received at

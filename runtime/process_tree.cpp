@@ -10,6 +10,8 @@
 
 #include "runtime/cgroup_container.hpp"
 #include "runtime/container_lineage.hpp"
+#include "runtime/joined_argv.hpp"
+#include "runtime/pid_facts.hpp"
 
 namespace auditree {
 
@@ -24,47 +26,8 @@ constexpr int max_depth = 4096;
 /// Bound on namespaced fork children waiting under one parent.
 constexpr size_t max_namespaced_per_parent = 256;
 
-fact_origin origin_of(fact_source x) {
-  switch (x) {
-  case fact_source::audit:
-    return fact_origin::audit;
-  case fact_source::proc_connector:
-    return fact_origin::proc_connector;
-  case fact_source::proc_scan:
-    return fact_origin::proc_scan;
-  }
-  return fact_origin::unknown;
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-std::string join_argv(const std::vector<std::string>& argv) {
-  std::string out;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    if (i > 0)
-      out += '\0';
-    out += argv[i];
-  }
-  return out;
-}
-
-std::vector<std::string> split_argv(const std::string& joined, size_t argc) {
-  std::vector<std::string> out;
-  if (argc == 0)
-    return out;
-  out.reserve(argc);
-  size_t begin = 0;
-  for (size_t i = 0; i + 1 < argc; ++i) {
-    auto nul = joined.find('\0', begin);
-    if (nul == std::string::npos)
-      break;
-    out.emplace_back(joined, begin, nul - begin);
-    begin = nul + 1;
-  }
-  out.emplace_back(joined, begin);
-  return out;
 }
 
 } // namespace
@@ -234,6 +197,7 @@ struct process_tree::impl {
   void correct_parent(node& n, int32_t ppid, const event_id& at,
                       fact_origin from, time_point now,
                       std::vector<reap_request>& reaps);
+  void set_start(node& n, const event_id& at, fact_origin o, int32_t vpid = 0);
   bool take_pending_clone(node& n, int32_t ppid, uint64_t earliest,
                           uint64_t latest);
   void link_new(node& n, int32_t ppid, const event_id& at, fact_origin from,
@@ -258,6 +222,10 @@ struct process_tree::impl {
   reconcile_result reconcile(const std::vector<proc_process>& live,
                              const event_id& at, time_point now,
                              std::vector<reap_request>& reaps);
+  void check_running(
+    const std::unordered_map<int32_t, const proc_process*>& alive,
+    const event_id& at, time_point now, std::vector<reap_request>& reaps,
+    reconcile_result& result);
   bool same_start(const node& n, uint64_t proc_start_ms) const;
   bool newer_than_scan(const node& n, uint64_t scan_ms) const;
   node* running_lifetime(int32_t pid);
@@ -297,7 +265,11 @@ struct process_tree::impl {
   std::map<std::string, std::shared_ptr<container_state>> containers_;
   /// Container starts and stops not yet taken by the caller.
   std::vector<container_event> container_events_;
+  /// Starts from audit forks not yet taken by the caller.
+  std::vector<process_start> starts_;
   uint64_t next_generation_ = 0;
+  /// The largest host pid any record showed (see is_namespace_pid).
+  int32_t highest_pid_ = 0;
   tree_stats stats_;
 };
 
@@ -652,6 +624,15 @@ void process_tree::impl::correct_parent(node& n, int32_t ppid,
 
 // -- pending children ---------------------------------------------------------
 
+void process_tree::impl::set_start(node& n, const event_id& at,
+                                   fact_origin origin, int32_t vpid) {
+  n.has_start = true;
+  n.start = at;
+  n.start_origin = origin;
+  if (origin == fact_origin::audit)
+    starts_.push_back(process_start{n.key, at, 0, vpid});
+}
+
 bool process_tree::impl::take_pending_clone(node& n, int32_t ppid,
                                             uint64_t earliest,
                                             uint64_t latest) {
@@ -679,9 +660,7 @@ bool process_tree::impl::take_pending_clone(node& n, int32_t ppid,
       --caller->threads;
     --stats_.num_threads;
   }
-  n.has_start = true;
-  n.start = pending.at;
-  n.start_origin = fact_origin::audit;
+  set_start(n, pending.at, fact_origin::audit);
   n.fork_ppid = pending.parent.pid;
   set_parent(n, find_node(pending.parent), fact_origin::audit);
   if (n.parent.pid == 0)
@@ -745,9 +724,7 @@ void process_tree::impl::link_new(node& n, int32_t ppid, const event_id& at,
   if (auto p = take_namespaced(ppid, latest, latest - earliest)) {
     // The fork reported this child by its namespace pid; its own
     // record gives the host pid and the parent.
-    n.has_start = true;
-    n.start = p->at;
-    n.start_origin = fact_origin::audit;
+    set_start(n, p->at, fact_origin::audit, p->ns_pid);
     n.fork_ppid = ppid;
     set_parent(n, parent_for_record(ppid, p->at), fact_origin::audit);
     n.parent_at = p->at;
@@ -800,6 +777,7 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
     ++stats_.num_ignored;
     return;
   }
+  highest_pid_ = std::max({highest_pid_, ev.pid, ev.ppid});
   switch (ev.action) {
   case process_action::fork:
     apply_fork(ev, now, reaps);
@@ -810,6 +788,9 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
   case process_action::exit:
   case process_action::abend:
     apply_exit(ev, now, reaps);
+    break;
+  case process_action::rename: // the newest name wins (fill_subject_facts)
+    subject(ev, now, reaps);
     break;
   }
 }
@@ -824,8 +805,10 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   auto t = stamp_ms(ev.id);
   // runc's stage-2 child names itself before anything else; it already
   // runs in the container's new pid namespace, so its `exit=` values are
-  // namespace pids.
-  if (starts_with(ev.comm, "runc:[2:"))
+  // namespace pids. So are any the host can no longer hand out.
+  if (starts_with(ev.comm, "runc:[2:")
+      || (ev.source == fact_source::audit
+          && is_namespace_pid(ev.child, highest_pid_)))
     caller->in_pid_ns = true;
   // The connector and /proc report host pids; only audit reports the
   // caller's view.
@@ -846,8 +829,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     if (!maybe_thread) {
       // The connector may have reported this child already, by host pid.
       if (auto* twin = namespaced_twin(parent_key.pid, t)) {
-        twin->start = ev.id;
-        twin->start_origin = fact_origin::audit;
+        set_start(*twin, ev.id, fact_origin::audit, ev.child);
         inherit_lineage(*twin, *caller);
         ++stats_.num_duplicates;
         return;
@@ -890,9 +872,8 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     bool seen_first = !x->has_start && t <= first_seen + late;
     if (seen_first && !thread) {
       // Its own records came first: this fork is where it began.
-      x->has_start = true;
-      x->start = t <= first_seen ? ev.id : x->key.first_seen;
-      x->start_origin = origin_of(ev.source);
+      set_start(*x, t <= first_seen ? ev.id : x->key.first_seen,
+                origin_of(ev.source));
       x->fork_ppid = parent_key.pid;
       if (x->parent.pid == 0 || x->parent_at < ev.id) {
         auto* p = find_node(parent_key);
@@ -929,9 +910,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
       // The connector reports processes only: audit's clone3 made this
       // one. Audit's stamp is the start, the connector's parent the parent.
       auto& child = create(ev.child, pending.at);
-      child.has_start = true;
-      child.start = pending.at;
-      child.start_origin = fact_origin::audit;
+      set_start(child, pending.at, fact_origin::audit);
       child.fork_ppid = parent_key.pid;
       set_parent(child, parent_for_record(parent_key.pid, pending.at), origin);
       child.parent_at = ev.id;
@@ -978,9 +957,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
     return;
   }
   auto& child = create(ev.child, ev.id);
-  child.has_start = true;
-  child.start = ev.id;
-  child.start_origin = origin;
+  set_start(child, ev.id, origin);
   child.fork_ppid = parent_key.pid;
   if (auto* p = find_node(parent_key)) {
     set_parent(child, p, origin);
@@ -993,8 +970,7 @@ void process_tree::impl::apply_fork(const process_event& ev, time_point now,
   if (ev.source != fact_source::audit) {
     // Audit may have reported this fork already, by its namespace pid.
     if (auto p = take_namespaced(parent_key.pid, t, window_ms(), true)) {
-      child.start = p->at;
-      child.start_origin = fact_origin::audit;
+      set_start(child, p->at, fact_origin::audit, p->ns_pid);
       if (auto* creator = find_node(p->caller))
         inherit_lineage(child, *creator);
       ++stats_.num_duplicates;
@@ -1135,8 +1111,7 @@ void process_tree::impl::merge_twin(node& x, const process_event& ev,
     // Audit stamps the syscall's entry, the exact start, and names the
     // caller, whose program the child runs until it execs (the connector
     // names the parent, which CLONE_PARENT makes the caller's parent).
-    x.start = ev.id;
-    x.start_origin = fact_origin::audit;
+    set_start(x, ev.id, fact_origin::audit);
     if (x.audit_execs == 0 && x.other_execs == 0) {
       x.image = caller.image;
       if (!caller.comm.empty())
@@ -1433,22 +1408,12 @@ void process_tree::impl::add_from_proc(const proc_process& p, node& n,
   adopt_cgroup(n, ev);
 }
 
-reconcile_result
-process_tree::impl::reconcile(const std::vector<proc_process>& live,
-                              const event_id& at, time_point now,
-                              std::vector<reap_request>& reaps) {
-  reconcile_result result;
-  std::unordered_map<int32_t, const proc_process*> alive;
-  for (auto& p : live)
-    if (p.pid > 0 && is_live(p))
-      alive.emplace(p.pid, &p);
-  if (alive.empty())
-    return result;
-  ++stats_.num_reconciles;
+void process_tree::impl::check_running(
+  const std::unordered_map<int32_t, const proc_process*>& alive,
+  const event_id& at, time_point now, std::vector<reap_request>& reaps,
+  reconcile_result& result) {
   auto t = stamp_ms(at);
-  auto vanished_before = stats_.num_vanished;
-  // Ends first, so that a pid whose holder changed is free for its new
-  // one. Keys first: an end reparents orphans and may open a reaper.
+  // Keys first: an end reparents orphans and may open a reaper.
   std::vector<process_key> running;
   for (auto& [key, n] : nodes_)
     if (n.running())
@@ -1469,8 +1434,15 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
       continue;
     }
     auto next = i->second->start_ms;
-    if (same_start(*n, next))
+    if (same_start(*n, next)) {
+      // A program may rename itself after its exec (busybox as
+      // /proc/self/exe); a pid known only as a parent is added below.
+      auto& comm = i->second->comm;
+      if (!n->comm.empty() && !comm.empty()
+          && stamp_ms(n->last_exec) + window_ms() <= t)
+        n->comm = comm;
       continue;
+    }
     // Another process holds the pid: the old one died before it started.
     // End it no later than the new one's fork can be stamped, so that a
     // late report of that fork finds the new lifetime, not the old.
@@ -1478,6 +1450,25 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
     vanish(*n, vanish_cause::pid_reused, stamp_of(end), now, reaps,
            fact_origin::proc_scan);
   }
+}
+
+reconcile_result
+process_tree::impl::reconcile(const std::vector<proc_process>& live,
+                              const event_id& at, time_point now,
+                              std::vector<reap_request>& reaps) {
+  reconcile_result result;
+  std::unordered_map<int32_t, const proc_process*> alive;
+  for (auto& p : live)
+    if (p.pid > 0 && is_live(p))
+      alive.emplace(p.pid, &p);
+  if (alive.empty())
+    return result;
+  ++stats_.num_reconciles;
+  auto t = stamp_ms(at);
+  auto vanished_before = stats_.num_vanished;
+  // Ends first, so that a pid whose holder changed is free for its new
+  // one.
+  check_running(alive, at, now, reaps, result);
   // Adds, parents before children (a parent starts no later), so that a
   // child links to its parent's new lifetime.
   std::vector<const proc_process*> order;
@@ -1711,6 +1702,15 @@ std::vector<process_info> process_tree::ancestry(int32_t pid) const {
        n = impl_->find_node(n->parent), ++depth)
     out.push_back(impl_->info(*n));
   return out;
+}
+
+std::vector<process_start> process_tree::take_starts() {
+  auto result = std::exchange(impl_->starts_, {});
+  // The parent as the table has it now (a fork sets it after the start).
+  for (auto& s : result)
+    if (auto* n = impl_->find_node(s.key))
+      s.parent = n->fork_ppid;
+  return result;
 }
 
 std::vector<container_event> process_tree::take_container_events() {

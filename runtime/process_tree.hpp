@@ -67,6 +67,19 @@ enum class fact_origin : uint8_t {
   inferred,       ///< A rule of the table.
 };
 
+/// The origin of the facts an event's source reports.
+inline fact_origin origin_of(fact_source x) {
+  switch (x) {
+    case fact_source::audit:
+      return fact_origin::audit;
+    case fact_source::proc_connector:
+      return fact_origin::proc_connector;
+    case fact_source::proc_scan:
+      return fact_origin::proc_scan;
+  }
+  return fact_origin::unknown;
+}
+
 /// One process lifetime as a plain value: what queries return and what the
 /// renderers print.
 struct process_info {
@@ -138,6 +151,21 @@ struct container_info {
   /// Member lifetimes the table holds, and how many of them run.
   uint32_t num_processes = 0;
   uint32_t num_running = 0;
+};
+
+/// A lifetime whose start the table learnt from an audit fork event: that
+/// fork made a process (not a thread), and this is its host pid. What the
+/// stream announces (see start_gate).
+struct process_start {
+  /// The lifetime; `key.pid` is its host pid.
+  process_key key;
+  /// The stamp of the audit fork event that created it.
+  event_id fork;
+  /// The parent at fork (host pid; the caller's parent for CLONE_PARENT).
+  int32_t parent = 0;
+  /// The fork's `exit=` when the caller ran in another pid namespace (its
+  /// pid there); 0 when it is the host pid.
+  int32_t vpid = 0;
 };
 
 /// A removal for the caller to schedule: at `due`, call
@@ -217,7 +245,9 @@ struct reconcile_result {
 ///   or a /proc or connector fact shows it is a process.
 /// - A caller inside a container's pid namespace reports the child's
 ///   namespace pid in `exit=`; that value is never taken as a host pid. The
-///   child is linked when its own record (`pid=`, `ppid=`) arrives.
+///   child is linked when its own record (`pid=`, `ppid=`) arrives. A
+///   caller is in one by runc's lineage, by a container's cgroup, or when
+///   its `exit=` is one the host can no longer hand out (is_namespace_pid).
 /// - Events are placed by time into the lifetime of the pid that was alive
 ///   then: an exec before its fork creates the process and the fork merges
 ///   into it; a fork for a pid that already exited does not resurrect it.
@@ -298,7 +328,10 @@ public:
   ///   facts (parent, image, credentials, container from the cgroup),
   ///   first seen at `at`, its start unknown; a pid the table knew only as
   ///   someone's parent takes the same facts;
-  /// - a running lifetime whose parent is not /proc's gets /proc's parent.
+  /// - a running lifetime whose parent is not /proc's gets /proc's parent,
+  ///   and /proc's comm (a program may rename itself after its exec:
+  ///   busybox, exec'd as /proc/self/exe, names itself after its applet),
+  ///   unless its last exec is newer than the scan.
   /// Starts match when /proc's lies at most `proc_start_tolerance` +
   /// `cross_source_window` before the lifetime's fork stamp (a connector's
   /// stamp is its receipt) and at most the window after it; for a lifetime
@@ -345,6 +378,12 @@ public:
   /// Containers that started (were first named) or stopped since the last
   /// call, in the order the table learnt it.
   std::vector<container_event> take_container_events();
+
+  /// Processes whose audit fork the table placed since the last call, in
+  /// the order it learnt it: at once for a fork known to make a process,
+  /// later for a clone3 or namespaced child, when its own record (or the
+  /// connector) showed it.
+  std::vector<process_start> take_starts();
 
   /// Containers known from lineage, ordered by first_seen.
   std::vector<container_info> containers() const;

@@ -58,6 +58,7 @@ TEST_CASE("a key missing from a file takes config/auditree.conf's default",
   SAME(output_queue);
   SAME(log_level);
   SAME(exit_grace);
+  SAME(start_hold);
   SAME(mode);
   SAME(rules_file);
   SAME(rule_key);

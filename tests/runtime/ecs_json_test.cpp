@@ -227,6 +227,25 @@ TEST_CASE("append_ecs_json: a fork line") {
   CHECK(contains(i386, R"("arch":"i386")"));
 }
 
+TEST_CASE("append_ecs_json: a fork placed in a namespace or by CLONE_PARENT") {
+  auto events = test::events_by_stamp("threads-i386.log");
+  auto fork = interpreted(events, 327586);
+  // As start_gate names a child that the caller saw as pid 7 in its pid
+  // namespace, whose parent is the caller's parent.
+  fork.vpid = 7;
+  fork.fork_parent = 1651;
+  auto line = line_of(fork);
+  INFO(line);
+  CHECK(valid_json(line));
+  CHECK(contains(line, R"("process":{"pid":1755,"vpid":7,"parent":{"pid":1651})"));
+  CHECK(contains(line, R"("caller_ppid":1651)"));
+  // Other lines never carry them.
+  auto exec = interpreted(events, 327586);
+  exec.action = process_action::exec;
+  exec.vpid = 7;
+  CHECK_FALSE(contains(line_of(exec), "vpid"));
+}
+
 TEST_CASE("append_ecs_json: an exec line escapes every argument") {
   auto events = test::events_by_stamp("long-argv.log");
   auto line = line_of(interpreted(events, 327486));

@@ -473,6 +473,9 @@ TEST_CASE("interpret: every event of the excerpts, checked against its lines") {
     case process_action::abend:
       ++num_abends;
       break;
+    case process_action::rename:
+      FAIL("audit reports no rename");
+      break;
     }
     auto first =
         std::find_if(ev.records.begin(), ev.records.end(), [](auto& rec) {

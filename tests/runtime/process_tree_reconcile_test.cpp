@@ -408,3 +408,23 @@ TEST_CASE("an empty scan is a failed one: it changes nothing",
   CHECK(w.get(1).state == process_state::running);
   CHECK(w.aut.stats().num_reconciles == 0);
 }
+
+TEST_CASE("a program that renamed itself after its exec takes /proc's name, "
+          "unless an exec newer than the scan named it",
+          "[tree][reconcile]") {
+  world w;
+  // busybox exec'd as /proc/self/exe: the kernel names it `exe`, then
+  // busybox names itself after its applet, which no record shows.
+  w.fork(100, 1, 101, 10);
+  w.exec(101, 100, 11, "/bin/busybox", {"exe"});
+  w.fork(100, 1, 102, 20);
+  w.exec(102, 100, 4990, "/bin/busybox", {"exe"});
+  CHECK(w.get(101).comm == "exe");
+  auto sleep = proc(101, 100, 10, "/bin/busybox", {"sleep", "60"});
+  auto late = proc(102, 100, 20, "/bin/busybox", {"sleep", "60"});
+  w.sweep(w.scan({sleep, late}));
+  CHECK(w.get(101).comm == "sleep");
+  CHECK(w.get(101).exe == "/bin/busybox");
+  // Its exec came 10 ms before the scan: /proc may show the name before it.
+  CHECK(w.get(102).comm == "exe");
+}

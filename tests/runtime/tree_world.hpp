@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,15 @@ struct tree_world {
   uint32_t uid = 0;
   std::string cwd = "/";
 
-  void apply(process_event ev) { aut.apply(ev, now, reaps); }
+  /// Called with every event after the table applied it (the tree actor's
+  /// next steps: the stream).
+  std::function<void(process_event&)> after_apply;
+
+  void apply(process_event ev) {
+    aut.apply(ev, now, reaps);
+    if (after_apply)
+      after_apply(ev);
+  }
 
   /// fork/clone by `caller` (whose parent is `ppid`) returning `child`.
   void fork(int32_t caller, int32_t ppid, int32_t child, uint64_t at,
