@@ -206,8 +206,10 @@ def measure(window, events, creations, threads, by_exit, by_caller,
         ppid = e["process"].get("parent", {}).get("pid")
         return (spans is None or ours(pid, t) or ours(ppid, t)
                 or any(ours(tgid, t) for _, tgid in threads.get(pid, ())))
+    # The truth readers' own forks came before the truth: not judged.
     starts = [e for e in events if e["event"]["action"] in START_ACTIONS
               and t0 - STAMP_LAG <= stamp_of(e) <= t1 + TOLERANCE
+              and e["process"]["pid"] not in reader_pids
               and in_scope(e)]
     by_pid = collections.defaultdict(list)
     for c in creations:
@@ -279,6 +281,7 @@ audit_log = os.path.join(work, "audit.log")
 readers = [reader("procevents.py", connector_log),
            reader("capture.py", audit_log, "-q", "--stats",
                   audit_log + ".stats")]
+reader_pids = {r[0].pid for r in readers}
 windows = {}
 try:
     deadline = time.time() + 10
