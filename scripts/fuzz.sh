@@ -30,7 +30,7 @@ fi
 # The pure core the targets call; none of it needs CAF or libaudit (zlib
 # for gzip_stream).
 sources=(arch_table audit_parser ecs_json event_assembler event_interpreter
-  gzip_stream proc_connector record_types serial_ledger)
+  gzip_stream proc_connector record_types serial_ledger terminal_text)
 flags=(-std=c++17 -O1 -g -Wall -Wextra -I"$root"
   -fno-sanitize-recover=all -fno-omit-frame-pointer)
 # Coverage for the core; the fuzzer's main only in the targets.
