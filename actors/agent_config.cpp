@@ -80,7 +80,7 @@ agent_config::agent_config() {
          "audit events the tree applies between two checkpoints (at "
          "least the processes it holds)")
     .add(faults, "faults",
-         "faults to inject, [\"ACTOR:throw|kill:at=N|every=N\", ...] "
+         "faults to inject, [\"ACTOR:throw|kill|hang:at=N|every=N\", ...] "
          "(tests only; ACTOR: source, assembler-K, tree, sink, connector, "
          "sweeper)");
 }
