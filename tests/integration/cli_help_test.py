@@ -149,6 +149,16 @@ with tempfile.TemporaryDirectory() as work:
     with open(target) as f:
         check(f.read() == "untouched\n", "the symlinks' target is untouched")
 
+    # Log messages quote what users named: a log file whose name holds an
+    # escape sequence and a bidi override, with a malformed line to log.
+    evil = os.path.join(work, "a\x1b[2J\u202eb.log")
+    with open(evil, "w") as f:
+        f.write("not an audit record\n")
+    rc, out, err = run("replay", evil, "--auditree.output=none", cwd=work)
+    check("a\\x1b[2J\\u202eb.log:1: malformed line" in err
+          and "\x1b" not in err and "\u202e" not in err,
+          f"log messages escape controls and bidi marks ({err[-300:]!r})")
+
 if failures:
     print(f"{len(failures)} checks failed")
     sys.exit(1)
