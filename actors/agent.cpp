@@ -261,6 +261,37 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
   return reply;
 }
 
+// The first part of a stop, bounded by restore_budget from the signal: the
+// counters read just before the sources halt, then the rules removed and
+// the settings restored (unless auditd owns them, in plugin mode), with or
+// without the actors' answers.
+agent_metrics halt_and_restore(caf::scoped_actor& self,
+                               const caf::actor& supervisor,
+                               audit_session& session, bool from_stdin,
+                               std::chrono::steady_clock::time_point signalled) {
+  auto restore_by = signalled + restore_budget;
+  pipeline h;
+  if (auto current = pipeline_by(self, supervisor, restore_by))
+    h = *current;
+  auto final_metrics = gather(self, h, from_stdin, restore_by);
+  bool halted = false;
+  self->request(supervisor, wait_until(restore_by), halt_atom::value)
+    .receive([&](caf::ok_atom) { halted = true; }, [](const caf::error&) {});
+  if (!halted)
+    log::error("the sources did not halt within ",
+               std::chrono::seconds(restore_budget).count(),
+               " s of the signal: restoring the audit settings without "
+               "them");
+  if (!from_stdin) {
+    session.stop();
+    std::chrono::duration<double, std::milli> took
+      = std::chrono::steady_clock::now() - signalled;
+    log::info("rules removed and audit settings restored ",
+              static_cast<int64_t>(took.count()), " ms after the signal");
+  }
+  return final_metrics;
+}
+
 } // namespace
 
 sigset_t agent_signals() {
@@ -468,29 +499,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     log::error("stopping: ", sys.render(why));
     return 1;
   }
-  // The sources go first: rules removed and settings restored before the
-  // rest drains. Their counters are read just before. A wedged actor gets
-  // restore_budget from the signal, then the restore goes on without it.
-  auto restore_by = signalled + restore_budget;
-  pipeline h;
-  if (auto current = pipeline_by(self, sup, restore_by))
-    h = *current;
-  auto final_metrics = gather(self, h, from_stdin, restore_by);
-  bool halted = false;
-  self->request(sup, wait_until(restore_by), halt_atom::value)
-    .receive([&](caf::ok_atom) { halted = true; }, [](const caf::error&) {});
-  if (!halted)
-    log::error("the sources did not halt within ",
-               std::chrono::seconds(restore_budget).count(),
-               " s of the signal: restoring the audit settings without "
-               "them");
-  if (!from_stdin) {
-    session->stop();
-    std::chrono::duration<double, std::milli> took
-      = std::chrono::steady_clock::now() - signalled;
-    log::info("rules removed and audit settings restored ",
-              static_cast<int64_t>(took.count()), " ms after the signal");
-  }
+  auto final_metrics = halt_and_restore(self, sup, *session, from_stdin,
+                                        signalled);
   server.stop();
   pipeline drained;
   auto total = drain_pipeline(self, sup, drained);
