@@ -111,9 +111,9 @@ std::string audit_session::recover_crashed_run() {
 // Written to a new file and renamed over the old one: a crash never leaves
 // half a file, and neither name is followed if it is a symlink.
 void audit_session::save_state() const {
-  auto dir = opts_.state_file.substr(0, opts_.state_file.rfind('/'));
-  if (!dir.empty())
-    ::mkdir(dir.c_str(), 0700);
+  auto slash = opts_.state_file.rfind('/');
+  if (slash != std::string::npos && slash > 0)
+    ::mkdir(opts_.state_file.substr(0, slash).c_str(), 0700);
   saved_audit_state state;
   state.pid = getpid();
   state.enabled = original_.enabled;
