@@ -1,8 +1,11 @@
 #include "actors/agent.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <mutex>
+#include <thread>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -40,6 +43,57 @@ uint64_t effective_capabilities() {
 
 constexpr auto query_timeout = std::chrono::seconds(2);
 
+// What `auditree stop` promises: after SIGTERM (SIGINT, SIGHUP, SIGQUIT)
+// the rules are gone and the settings back within 5 s, wedged actor or
+// not. The actors get the first part of it to hand over their counters
+// and halt the sources; the restore comes after, whatever they did.
+constexpr auto restore_budget = std::chrono::seconds(3);
+// A stop that has restored but cannot drain (a wedged actor) ends the
+// process this long after the signal rather than hang on.
+constexpr auto stop_limit = std::chrono::seconds(10);
+// Rates and periodic trees ask the actors from the loop that waits for
+// signals: a wedged actor may delay a signal by this much at most.
+constexpr auto loop_budget = std::chrono::seconds(1);
+
+// A request timeout that ends by `deadline`, and never beyond
+// query_timeout (at least 1 ms: CAF takes no zero timeout).
+caf::timespan wait_until(std::chrono::steady_clock::time_point deadline) {
+  auto now = std::chrono::steady_clock::now();
+  if (deadline <= now)
+    return std::chrono::milliseconds(1);
+  auto left = std::chrono::duration_cast<caf::timespan>(deadline - now);
+  return std::max<caf::timespan>(
+    std::chrono::milliseconds(1),
+    std::min<caf::timespan>(left, query_timeout));
+}
+
+// The supervisor's current handles, or nullopt when it does not answer by
+// `deadline`.
+std::optional<pipeline> pipeline_by(
+    caf::scoped_actor& self, const caf::actor& supervisor,
+    std::chrono::steady_clock::time_point deadline) {
+  std::optional<pipeline> result;
+  self->request(supervisor, wait_until(deadline), handles_atom::value)
+    .receive([&](pipeline& x) { result = std::move(x); },
+             [](const caf::error&) {});
+  return result;
+}
+
+// Ends the process `stop_limit` after a stop signal unless it has ended by
+// then: the settings are restored by then, and an actor that never
+// returns must not keep a stopped agent alive (nor systemd waiting).
+void arm_stop_watchdog(std::chrono::steady_clock::time_point signalled) {
+  std::thread{[signalled] {
+    std::this_thread::sleep_until(signalled + stop_limit);
+    log::error("an actor did not stop within ",
+               std::chrono::seconds(stop_limit).count(),
+               " s of the signal; exiting without draining it (rules were "
+               "removed and settings restored)");
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }}.detach();
+}
+
 // The rates `auditree stats` shows, sampled by the agent's main loop.
 struct rate_board {
   std::mutex mutex;
@@ -47,46 +101,50 @@ struct rate_board {
 };
 
 // Asks every actor for its counters and mailbox size; an actor that does
-// not answer adds nothing (the health check reports it).
+// not answer adds nothing (the health check reports it). All asking ends
+// by `deadline`: with a wedged actor each question would wait in full.
 agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
-                     bool from_stdin) {
+                     bool from_stdin,
+                     std::chrono::steady_clock::time_point deadline
+                     = std::chrono::steady_clock::time_point::max()) {
   agent_metrics m;
   auto ignore = [](const caf::error&) {};
+  auto timeout = [&] { return wait_until(deadline); };
   for (auto& [name, actor] : named_children(h))
     if (actor)
-      self->request(actor, query_timeout, mailbox_atom::value)
+      self->request(actor, timeout(), mailbox_atom::value)
         .receive(
           [&, name = name](uint64_t n) { m.mailboxes.emplace_back(name, n); },
           ignore);
   if (h.source && from_stdin)
-    self->request(h.source, query_timeout, stats_atom::value)
+    self->request(h.source, timeout(), stats_atom::value)
       .receive([&](const source_stats& x) { m.file = x; }, ignore);
   else if (h.source)
-    self->request(h.source, query_timeout, stats_atom::value)
+    self->request(h.source, timeout(), stats_atom::value)
       .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
   if (h.connector)
-    self->request(h.connector, query_timeout, stats_atom::value)
+    self->request(h.connector, timeout(), stats_atom::value)
       .receive([&](const connector_stats& x) { m.connector = x; }, ignore);
   for (auto& a : h.assemblers)
-    self->request(a, query_timeout, stats_atom::value)
+    self->request(a, timeout(), stats_atom::value)
       .receive([&](const assembler_stats& x) { m.assembly += x; }, ignore);
-  self->request(h.tree, query_timeout, stats_atom::value)
+  self->request(h.tree, timeout(), stats_atom::value)
     .receive([&](const tree_counters& x) { m.tree = x; }, ignore);
-  self->request(h.supervisor, query_timeout, stats_atom::value)
+  self->request(h.supervisor, timeout(), stats_atom::value)
     .receive(
       [&](const supervision_stats& x) {
         for (size_t i = 0; i < x.children.size(); ++i)
           m.restarts.emplace_back(x.children[i], x.restarts[i]);
       },
       ignore);
-  self->request(h.tree, query_timeout, latency_atom::value)
+  self->request(h.tree, timeout(), latency_atom::value)
     .receive(
       [&](uint64_t count, int64_t p50, int64_t p99, int64_t max) {
         m.latency = {count, p50, p99, max};
       },
       ignore);
   if (h.sink)
-    self->request(h.sink, query_timeout, stats_atom::value)
+    self->request(h.sink, timeout(), stats_atom::value)
       .receive(
         [&](uint64_t written, uint64_t dropped) {
           m.lines_written = written;
@@ -282,7 +340,46 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
   return reply;
 }
 
+// The first part of a stop, bounded by restore_budget from the signal: the
+// counters read just before the sources halt, then the rules removed and
+// the settings restored (unless auditd owns them, in plugin mode), with or
+// without the actors' answers.
+agent_metrics halt_and_restore(caf::scoped_actor& self,
+                               const caf::actor& supervisor,
+                               audit_session& session, bool from_stdin,
+                               std::chrono::steady_clock::time_point signalled) {
+  auto restore_by = signalled + restore_budget;
+  pipeline h;
+  if (auto current = pipeline_by(self, supervisor, restore_by))
+    h = *current;
+  auto final_metrics = gather(self, h, from_stdin, restore_by);
+  bool halted = false;
+  self->request(supervisor, wait_until(restore_by), halt_atom::value)
+    .receive([&](caf::ok_atom) { halted = true; }, [](const caf::error&) {});
+  if (!halted)
+    log::error("the sources did not halt within ",
+               std::chrono::seconds(restore_budget).count(),
+               " s of the signal: restoring the audit settings without "
+               "them");
+  if (!from_stdin) {
+    session.stop();
+    std::chrono::duration<double, std::milli> took
+      = std::chrono::steady_clock::now() - signalled;
+    log::info("rules removed and audit settings restored ",
+              static_cast<int64_t>(took.count()), " ms after the signal");
+  }
+  return final_metrics;
+}
+
 } // namespace
+
+sigset_t agent_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1})
+    sigaddset(&signals, sig);
+  return signals;
+}
 
 std::string missing_capabilities(const agent_config& cfg) {
   auto caps = effective_capabilities();
@@ -395,34 +492,36 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     if (auto h = current_pipeline(self, sup))
       self->send(h->source, run_atom::value); // Replies at the end of stdin.
   }
-  auto dump_tree = [&](const caf::actor& tree) {
-    self->request(tree, caf::infinite, tree_atom::value, std::string{},
+  // The timeout: a timespan, or caf::infinite for the drained tree.
+  auto dump_tree = [&](const caf::actor& tree, auto timeout) {
+    self->request(tree, timeout, tree_atom::value, std::string{},
                   std::string{}, false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stderr); },
                [&](const caf::error&) {});
     if (cfg.tree_json.empty())
       return;
-    self->request(tree, caf::infinite, tree_atom::value, std::string{},
+    self->request(tree, timeout, tree_atom::value, std::string{},
                   std::string{}, true)
       .receive(
         [&](const std::string& x) {
           // Write then rename: a reader never sees half a file.
           auto tmp = cfg.tree_json + ".tmp";
-          std::ofstream{tmp, std::ios::trunc} << x << '\n';
-          std::rename(tmp.c_str(), cfg.tree_json.c_str());
+          std::string error;
+          auto* out = output_writer::open_file(tmp, true, error);
+          bool ok = out != nullptr && std::fputs(x.c_str(), out) >= 0
+                    && std::fputc('\n', out) != EOF;
+          if (out != nullptr)
+            ok = std::fclose(out) == 0 && ok;
+          if (ok)
+            std::rename(tmp.c_str(), cfg.tree_json.c_str());
+          else
+            log::error("cannot write ", tmp, ": ",
+                       error.empty() ? std::strerror(errno) : error);
         },
         [&](const caf::error&) {});
   };
-  auto dump_current_tree = [&] {
-    if (auto h = current_pipeline(self, sup))
-      dump_tree(h->tree);
-  };
   // Wait for a signal, the end of stdin, or the supervisor giving up.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
+  sigset_t signals = agent_signals();
   bool gave_up = false;
   caf::error why;
   auto next_print = std::chrono::steady_clock::now() + cfg.print_interval;
@@ -430,17 +529,20 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   constexpr auto rate_interval = std::chrono::seconds(5);
   auto last_sample_at = std::chrono::steady_clock::now();
   agent_metrics last_sample;
+  auto signalled = std::chrono::steady_clock::now();
   while (!gave_up) {
     timespec tick{0, 100 * 1000 * 1000};
     auto sig = sigtimedwait(&signals, nullptr, &tick);
-    if (sig == SIGINT || sig == SIGTERM) {
-      log::info("stopping on signal ", sig);
+    if (sig > 0 && sig != SIGUSR1) {
+      signalled = std::chrono::steady_clock::now();
+      log::info("stopping on SIG", sigabbrev_np(sig));
+      arm_stop_watchdog(signalled);
       break;
     }
     auto now = std::chrono::steady_clock::now();
     if (now - last_sample_at >= rate_interval) {
-      if (auto h = current_pipeline(self, sup)) {
-        auto sample = gather(self, *h, from_stdin);
+      if (auto h = pipeline_by(self, sup, now + loop_budget)) {
+        auto sample = gather(self, *h, from_stdin, now + loop_budget);
         std::chrono::duration<double> dt = now - last_sample_at;
         compute_rates(sample, last_sample, dt.count());
         std::lock_guard<std::mutex> guard{board.mutex};
@@ -451,7 +553,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     }
     if (sig == SIGUSR1
         || (cfg.print_interval.count() > 0 && now >= next_print)) {
-      dump_current_tree();
+      if (auto h = pipeline_by(self, sup, now + loop_budget))
+        dump_tree(h->tree, loop_budget);
       next_print = now + cfg.print_interval;
     }
     bool input_ended = false;
@@ -468,22 +571,16 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     if (input_ended)
       break;
   }
-  server.stop();
   if (gave_up) {
+    server.stop();
     // The supervisor stopped every actor.
     session->stop();
     log::error("stopping: ", sys.render(why));
     return 1;
   }
-  // The sources go first: rules removed and settings restored before the
-  // rest drains. Their counters are read just before.
-  pipeline h;
-  if (auto current = current_pipeline(self, sup))
-    h = *current;
-  auto final_metrics = gather(self, h, from_stdin);
-  self->request(sup, caf::infinite, halt_atom::value)
-    .receive([](caf::ok_atom) {}, [](const caf::error&) {});
-  session->stop();
+  auto final_metrics = halt_and_restore(self, sup, *session, from_stdin,
+                                        signalled);
+  server.stop();
   pipeline drained;
   auto total = drain_pipeline(self, sup, drained);
   int exit_code = 0;
@@ -493,7 +590,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
       .receive([&](const tree_counters& x) { final_metrics.tree = x; },
                [&](const caf::error&) {});
     if (cfg.print_tree || !cfg.tree_json.empty())
-      dump_tree(drained.tree);
+      dump_tree(drained.tree, caf::infinite);
     if (drained.sink)
       self->request(drained.sink, caf::infinite, stats_atom::value)
         .receive(

@@ -83,7 +83,7 @@ agent_config::agent_config() {
          "audit events the tree applies between two checkpoints (at "
          "least the processes it holds)")
     .add(faults, "faults",
-         "faults to inject, [\"ACTOR:throw|kill:at=N|every=N\", ...] "
+         "faults to inject, [\"ACTOR:throw|kill|hang:at=N|every=N\", ...] "
          "(tests only; ACTOR: source, assembler-K, tree, sink, connector, "
          "sweeper)");
 }
@@ -161,7 +161,9 @@ std::string agent_config::parse_all(int argc, char** argv) {
   auto file = load_config_text(config_file, system_file,
                                builtin_auditree_conf);
   if (!file.error.empty())
-    return "cannot read the config file " + file.origin + ": " + file.error;
+    return (file.refused ? "refusing the config file " : "cannot read the "
+                                                          "config file ")
+           + file.origin + ": " + file.error;
   config_origin = file.origin;
   // CAF's command line sets flags only to true: take `--KEY=true|false`
   // for flags here and store them after CAF has read the file.
@@ -265,8 +267,9 @@ config_text agent_config::rules() const {
                                    + "/audit.rules",
                                  builtin_audit_rules);
   if (!result.error.empty())
-    result.error = "cannot read the rules file " + result.origin + ": "
-                   + result.error;
+    result.error = (result.refused ? "refusing the rules file "
+                                   : "cannot read the rules file ")
+                   + result.origin + ": " + result.error;
   return result;
 }
 

@@ -1,13 +1,18 @@
 #include "actors/audit_session.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <libaudit.h>
 
+#include "runtime/audit_state_file.hpp"
 #include "runtime/log.hpp"
 #include "runtime/rule_arches.hpp"
 
@@ -50,44 +55,88 @@ std::string audit_session::fail(const std::string& why) {
 }
 
 // A run that crashed left its state file: put back the settings it had
-// found, before reading what "original" means for this run.
+// found, before reading what "original" means for this run. Root restores
+// from it, so it is trusted only as root's own 0600 regular file (never
+// through a symlink) with values in range; anything else stops the start
+// with nothing applied.
 std::string audit_session::recover_crashed_run() {
-  std::ifstream in{opts_.state_file};
-  if (!in)
-    return {};
-  long pid = 0;
-  kernel_audit_status saved;
-  in >> pid >> saved.enabled >> saved.backlog_limit >> saved.backlog_wait_time;
-  if (!in) {
-    log::warning(opts_.state_file, ": unreadable, ignored");
-    std::remove(opts_.state_file.c_str());
-    return {};
+  auto refuse = [&](const std::string& why) {
+    return "refusing the state file " + opts_.state_file + ": " + why
+           + "; nothing restored from it (check it, remove it, start again)";
+  };
+  int fd = ::open(opts_.state_file.c_str(),
+                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return {};
+    return refuse(errno == ELOOP ? "a symlink" : std::strerror(errno));
   }
-  if (pid > 0 && pid != getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0)
-    return "another auditree (pid " + std::to_string(pid) + ") is running ("
-           + opts_.state_file + ")";
-  log::warning("restoring audit settings left by a crashed run (pid ", pid,
-               "): enabled=", saved.enabled,
-               " backlog_limit=", saved.backlog_limit,
-               " backlog_wait_time=", saved.backlog_wait_time);
-  control_.set_backlog_wait_time(saved.backlog_wait_time);
-  control_.set_backlog_limit(saved.backlog_limit);
-  control_.set_enabled(saved.enabled);
-  std::remove(opts_.state_file.c_str());
+  struct stat info;
+  std::string text;
+  std::string problem;
+  if (::fstat(fd, &info) != 0) {
+    problem = std::strerror(errno);
+  } else {
+    problem = state_file_problem(S_ISREG(info.st_mode), info.st_uid,
+                                 info.st_mode & 07777);
+  }
+  if (problem.empty()) {
+    char buf[max_state_file_bytes + 1];
+    auto n = ::read(fd, buf, sizeof(buf));
+    if (n < 0)
+      problem = std::strerror(errno);
+    else
+      text.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  std::optional<saved_audit_state> saved;
+  if (problem.empty())
+    saved = parse_audit_state(text, problem);
+  if (!saved)
+    return refuse(problem);
+  if (saved->pid != getpid() && ::kill(static_cast<pid_t>(saved->pid), 0) == 0)
+    return "another auditree (pid " + std::to_string(saved->pid)
+           + ") is running (" + opts_.state_file + ")";
+  log::warning("restoring audit settings left by a crashed run (pid ",
+               saved->pid, "): enabled=", saved->enabled,
+               " backlog_limit=", saved->backlog_limit,
+               " backlog_wait_time=", saved->backlog_wait_time);
+  control_.set_backlog_wait_time(saved->backlog_wait_time);
+  control_.set_backlog_limit(saved->backlog_limit);
+  control_.set_enabled(saved->enabled);
+  ::unlink(opts_.state_file.c_str());
   return {};
 }
 
+// Written to a new file and renamed over the old one: a crash never leaves
+// half a file, and neither name is followed if it is a symlink.
 void audit_session::save_state() const {
-  auto dir = opts_.state_file.substr(0, opts_.state_file.rfind('/'));
-  if (!dir.empty())
-    ::mkdir(dir.c_str(), 0700);
-  std::ofstream out{opts_.state_file, std::ios::trunc};
-  out << getpid() << ' ' << original_.enabled << ' '
-      << original_.backlog_limit << ' ' << original_.backlog_wait_time
-      << '\n';
-  if (!out)
-    log::warning("cannot write ", opts_.state_file,
+  auto slash = opts_.state_file.rfind('/');
+  if (slash != std::string::npos && slash > 0)
+    ::mkdir(opts_.state_file.substr(0, slash).c_str(), 0700);
+  saved_audit_state state;
+  state.pid = getpid();
+  state.enabled = original_.enabled;
+  state.backlog_limit = original_.backlog_limit;
+  state.backlog_wait_time = original_.backlog_wait_time;
+  auto text = format_audit_state(state);
+  auto tmp = opts_.state_file + ".new";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  bool ok = fd >= 0
+            && ::write(fd, text.data(), text.size())
+                 == static_cast<ssize_t>(text.size())
+            && ::fsync(fd) == 0;
+  if (fd >= 0)
+    ok = ::close(fd) == 0 && ok;
+  ok = ok && ::rename(tmp.c_str(), opts_.state_file.c_str()) == 0;
+  if (!ok) {
+    log::warning("cannot write ", opts_.state_file, ": ",
+                 std::strerror(errno),
                  ": a crash would leave audit settings changed");
+    ::unlink(tmp.c_str());
+  }
 }
 
 // The rules this host needs, in kernel form: b32 rules only where 32-bit
@@ -193,7 +242,21 @@ std::string audit_session::register_listener(int listener_fd) {
   return {};
 }
 
+std::optional<kernel_audit_status> audit_session::poll_status(
+    std::string& error) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (!started_) {
+    error = "the audit session has stopped";
+    return std::nullopt;
+  }
+  auto status = control_.status();
+  if (!status)
+    error = control_.error();
+  return status;
+}
+
 void audit_session::stop() {
+  std::lock_guard<std::mutex> guard{mutex_};
   if (!started_)
     return;
   started_ = false;
@@ -211,7 +274,7 @@ void audit_session::stop() {
     log::error(control_.error());
   registered_ = set_wait_time_ = set_backlog_limit_ = set_enabled_ = false;
   if (saved_state_)
-    std::remove(opts_.state_file.c_str());
+    ::unlink(opts_.state_file.c_str());
   saved_state_ = false;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +57,10 @@ public:
   /// The status before the agent changed anything.
   const kernel_audit_status& original() const { return original_; }
 
-  /// The control socket, for status polls.
-  audit_control& control() { return control_; }
+  /// The kernel's status now (the source polls it), or nullopt with the
+  /// reason in `error`. Safe beside stop() on another thread: a shutdown
+  /// that gives up waiting on a wedged source restores without it.
+  std::optional<kernel_audit_status> poll_status(std::string& error);
 
   size_t num_rules() const { return installed_.size(); }
 
@@ -70,6 +73,8 @@ private:
   void save_state() const;
 
   audit_session_options opts_;
+  /// Guards control_ between the source's polls and stop().
+  std::mutex mutex_;
   audit_control control_;
   kernel_audit_status original_;
   std::vector<kernel_rule> installed_;

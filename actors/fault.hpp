@@ -1,7 +1,9 @@
 #pragma once
 
 #include <optional>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <string>
 
 #include <caf/error.hpp>
@@ -38,7 +40,7 @@ inline void log_exceptions(caf::scheduled_actor* self) {
     });
 }
 
-/// Throws or quits at once (reason kill) when `due` says a fault fell
+/// Throws, quits at once (reason kill) or blocks (hang) when `due` says a fault fell
 /// due. Returns true when the caller must drop the message.
 template <class Self>
 bool inject_fault(Self* self, std::optional<fault_spec::action_t> due) {
@@ -46,9 +48,16 @@ bool inject_fault(Self* self, std::optional<fault_spec::action_t> due) {
     return false;
   std::string name = self->name();
   log::warning("fault injection: ", name,
-               *due == fault_spec::raise ? " throws" : " is killed");
+               *due == fault_spec::raise  ? " throws"
+               : *due == fault_spec::kill ? " is killed"
+                                          : " hangs");
   if (*due == fault_spec::raise)
     throw injected_fault{name};
+  if (*due == fault_spec::hang) {
+    // Blocks the worker thread, as a handler stuck in a system call would.
+    std::this_thread::sleep_for(std::chrono::seconds(hang_duration_seconds));
+    return true;
+  }
   self->quit(caf::exit_reason::kill);
   return true;
 }

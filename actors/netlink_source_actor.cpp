@@ -100,9 +100,10 @@ void send_batches(netlink_source_state& st) {
 
 void poll_status(self_pointer self) {
   auto& st = self->state;
-  auto status = st.session->control().status();
+  std::string error;
+  auto status = st.session->poll_status(error);
   if (!status) {
-    log::warning("AUDIT_GET: ", st.session->control().error());
+    log::warning("AUDIT_GET: ", error);
     return;
   }
   auto& original = st.session->original();

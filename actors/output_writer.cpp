@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "runtime/log.hpp"
@@ -33,14 +35,34 @@ output_writer::~output_writer() {
     std::fclose(out_);
 }
 
+std::FILE* output_writer::open_file(const std::string& path, bool truncate,
+                                    std::string& error) {
+  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+              | (truncate ? O_TRUNC : O_APPEND);
+  int fd = ::open(path.c_str(), flags, 0640);
+  if (fd < 0) {
+    error = errno == ELOOP ? "a symlink; refused (auditree never writes "
+                             "through one)"
+                           : std::strerror(errno);
+    return nullptr;
+  }
+  auto* file = ::fdopen(fd, truncate ? "w" : "a");
+  if (file == nullptr) {
+    error = std::strerror(errno);
+    ::close(fd);
+  }
+  return file;
+}
+
 std::string output_writer::start(options opts) {
   opts_ = std::move(opts);
   if (opts_.path == "-") {
     out_ = stdout;
   } else {
-    out_ = std::fopen(opts_.path.c_str(), "a");
+    std::string error;
+    out_ = open_file(opts_.path, false, error);
     if (out_ == nullptr)
-      return "cannot open output " + opts_.path + ": " + std::strerror(errno);
+      return "cannot open output " + opts_.path + ": " + error;
     struct stat st {};
     if (::stat(opts_.path.c_str(), &st) == 0)
       file_bytes_ = static_cast<uint64_t>(st.st_size);
@@ -100,11 +122,12 @@ void output_writer::rotate() {
   }
   if (opts_.keep == 0)
     std::remove(opts_.path.c_str());
-  out_ = std::fopen(opts_.path.c_str(), "a");
+  std::string error;
+  out_ = open_file(opts_.path, false, error);
   file_bytes_ = 0;
   if (out_ == nullptr)
-    log::error("cannot reopen ", opts_.path, " after rotation: ",
-               std::strerror(errno));
+    log::error("cannot reopen ", opts_.path, " after rotation: ", error,
+               "; event lines are dropped and counted");
 }
 
 void output_writer::run() {
@@ -121,6 +144,7 @@ void output_writer::run() {
     busy_ = true;
     guard.unlock();
     // Written outside the lock: a blocked consumer blocks only this thread.
+    bool lost = out_ == nullptr;
     if (out_ != nullptr) {
       if (opts_.max_file_bytes > 0 && file_bytes_ > 0
           && file_bytes_ + text.size() > opts_.max_file_bytes)
@@ -130,12 +154,14 @@ void output_writer::run() {
         log::error("writing events failed: ", std::strerror(errno));
       if (out_ != nullptr)
         std::fflush(out_);
+      else
+        lost = true;
       file_bytes_ += text.size();
     }
     guard.lock();
     busy_ = false;
     queued_bytes_ -= text.size();
-    written_ += lines;
+    (lost ? dropped_ : written_) += lines;
     if (spare_.size() < max_spare && text.capacity() <= max_spare_bytes) {
       text.clear();
       spare_.push_back(std::move(text));

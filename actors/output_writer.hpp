@@ -17,12 +17,20 @@ namespace auditree {
 /// `path.KEEP`.
 class output_writer {
 public:
+  /// Opens `path` to append (or, with `truncate`, to replace), creating it
+  /// mode 0640. Never through a symlink: root writing where a link points
+  /// would let whoever planted it pick the file. nullptr with the reason in
+  /// `error` otherwise.
+  static std::FILE* open_file(const std::string& path, bool truncate,
+                              std::string& error);
+
   struct options {
     /// `-` for stdout, else a file (appended to).
     std::string path = "-";
     /// Bytes that may wait for the consumer; beyond, text is dropped.
     size_t max_queued = 16 << 20;
-    /// Rotate the file once it reaches this size (0: never).
+    /// Rotate the file once it reaches this size (0: never). When the file
+    /// cannot be opened again after a rotation, lines count as dropped.
     uint64_t max_file_bytes = 0;
     /// Rotated files kept.
     unsigned keep = 5;

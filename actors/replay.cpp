@@ -1,5 +1,7 @@
 #include "actors/replay.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include <caf/all.hpp>
@@ -59,10 +61,15 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
                   cfg.host, true)
       .receive(
         [&](const std::string& x) {
-          std::ofstream out{cfg.tree_json, std::ios::trunc};
-          out << x << '\n';
-          if (!out) {
-            log::error("cannot write ", cfg.tree_json);
+          std::string error;
+          auto* out = output_writer::open_file(cfg.tree_json, true, error);
+          bool ok = out != nullptr && std::fputs(x.c_str(), out) >= 0
+                    && std::fputc('\n', out) != EOF;
+          if (out != nullptr)
+            ok = std::fclose(out) == 0 && ok;
+          if (!ok) {
+            log::error("cannot write ", cfg.tree_json, ": ",
+                       error.empty() ? std::strerror(errno) : error);
             exit_code = 1;
           }
         },

@@ -1,6 +1,7 @@
 #include "runtime/ecs_json.hpp"
 
 #include "runtime/arch_table.hpp"
+#include "runtime/terminal_text.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -147,6 +148,16 @@ void write_string(json_writer& out, std::string_view text) {
     if (n == 0) {
       out.put("\xef\xbf\xbd"); // U+FFFD
       ++i;
+      continue;
+    }
+    // C1 controls and bidi marks are valid text, but a consumer that
+    // prints the value raw would pass them to a terminal: escape them.
+    char32_t cp = 0;
+    if (n > 1 && decode_utf8(text, i, cp) == n && is_hidden_control(cp)) {
+      out.put("\\u");
+      for (int shift = 12; shift >= 0; shift -= 4)
+        out.put(hex[(cp >> shift) & 0xf]);
+      i += n;
       continue;
     }
     out.put(text.data() + i, n);

@@ -8,7 +8,7 @@ std::optional<fault_spec> parse_fault(std::string_view text,
                                       std::string& error) {
   auto fail = [&](const char* why) {
     error = "fault '" + std::string{text} + "': " + why
-            + " (expected ACTOR:throw|kill:at=N|every=N)";
+            + " (expected ACTOR:throw|kill|hang:at=N|every=N)";
     return std::nullopt;
   };
   auto first = text.find(':');
@@ -25,6 +25,8 @@ std::optional<fault_spec> parse_fault(std::string_view text,
     result.action = fault_spec::raise;
   else if (action == "kill")
     result.action = fault_spec::kill;
+  else if (action == "hang")
+    result.action = fault_spec::hang;
   else
     return fail("unknown action");
   std::string_view number;

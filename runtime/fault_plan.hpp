@@ -15,18 +15,22 @@ namespace auditree {
 
 /// One fault, written `ACTOR:ACTION:at=N` (once, when the actor's work
 /// reaches N units) or `ACTOR:ACTION:every=N` (each time it passes a
-/// multiple of N). ACTION is `throw` (the handler throws) or `kill` (the
-/// actor quits at once with reason kill). A unit is a record for sources
+/// multiple of N). ACTION is `throw` (the handler throws), `kill` (the
+/// actor quits at once with reason kill) or `hang` (the handler blocks its
+/// thread for `hang_duration`: a wedged actor, for the bounded stop). A unit is a record for sources
 /// and assemblers (counted by position: records sent again after a
 /// restart do not count twice) and an event for the tree and the sink.
 struct fault_spec {
-  enum action_t { raise, kill };
+  enum action_t { raise, kill, hang };
 
   std::string actor;
   action_t action = raise;
   bool repeat = false;
   uint64_t units = 0;
 };
+
+/// How long a `hang` fault blocks: far longer than any stop may take.
+constexpr auto hang_duration_seconds = 600;
 
 /// Parses one fault; returns nullopt and sets `error` when malformed.
 std::optional<fault_spec> parse_fault(std::string_view text,

@@ -1,6 +1,7 @@
 #include "runtime/host_trees.hpp"
 
 #include "runtime/ecs_json.hpp"
+#include "runtime/terminal_text.hpp"
 #include "runtime/tree_render.hpp"
 
 namespace auditree {
@@ -80,7 +81,7 @@ std::string render_hosts(
     if (tree == nullptr)
       continue;
     if (keys.size() > 1)
-      out += "host " + display_host(key, local_name) + "\n";
+      out += "host " + terminal_safe(display_host(key, local_name)) + "\n";
     out += render(select(*tree));
   }
   return out;

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "runtime/terminal_text.hpp"
+
 namespace auditree::log {
 
 namespace {
@@ -36,8 +38,11 @@ bool enabled(level x) {
 }
 
 void write(level x, const std::string& message) {
+  // Messages quote names, ids and lines from user space, and stderr is
+  // often a terminal: its control codes are shown escaped, never sent.
+  auto safe = terminal_safe(message);
   std::lock_guard<std::mutex> guard{output_mutex};
-  std::fprintf(stderr, "auditree %s: %s\n", name(x), message.c_str());
+  std::fprintf(stderr, "auditree %s: %s\n", name(x), safe.c_str());
 }
 
 } // namespace auditree::log

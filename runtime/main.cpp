@@ -26,7 +26,8 @@ namespace {
 constexpr const char* commands
   = "commands:\n"
     "  run             the live agent on the kernel's audit stream, until\n"
-    "                  SIGINT/SIGTERM; SIGUSR1 prints the tree\n"
+    "                  SIGTERM/SIGINT/SIGHUP/SIGQUIT; SIGUSR1 prints the\n"
+    "                  tree\n"
     "  replay FILE|-   run an audit log (audit.log RAW text or its gzip,\n"
     "                  or stdin) through the pipeline; JSON lines go to\n"
     "                  auditree.output, a summary to stderr\n"
@@ -193,11 +194,7 @@ int main(int argc, char** argv) {
     }
     // Signals go to the agent's wait loop, never to an actor thread: block
     // them before the actor system starts its threads.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGUSR1);
+    auto signals = auditree::agent_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     caf::actor_system sys{cfg};
     return auditree::run_agent(sys, cfg, rules);

@@ -7,20 +7,23 @@
 
 #include "runtime/container_lineage.hpp"
 #include "runtime/ecs_json.hpp"
+#include "runtime/terminal_text.hpp"
 
 namespace auditree {
 
 namespace {
 
-// comm and exe come from user space: keep control bytes out of a terminal.
+// comm, exe, argv and ids come from user space: a terminal gets escapes
+// for their controls and bidi marks, never the codes themselves.
 std::string printable(std::string_view s) {
-  std::string out{s};
-  for (auto& c : out) {
-    auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b == 0x7f)
-      c = '?';
-  }
-  return out;
+  return terminal_safe(s);
+}
+
+// `text` cut or padded to exactly `columns` code points; a cut ends in `~`.
+std::string fit_columns(const std::string& text, size_t columns) {
+  if (num_columns(text) > columns)
+    return std::string{first_columns(text, columns - 1)} + "~";
+  return text + std::string(columns - num_columns(text), ' ');
 }
 
 std::string label(const process_info& p) {
@@ -47,11 +50,7 @@ std::string label(const process_info& p) {
 // Display width in code points, so that columns line up under UTF-8
 // names.
 size_t width(std::string_view s) {
-  size_t n = 0;
-  for (auto c : s)
-    if ((static_cast<unsigned char>(c) & 0xc0) != 0x80)
-      ++n;
-  return n;
+  return num_columns(s);
 }
 
 struct forest {
@@ -253,11 +252,10 @@ std::string render_ps(const std::vector<process_info>& procs) {
     std::snprintf(buf, sizeof(buf), "%7d %7d %-9s ", p.pid, p.ppid,
                   state.c_str());
     out += buf;
-    auto container = p.container.empty() ? std::string{"-"} : p.container;
-    if (container.size() > 20)
-      container = container.substr(0, 19) + "~";
-    container.resize(std::max<size_t>(container.size(), 20), ' ');
-    out += printable(container) + ' ';
+    out += fit_columns(p.container.empty() ? std::string{"-"}
+                                           : printable(p.container),
+                       20)
+           + ' ';
     std::string command;
     for (auto& arg : p.argv)
       command += (command.empty() ? "" : " ") + arg;
@@ -331,13 +329,11 @@ std::string render_containers(const std::vector<container_info>& containers,
         "PROCS RUNNING STARTED\n";
   char buf[128];
   for (auto& c : containers) {
-    auto id = printable(c.id);
-    if (id.size() > 45)
-      id = id.substr(0, 44) + "~";
-    id.resize(std::max<size_t>(id.size(), 45), ' ');
+    auto id = fit_columns(printable(c.id), 45);
     std::string started;
     append_timestamp(started, c.first_seen);
-    std::snprintf(buf, sizeof(buf), "%-10s %5d %6u %7u ", c.runtime.c_str(),
+    std::snprintf(buf, sizeof(buf), "%-10s %5d %6u %7u ",
+                  printable(c.runtime).c_str(),
                   c.init_pid, c.num_processes, c.num_running);
     out += id + ' ' + buf + started + (c.end ? " (ended)" : "") + '\n';
   }

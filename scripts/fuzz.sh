@@ -31,7 +31,8 @@ fi
 # for gzip_stream).
 sources=(arch_table audit_parser cgroup_container container_lineage
   container_ref docker_names ecs_json event_assembler event_interpreter
-  gzip_stream proc_connector proc_scan record_types serial_ledger)
+  gzip_stream proc_connector proc_scan record_types serial_ledger
+  terminal_text)
 flags=(-std=c++17 -O1 -g -Wall -Wextra -I"$root"
   -fno-sanitize-recover=all -fno-omit-frame-pointer)
 # Coverage for the core; the fuzzer's main only in the targets.

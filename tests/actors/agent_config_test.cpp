@@ -129,3 +129,19 @@ TEST_CASE("help flags, --config-file forms and options after the command",
         == "cannot read the config file /nonexistent.conf: No such file or "
            "directory");
 }
+
+TEST_CASE("no default path depends on the working directory",
+          "[agent_config]") {
+  // Root running auditree in a directory others can write must take
+  // nothing from it: every file the defaults name is absolute (or stdout).
+  builtin_file file;
+  agent_config cfg;
+  REQUIRE(parse(cfg, {"--config-file=" + file.path, "run"}).empty());
+  CHECK(cfg.output == "-");
+  for (auto& path : {cfg.socket, cfg.state_file})
+    CHECK(path.front() == '/');
+  CHECK(cfg.rules_file.empty()); // then /etc/auditree, else built-in
+  CHECK(system_config_dir.front() == '/');
+  auto rules = cfg.rules().origin;
+  CHECK((rules == "built-in" || rules.front() == '/'));
+}

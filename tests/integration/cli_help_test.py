@@ -97,6 +97,68 @@ with tempfile.TemporaryDirectory() as work:
           and lines[0]["event"]["action"] == "exec",
           f"replay from an empty directory: one exec ({rc}, {err[-200:]!r})")
 
+# Files root can trust: a config file others can write is refused, output
+# is never written through a symlink, and the text tree escapes what a
+# terminal would act on.
+EXEC = ("type=SYSCALL msg=audit(1700000000.000:{n}): arch=c000003e "
+        "syscall=59 success=yes exit=0 a0=0 a1=0 a2=0 a3=0 items=0 "
+        "ppid=1 pid={pid} auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 "
+        "egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm={comm} "
+        "exe=\"/usr/bin/true\" key=(null)\n"
+        "type=EOE msg=audit(1700000000.000:{n}): \n")
+with tempfile.TemporaryDirectory() as work:
+    conf = os.path.join(work, "open.conf")
+    with open(conf, "w") as f:
+        f.write("[auditree]\noutput=\"/tmp/planted\"\n")
+    os.chmod(conf, 0o666)
+    rc, out, err = run("--config-file", conf, "tree")
+    check(rc == 2 and f"refusing the config file {conf}: mode 0666" in err,
+          f"a config file others can write is refused ({err.strip()!r})")
+    os.chmod(conf, 0o644)
+    rc, out, err = run("--config-file", conf, "--help")
+    check(rc == 0, "the same file, mode 0644, is read")
+
+    log = os.path.join(work, "hostile.log")
+    # comm is hex in the log: ESC [ 2 J, then U+202E (RIGHT-TO-LEFT
+    # OVERRIDE) in "gpj\u202eexe", then a C1 CSI (U+009B).
+    hostile = (b"\x1b[2J" + "gpj\u202eexe".encode() + b"\xc2\x9b").hex()
+    with open(log, "w") as f:
+        f.write(EXEC.format(n=1, pid=100, comm=hostile.upper()))
+    rc, out, err = run("replay", log, "--tree", "--auditree.output=none",
+                       cwd=work)
+    check(rc == 0 and "\\x1b[2Jgpj\\u202eexe\\u009b(100)" in out
+          and "\x1b" not in out and "\u202e" not in out
+          and "\u009b" not in out,
+          f"replay --tree escapes controls and bidi marks ({out!r})")
+
+    target = os.path.join(work, "victim")
+    with open(target, "w") as f:
+        f.write("untouched\n")
+    link = os.path.join(work, "events.json")
+    os.symlink(target, link)
+    rc, out, err = run("replay", log, f"--auditree.output={link}", cwd=work)
+    check(rc != 0 and "symlink; refused" in err,
+          f"output through a symlink is refused ({rc}, {err.strip()!r})")
+    tree_link = os.path.join(work, "tree.json")
+    os.symlink(target, tree_link)
+    rc, out, err = run("replay", log, "--auditree.output=none",
+                       f"--tree-json={tree_link}", cwd=work)
+    check(rc != 0 and "symlink; refused" in err,
+          f"--tree-json through a symlink is refused ({rc}, "
+          f"{err.strip()[-200:]!r})")
+    with open(target) as f:
+        check(f.read() == "untouched\n", "the symlinks' target is untouched")
+
+    # Log messages quote what users named: a log file whose name holds an
+    # escape sequence and a bidi override, with a malformed line to log.
+    evil = os.path.join(work, "a\x1b[2J\u202eb.log")
+    with open(evil, "w") as f:
+        f.write("not an audit record\n")
+    rc, out, err = run("replay", evil, "--auditree.output=none", cwd=work)
+    check("a\\x1b[2J\\u202eb.log:1: malformed line" in err
+          and "\x1b" not in err and "\u202e" not in err,
+          f"log messages escape controls and bidi marks ({err[-300:]!r})")
+
 if failures:
     print(f"{len(failures)} checks failed")
     sys.exit(1)

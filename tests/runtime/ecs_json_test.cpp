@@ -102,11 +102,21 @@ TEST_CASE("append_json_string keeps valid UTF-8 as it is") {
   for (std::string text :
        {"prög ñame"s, "\xe6\x97\xa5\xe6\x9c\xac"s, "\xf0\x9f\x90\xa7"s,
         "\xed\x9f\xbf"s, "\xee\x80\x80"s, "\xef\xbf\xbf"s, "\xf4\x8f\xbf\xbf"s,
-        "\xc2\x80"s}) {
+        "\xc2\xa0"s, "\xe2\x80\x8d"s}) {
     INFO(text);
     CHECK(encode(text) == "\"" + text + "\"");
     CHECK(valid_json(encode(text)));
   }
+}
+
+TEST_CASE("append_json_string escapes C1 controls and bidi marks") {
+  // Valid text, but a consumer printing the value raw (jq -r) would hand
+  // them to a terminal; escaped, the JSON decodes to the same string.
+  CHECK(encode("a\xc2\x80\xc2\x9b" "b") == R"("a\u0080\u009bb")");
+  CHECK(encode("evil\xe2\x80\xaetxt.exe") == R"("evil\u202etxt.exe")");
+  CHECK(encode("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9")
+        == R"("\u061c\u200e\u200f\u2066\u2069")");
+  CHECK(valid_json(encode("x\xe2\x80\xaay\xe2\x80\xac")));
 }
 
 TEST_CASE("append_json_string replaces each invalid byte with U+FFFD") {

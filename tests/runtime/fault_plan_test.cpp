@@ -18,6 +18,10 @@ TEST_CASE("faults parse from ACTOR:ACTION:SCHEDULE", "[fault_plan]") {
   CHECK(every->action == fault_spec::kill);
   CHECK(every->repeat);
   CHECK(every->units == 500);
+  auto wedge = parse_fault("tree:hang:at=1", error);
+  REQUIRE(wedge);
+  CHECK(wedge->action == fault_spec::hang);
+  CHECK(wedge->units == 1);
 }
 
 TEST_CASE("malformed faults are rejected with the reason", "[fault_plan]") {

@@ -79,7 +79,7 @@ TEST_CASE("pstree view: names without comm, control bytes, ends",
   auto q = proc(8, 0, "a\x1b[31mb");
   q.parent = process_key{};
   q.state = process_state::vanished;
-  CHECK(render_pstree({p, q}) == "true(7)\na?[31mb(8)[gone]\n");
+  CHECK(render_pstree({p, q}) == "true(7)\na\\x1b[31mb(8)[gone]\n");
 }
 
 TEST_CASE("JSON view: nested ECS objects, unknown facts left out",
@@ -168,4 +168,40 @@ TEST_CASE("containers view: JSON and table", "[tree][render]") {
   CHECK(text.find("containerd    63      2       1 2026-11-29T22:09:48.250Z")
         != std::string::npos);
   CHECK(render_containers({}, true) == "[]\n");
+}
+
+TEST_CASE("text views escape controls, bidi marks and invalid UTF-8",
+          "[tree][render]") {
+  // A name that would reverse the rest of the line, clear the screen, or
+  // send a C1 CSI: each shows as an escape, never as the code itself.
+  auto p = proc(9, 0, "gpj.\xe2\x80\xae" "exe");
+  p.parent = process_key{};
+  p.argv = {"sh", "-c", "\x1b]0;owned\x07\xc2\x9b" "2J", "\xff\xfe"};
+  auto q = proc(10, 9, "ok\\name", "id\xe2\x81\xa6x");
+  auto tree = render_pstree({p, q});
+  CHECK(tree.find("gpj.\\u202eexe(9)") != std::string::npos);
+  CHECK(tree.find("container id\\u2066x") != std::string::npos);
+  CHECK(tree.find("ok\\\\name(10)") != std::string::npos);
+  auto ps = render_ps({p, q});
+  CHECK(ps.find("sh -c \\x1b]0;owned\\x07\\u009b2J \\xff\\xfe")
+        != std::string::npos);
+  auto process = render_process({q, p}, false);
+  CHECK(process.find("gpj.\\u202eexe(9)") != std::string::npos);
+  container_info c;
+  c.id = "web\xe2\x80\x8f\x1b[2J";
+  c.runtime = "runc";
+  auto table = render_containers({c}, false);
+  CHECK(table.find("web\\u200f\\x1b[2J") != std::string::npos);
+  // Nothing a terminal would act on is left: no C0 byte but the newlines,
+  // no DEL, no C1 and no bidi code point, and valid UTF-8 throughout.
+  for (auto& text : {tree, ps, process, table}) {
+    INFO(text);
+    for (unsigned char b : text)
+      CHECK((b == '\n' || (b >= 0x20 && b != 0x7f)));
+    CHECK(text.find("\xc2\x9b") == std::string::npos);
+    CHECK(text.find("\xe2\x80\xae") == std::string::npos);
+    CHECK(text.find("\xe2\x81\xa6") == std::string::npos);
+    CHECK(text.find("\xe2\x80\x8f") == std::string::npos);
+    CHECK(text.find("\xff") == std::string::npos);
+  }
 }
