@@ -77,6 +77,10 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
   for (auto& ev : batch) {
     if (st.stream_time)
       st.stream_now = std::max(st.stream_now, stream_point(ev.id));
+    // Live, auditd's name_format=hostname names this machine in node=: its
+    // records share the table of /proc, the connector and the bootstrap.
+    if (!st.stream_time && !ev.host.empty() && ev.host == st.local_host)
+      ev.host.clear();
     auto& tree = st.tree.of(ev.host);
     auto first_reap = reaps.size();
     tree.apply(ev, now_of(self), reaps);
