@@ -250,6 +250,16 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       auto& st = self->state;
       return !select_hosts(st.tree, host, st.local_host).empty();
     },
+    [=](host_atom) {
+      // The names --host takes, for a message refusing an unknown one.
+      auto& st = self->state;
+      std::string names;
+      for (auto& key : st.tree.hosts()) {
+        names += names.empty() ? "" : ", ";
+        names += display_host(key, st.local_host);
+      }
+      return names;
+    },
     [=](tree_atom, const std::string& container, const std::string& host,
         bool json) {
       return render_view(self->state, container, host, json, render_pstree);
