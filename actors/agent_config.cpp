@@ -38,6 +38,9 @@ agent_config::agent_config() {
     .add(start_hold, "start-hold",
          "how long a fork may wait for evidence that it made a process "
          "before the stream drops it as a thread")
+    .add(max_hosts, "max-hosts",
+         "hosts named by node= kept apart; records of further hosts are "
+         "refused")
     .add(mode, "mode",
          "multicast (read-only, coexists with auditd), unicast (registers "
          "as the audit daemon) or stdin (an auditd plugin)")
@@ -310,6 +313,8 @@ std::string agent_config::validate() const {
     return "auditree.exit-grace must not be negative";
   if (start_hold < caf::timespan{0})
     return "auditree.start-hold must not be negative";
+  if (max_hosts == 0)
+    return "auditree.max-hosts=0: must be positive";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)

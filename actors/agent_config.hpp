@@ -86,6 +86,9 @@ public:
   /// How long a fork of the stream may wait for evidence that it made a
   /// process (clone3, a caller in a pid namespace) before it is dropped.
   caf::timespan start_hold = std::chrono::seconds{5};
+  /// Hosts named by node= the agent keeps apart; records of further hosts
+  /// are refused (and counted).
+  size_t max_hosts = 1024;
 
   // -- the live agent (auditree run) -----------------------------------------
 

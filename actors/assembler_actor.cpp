@@ -6,6 +6,7 @@
 #include "messages/type_ids.hpp"
 #include "runtime/event_interpreter.hpp"
 #include "runtime/log.hpp"
+#include "runtime/terminal_text.hpp"
 
 namespace auditree {
 
@@ -79,6 +80,16 @@ void arm_tick(self_pointer self) {
   }
 }
 
+// A flood of host names must not flood the log too.
+void log_refused(assembler_state& st, std::string_view node,
+                 size_t max_hosts) {
+  auto n = ++st.num_hosts_refused;
+  if ((n & (n - 1)) == 0)
+    log::warning("record of host ", terminal_safe(node),
+                 " refused: already ", max_hosts,
+                 " hosts (max-hosts); ", n, " refused so far");
+}
+
 assembler_stats collect(self_pointer self) {
   auto& st = self->state;
   auto result = st.assembler.stats();
@@ -111,7 +122,10 @@ caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
       auto now = self->clock().now();
       for (auto& record : batch) {
         st.last_sequence = std::max(st.last_sequence, record.sequence);
-        st.assembler.add(std::move(record), now, closed);
+        // Into the batch's block, which a refused record leaves alone.
+        auto node = record.node();
+        if (!st.assembler.add(std::move(record), now, closed))
+          log_refused(st, node, opts.max_hosts);
       }
       st.watermark = std::max(st.watermark, watermark);
       forward(self, closed);

@@ -34,6 +34,8 @@ struct assembler_state {
   bool tick_pending = false;
   uint64_t num_malformed_events = 0;
   uint64_t num_process_events = 0;
+  /// Records refused for max-hosts: logged at 1, 2, 4, 8, ...
+  uint64_t num_hosts_refused = 0;
   /// Events without a process event, by reason: the interpreter's
   /// literals, counted by address (no string built per event), and the
   /// malformed ones by their error.

@@ -74,6 +74,7 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   event_assembler::options asm_opts;
   asm_opts.timeout = duration_cast<milliseconds>(cfg.event_timeout);
   asm_opts.stride = static_cast<uint32_t>(n);
+  asm_opts.max_hosts = cfg.max_hosts;
   for (size_t i = 0; i < n; ++i) {
     auto name = assembler_name(i);
     auto faults = faults_for(cfg, name);

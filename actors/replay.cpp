@@ -11,8 +11,33 @@
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/terminal_text.hpp"
 
 namespace auditree {
+
+namespace {
+
+// Like the query API's 404: an unknown --host is an error, never an empty
+// tree.
+bool known_host(caf::scoped_actor& self, const caf::actor& tree,
+                const std::string& host) {
+  if (host.empty())
+    return true;
+  bool known = false;
+  self->request(tree, caf::infinite, host_atom::value, host)
+    .receive([&](bool x) { known = x; }, [](const caf::error&) {});
+  if (known)
+    return true;
+  std::string names;
+  self->request(tree, caf::infinite, host_atom::value)
+    .receive([&](const std::string& x) { names = x; },
+             [](const caf::error&) {});
+  log::error("no host ", terminal_safe(host), " in the log; its hosts: ",
+             names.empty() ? "none" : terminal_safe(names));
+  return false;
+}
+
+} // namespace
 
 int replay(caf::actor_system& sys, const agent_config& cfg,
            const std::string& path) {
@@ -51,12 +76,17 @@ int replay(caf::actor_system& sys, const agent_config& cfg,
     return 1;
   }
   auto& tree = drained.tree;
-  if (cfg.print_tree)
+  bool show_tree = cfg.print_tree || !cfg.tree_json.empty();
+  if (show_tree && !known_host(self, tree, cfg.host)) {
+    exit_code = 1;
+    show_tree = false;
+  }
+  if (show_tree && cfg.print_tree)
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
                   cfg.host, false)
       .receive([&](const std::string& x) { std::fputs(x.c_str(), stdout); },
                fail);
-  if (!cfg.tree_json.empty())
+  if (show_tree && !cfg.tree_json.empty())
     self->request(tree, caf::infinite, tree_atom::value, std::string{},
                   cfg.host, true)
       .receive(

@@ -77,6 +77,10 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
   for (auto& ev : batch) {
     if (st.stream_time)
       st.stream_now = std::max(st.stream_now, stream_point(ev.id));
+    // Live, auditd's name_format=hostname names this machine in node=: its
+    // records share the table of /proc, the connector and the bootstrap.
+    if (!st.stream_time && !ev.host.empty() && ev.host == st.local_host)
+      ev.host.clear();
     auto& tree = st.tree.of(ev.host);
     auto first_reap = reaps.size();
     tree.apply(ev, now_of(self), reaps);
@@ -245,6 +249,16 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     [=](host_atom, const std::string& host) {
       auto& st = self->state;
       return !select_hosts(st.tree, host, st.local_host).empty();
+    },
+    [=](host_atom) {
+      // The names --host takes, for a message refusing an unknown one.
+      auto& st = self->state;
+      std::string names;
+      for (auto& key : st.tree.hosts()) {
+        names += names.empty() ? "" : ", ";
+        names += display_host(key, st.local_host);
+      }
+      return names;
     },
     [=](tree_atom, const std::string& container, const std::string& host,
         bool json) {

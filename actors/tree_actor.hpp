@@ -128,6 +128,7 @@ struct tree_state {
 ///   if none has.
 /// - `containers, json` -> `std::string`: the container list (every host).
 /// - `host, name` -> `bool`: whether `name` selects one of its hosts.
+/// - `host` -> `std::string`: the names of its hosts, comma-separated.
 /// - `containers` -> `container_candidates`: the containers' ids, runtimes
 ///   and running members, to resolve an id a user typed (no names).
 /// - `stats` -> `tree_counters` (with the start gate's).

@@ -21,6 +21,8 @@ struct assembler_stats {
   /// Records that arrived after their event was closed.
   uint64_t num_serial_late = 0;
   uint64_t num_serial_resets = 0;
+  /// Records of hosts (node=) past max-hosts, refused.
+  uint64_t num_hosts_refused = 0;
   /// Events that should be process events but whose records are malformed.
   uint64_t num_malformed_events = 0;
   uint64_t num_process_events = 0;
@@ -38,6 +40,7 @@ struct assembler_stats {
     num_serial_gaps += x.num_serial_gaps;
     num_serial_late += x.num_serial_late;
     num_serial_resets += x.num_serial_resets;
+    num_hosts_refused += x.num_hosts_refused;
     num_malformed_events += x.num_malformed_events;
     num_process_events += x.num_process_events;
     for (auto& [reason, n] : x.skipped_events)

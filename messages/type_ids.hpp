@@ -57,7 +57,8 @@ typename Inspector::result_type inspect(Inspector& f, assembler_stats& x) {
   return f(caf::meta::type_name("assembler_stats"), x.num_records,
            x.num_events, x.num_closed_by_eoe, x.num_closed_standalone,
            x.num_closed_by_timeout, x.num_evicted, x.num_serial_gaps,
-           x.num_serial_late, x.num_serial_resets, x.num_malformed_events,
+           x.num_serial_late, x.num_serial_resets, x.num_hosts_refused,
+           x.num_malformed_events,
            x.num_process_events, x.skipped_events);
 }
 

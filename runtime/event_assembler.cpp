@@ -16,17 +16,21 @@ event_assembler::event_assembler(options opts)
   : opts_(opts), ledgers_(1, serial_ledger{opts.stride}) {
 }
 
-event_assembler::event_key event_assembler::key_of(
+std::optional<event_assembler::event_key> event_assembler::key_of(
   const audit_record& record) {
   auto node = record.node();
   uint64_t host = 0;
   if (!node.empty()) {
     // Records without node= (all of them, live) never pay for a lookup.
-    auto [i, added] = hosts_.try_emplace(std::string{node},
-                                         static_cast<uint32_t>(hosts_.size()
-                                                               + 1));
-    if (added)
+    std::string name{node};
+    auto i = hosts_.find(name);
+    if (i == hosts_.end()) {
+      if (hosts_.size() >= opts_.max_hosts)
+        return std::nullopt;
+      auto number = static_cast<uint32_t>(hosts_.size() + 1);
+      i = hosts_.emplace(std::move(name), number).first;
       ledgers_.emplace_back(opts_.stride);
+    }
     host = i->second;
   }
   return host << 32 | record.id.serial;
@@ -68,11 +72,16 @@ void event_assembler::drop_closed_front() {
   }
 }
 
-void event_assembler::add(audit_record&& record, time_point now,
+bool event_assembler::add(audit_record&& record, time_point now,
                           std::vector<audit_event>& out) {
   ++stats_.num_records;
+  auto host_key = key_of(record);
+  if (!host_key) {
+    ++stats_.num_hosts_refused;
+    return false;
+  }
+  auto key = *host_key;
   auto num_out = out.size();
-  auto key = key_of(record);
   auto i = open_.find(key);
   if (i != open_.end() && i->second.event.id != record.id) {
     // Same serial, other stamp: the counter wrapped or the input mixes
@@ -90,7 +99,7 @@ void event_assembler::add(audit_record&& record, time_point now,
                                 record.sequence});
       out.back().records.push_back(std::move(record));
       ++stats_.num_closed_standalone;
-      return;
+      return true;
     }
     if (open_.size() >= opts_.max_open) {
       drop_closed_front();
@@ -117,6 +126,7 @@ void event_assembler::add(audit_record&& record, time_point now,
   // without one, the front is as the last drop left it.
   if (out.size() != num_out)
     drop_closed_front();
+  return true;
 }
 
 uint64_t event_assembler::lowest_open_sequence() const {

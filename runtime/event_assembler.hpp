@@ -32,12 +32,17 @@ public:
     size_t max_open = 1 << 16;
     /// This assembler sees the serials with serial % stride == k.
     uint32_t stride = 1;
+    /// Bound on the hosts named by node= (each costs a ledger and a
+    /// table); records of further hosts are refused and counted.
+    size_t max_hosts = 1024;
   };
 
   explicit event_assembler(options opts);
 
-  /// Adds one record; events it closes are appended to `out`.
-  void add(audit_record&& record, time_point now,
+  /// Adds one record; events it closes are appended to `out`. Returns
+  /// false, leaving `record` as it was, for a record of a host past
+  /// `max_hosts`.
+  bool add(audit_record&& record, time_point now,
            std::vector<audit_event>& out);
 
   /// The lowest sequence an event closed later can carry: the smallest last
@@ -80,7 +85,8 @@ private:
     time_point deadline;
   };
 
-  event_key key_of(const audit_record& record);
+  /// Nothing for a record of a new host past `max_hosts`.
+  std::optional<event_key> key_of(const audit_record& record);
   serial_ledger& ledger_of(event_key key);
 
   void close(std::unordered_map<event_key, open_event>::iterator i,

@@ -125,6 +125,9 @@ std::string render_prometheus(const agent_metrics& m) {
   w.counter("records_late_total",
             "Records that arrived after their event was closed.",
             m.assembly.num_serial_late);
+  w.counter("records_host_refused_total",
+            "Records of hosts (node=) past max-hosts, refused.",
+            m.assembly.num_hosts_refused);
   w.counter("events_malformed_total",
             "Process events whose records were malformed.",
             m.assembly.num_malformed_events);
@@ -235,6 +238,8 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"serial_gaps", "serial gaps", m.assembly.num_serial_gaps},
     {"late_records", "late records", m.assembly.num_serial_late},
     {"serial_resets", "serial resets", m.assembly.num_serial_resets},
+    {"hosts_refused", "records of hosts refused",
+     m.assembly.num_hosts_refused},
     {"malformed_events", "malformed events", m.assembly.num_malformed_events},
     {"process_events", "process events", m.assembly.num_process_events},
     {"connector_messages", "connector messages", m.connector.num_messages},

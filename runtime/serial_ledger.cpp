@@ -16,7 +16,7 @@ constexpr uint64_t first_round = 1;
 } // namespace
 
 serial_ledger::serial_ledger(uint32_t stride, uint32_t window)
-  : stride_(stride == 0 ? 1 : stride), seen_(window == 0 ? 1 : window, 0) {
+  : stride_(stride == 0 ? 1 : stride), window_(window == 0 ? 1 : window) {
 }
 
 uint8_t& serial_ledger::seen(uint64_t position) {
@@ -66,6 +66,8 @@ void serial_ledger::slide(uint64_t positions) {
 
 void serial_ledger::observe(uint32_t serial) {
   if (!started_) {
+    // Allocated at the first serial: a host never seen costs no window.
+    seen_.resize(window_);
     residue_ = serial % stride_;
     per_round_ = (uint64_t{UINT32_MAX} - residue_) / stride_ + 1;
     restart(serial);

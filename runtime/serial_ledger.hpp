@@ -41,6 +41,7 @@ private:
   uint64_t index_of(uint32_t serial) const;
 
   uint32_t stride_;
+  uint32_t window_;
   bool started_ = false;
   /// The class: serial % stride_, fixed by the first serial seen.
   uint32_t residue_ = 0;

@@ -257,3 +257,33 @@ TEST_CASE_METHOD(tree_fixture,
   CHECK(known[0].num_running >= 1);
   CHECK(known[0].names.empty()); // names come from the runtime's state
 }
+
+TEST_CASE_METHOD(tree_fixture,
+                 "a node named like this machine is the local table (live)",
+                 "[tree_actor]") {
+  // auditd's name_format=hostname: the plugin's records carry node=myhost,
+  // while bootstrap, connector and /proc speak of the local table.
+  tree_actor_options opts;
+  opts.tree.exit_grace = 1000ms;
+  opts.reap_slack = 0ms;
+  opts.local_host = "myhost";
+  auto aut = keep(sys.spawn(tree_actor, opts, caf::actor{}, caf::actor{},
+                            tree_checkpoint_ptr{}));
+  auto named = [](process_event ev) {
+    ev.host = "myhost";
+    return ev;
+  };
+  send(aut, {exec(100, 1, "/bin/bash", {"bash"}, 0),
+             named(fork(100, 200, 1)),
+             named(exec(200, 100, "/bin/sleep", {"sleep"}, 2)),
+             named(exit(200, 100, 10))});
+  auto p = table(aut).find(200);
+  REQUIRE(p);
+  CHECK(p->exe == "/bin/sleep");
+  CHECK(p->ppid == 100); // under the bash the local table knew
+  auto ptr = caf::actor_cast<caf::abstract_actor*>(aut);
+  auto& st = dynamic_cast<caf::stateful_actor<tree_state>&>(*ptr).state;
+  CHECK(st.tree.hosts() == std::vector<std::string>{""});
+  advance(1000ms); // the reap goes to the same table
+  CHECK_FALSE(table(aut).find(200));
+}

@@ -80,8 +80,36 @@ check({p["host"]["name"] for p in both} == {"alpha", "beta"},
 text = run.stdout
 check(text.count("host alpha\n") == 1 and text.count("host beta\n") == 1,
       "the merged text tree has not one block per host")
-check(tree_json(merged, "--host", "-") == [],
-      "--host - (records without node=) is not empty")
+# A host the log lacks is an error naming the hosts it has, never an
+# empty tree; `-` (records without node=) is one of those here.
+for wanted in ("typo", "-"):
+    target = os.path.join(tmp, "unknown.json")
+    for flags in (["--tree"], ["--tree-json", target]):
+        refused = subprocess.run([auditree, "replay", merged, "--host",
+                                  wanted, *flags, "--auditree.output=none"],
+                                 capture_output=True, text=True, timeout=120)
+        check(refused.returncode == 1,
+              f"--host {wanted} {flags[0]}: exit {refused.returncode}")
+        check(f"no host {wanted} in the log; its hosts: alpha, beta"
+              in refused.stderr,
+              f"--host {wanted} {flags[0]}: no message naming the hosts "
+              f"({refused.stderr[-300:]!r})")
+        check(refused.stdout == "" and not os.path.exists(target),
+              f"--host {wanted} {flags[0]}: a tree was written")
+# Past max-hosts a host's records are refused, counted and logged.
+capped = subprocess.run([auditree, "replay", merged, "--tree",
+                         "--auditree.max-hosts=1", "--auditree.assemblers=1",
+                         "--auditree.output=none"],
+                        capture_output=True, text=True, timeout=120)
+refused = [int(l.split(":")[1]) for l in capped.stderr.splitlines()
+           if l.strip().startswith("records of hosts refused:")]
+check(capped.returncode == 0 and refused and refused[0] > 0
+      and "refused: already 1 hosts (max-hosts)" in capped.stderr,
+      f"max-hosts=1: no refusal counted and logged ({refused})")
+check(capped.stdout.count("host ") == 0 and capped.stdout,
+      "max-hosts=1: the tree holds more than one host")
+check("records of hosts refused: 0" in run.stderr,
+      "two hosts: records refused under the default max-hosts")
 check("serial gaps:              0" in run.stderr
       and "late records:             0" in run.stderr,
       "colliding serials of two hosts counted as gaps or late records")

@@ -199,6 +199,33 @@ TEST_CASE("each node's serials have their own ledger") {
   CHECK(assembler.stats().num_serial_resets == 0);
 }
 
+TEST_CASE("records of hosts past max_hosts are refused and counted") {
+  event_assembler::options opts;
+  opts.max_hosts = 2;
+  event_assembler assembler{opts};
+  std::vector<audit_event> out;
+  auto add = [&](const std::string& node, uint32_t serial) {
+    auto line = "node=" + node + " type=EOE msg=audit(1.000:"
+                + std::to_string(serial) + "): ";
+    return assembler.add(parse_line(line).record.to_record(), {}, out);
+  };
+  CHECK(add("a", 1));
+  CHECK(add("b", 2));
+  CHECK_FALSE(add("c", 3));
+  CHECK_FALSE(add("d", 4));
+  CHECK(add("a", 5)); // the hosts admitted stay admitted
+  // Records without node= are the local host's: never refused.
+  CHECK(assembler.add(parse_line("type=EOE msg=audit(1.000:6): ")
+                        .record.to_record(),
+                      {}, out));
+  assembler.flush(out);
+  CHECK(out.size() == 4);
+  for (auto& ev : out)
+    CHECK(ev.records.front().node() != "c");
+  CHECK(assembler.stats().num_hosts_refused == 2);
+  CHECK(assembler.stats().num_records == 6);
+}
+
 TEST_CASE("the interpreter says why an event gave no process event") {
   auto reason = [](std::vector<std::string> lines) {
     auto events = assemble(lines);
