@@ -44,19 +44,37 @@ std::string joined(const std::vector<std::string>& ids) {
   return out;
 }
 
-// One match wins; of several, the only one still running (lineage and the
-// cgroup may both name a plain runc container, whose lineage twin holds no
-// running process), else the user must say more.
-container_match decided(const std::vector<const container_candidate*>& matches,
+// A plain runc container is known twice, under one runtime id: by runc's
+// argv (runtime runc) and by the cgroup the tree names it after.
+bool same_container(const container_candidate& runc,
+                    const container_candidate& cgroup) {
+  return runc.runtime == "runc" && cgroup.runtime == "containerd"
+         && split_id(cgroup.id).second == split_id(runc.id).second;
+}
+
+// Twins collapse into the cgroup's name, which the tree reports.
+std::vector<const container_candidate*>
+distinct(const std::vector<const container_candidate*>& matches) {
+  std::vector<const container_candidate*> out;
+  for (auto* c : matches) {
+    bool twin = std::any_of(matches.begin(), matches.end(), [&](auto* o) {
+      return o != c && same_container(*c, *o);
+    });
+    if (!twin)
+      out.push_back(c);
+  }
+  return out;
+}
+
+// One container wins; several distinct ones, whether running or not, are
+// an error that lists them: the user must say more.
+container_match decided(const std::vector<const container_candidate*>& all,
                         std::string_view typed, bool by_prefix) {
   container_match m;
-  std::vector<const container_candidate*> running;
-  for (auto* c : matches)
-    if (c->num_running > 0)
-      running.push_back(c);
-  if (matches.size() == 1 || running.size() == 1) {
+  auto matches = distinct(all);
+  if (matches.size() == 1) {
     m.outcome = container_match::found;
-    m.id = (matches.size() == 1 ? matches : running).front()->id;
+    m.id = matches.front()->id;
     return m;
   }
   for (auto* c : matches)
