@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/terminal_text.hpp"
+
 namespace auditree {
 
 namespace {
@@ -40,7 +42,7 @@ qualified qualifies(std::string_view qualifier, const container_candidate& c) {
 std::string joined(const std::vector<std::string>& ids) {
   std::string out;
   for (auto& id : ids)
-    out += (out.empty() ? "" : ", ") + id;
+    out += (out.empty() ? "" : ", ") + terminal_safe(id);
   return out;
 }
 
@@ -81,7 +83,7 @@ container_match decided(const std::vector<const container_candidate*>& all,
     m.candidates.push_back(c->id);
   std::sort(m.candidates.begin(), m.candidates.end());
   m.outcome = container_match::ambiguous;
-  m.message = "container " + std::string{typed} + " is ambiguous: "
+  m.message = "container " + terminal_safe(typed) + " is ambiguous: "
               + (by_prefix ? "the prefix" : "the name") + " matches "
               + joined(m.candidates) + " (give more of the id, or its namespace)";
   return m;
@@ -126,7 +128,7 @@ container_match resolve_container(std::string_view typed,
   if (!prefixed.empty())
     return decided(prefixed, typed, true);
   m.outcome = container_match::unknown;
-  m.message = "no container " + std::string{typed};
+  m.message = "no container " + terminal_safe(typed);
   if (is_hex(local) && local.size() < min_id_prefix)
     m.message += " (a prefix of an id needs at least "
                  + std::to_string(min_id_prefix) + " hex digits)";

@@ -149,3 +149,19 @@ TEST_CASE("several distinct containers are ambiguous even if one runs",
   CHECK(m.outcome == container_match::ambiguous);
   CHECK(m.candidates.size() == 2);
 }
+
+TEST_CASE("errors escape the ids they quote", "[container_ref]") {
+  // runc's id comes from its argv, which any user writes.
+  container_candidates known = {
+    {web_id.substr(0, 12) + "\x1b]0;a\x07", "runc", {}, 1},
+    {"auditree/" + web_id.substr(0, 12) + "\xe2\x80\xae" "b", "containerd", {},
+     1}};
+  auto m = resolve_container(web_id.substr(0, 12), known);
+  REQUIRE(m.outcome == container_match::ambiguous);
+  CHECK(m.message.find('\x1b') == std::string::npos);
+  CHECK(m.message.find("\\x1b]0;a\\x07") != std::string::npos);
+  CHECK(m.message.find("\\u202eb") != std::string::npos);
+  m = resolve_container("no\x1b[2Jpe", known);
+  CHECK(m.outcome == container_match::unknown);
+  CHECK(m.message.find("no\\x1b[2Jpe") != std::string::npos);
+}
