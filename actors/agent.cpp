@@ -23,6 +23,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/proc_scan.hpp"
+#include "runtime/terminal_text.hpp"
 
 namespace auditree {
 
@@ -223,7 +224,7 @@ std::optional<query_reply> check_route_host(caf::scoped_actor& self,
   if (!known)
     return query_reply{503, "text/plain", "the tree did not answer\n"};
   if (!*known)
-    return query_reply{404, "text/plain", "no host " + route.host + "\n"};
+    return query_reply{404, "text/plain", "no host " + terminal_safe(route.host) + "\n"};
   return std::nullopt;
 }
 
@@ -328,7 +329,7 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
           },
           [&](const caf::error&) {
             reply = {404, "text/plain",
-                     "no running actor named " + route.actor
+                     "no running actor named " + terminal_safe(route.actor)
                        + " (source, connector, sweeper, assembler-K, tree, "
                          "sink)\n"};
           });

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/terminal_text.hpp"
+
 namespace auditree {
 
 namespace {
@@ -40,30 +42,48 @@ qualified qualifies(std::string_view qualifier, const container_candidate& c) {
 std::string joined(const std::vector<std::string>& ids) {
   std::string out;
   for (auto& id : ids)
-    out += (out.empty() ? "" : ", ") + id;
+    out += (out.empty() ? "" : ", ") + terminal_safe(id);
   return out;
 }
 
-// One match wins; of several, the only one still running (lineage and the
-// cgroup may both name a plain runc container, whose lineage twin holds no
-// running process), else the user must say more.
-container_match decided(const std::vector<const container_candidate*>& matches,
+// A plain runc container is known twice, under one runtime id: by runc's
+// argv (runtime runc) and by the cgroup the tree names it after.
+bool same_container(const container_candidate& runc,
+                    const container_candidate& cgroup) {
+  return runc.runtime == "runc" && cgroup.runtime == "containerd"
+         && split_id(cgroup.id).second == split_id(runc.id).second;
+}
+
+// Twins collapse into the cgroup's name, which the tree reports.
+std::vector<const container_candidate*>
+distinct(const std::vector<const container_candidate*>& matches) {
+  std::vector<const container_candidate*> out;
+  for (auto* c : matches) {
+    bool twin = std::any_of(matches.begin(), matches.end(), [&](auto* o) {
+      return o != c && same_container(*c, *o);
+    });
+    if (!twin)
+      out.push_back(c);
+  }
+  return out;
+}
+
+// One container wins; several distinct ones, whether running or not, are
+// an error that lists them: the user must say more.
+container_match decided(const std::vector<const container_candidate*>& all,
                         std::string_view typed, bool by_prefix) {
   container_match m;
-  std::vector<const container_candidate*> running;
-  for (auto* c : matches)
-    if (c->num_running > 0)
-      running.push_back(c);
-  if (matches.size() == 1 || running.size() == 1) {
+  auto matches = distinct(all);
+  if (matches.size() == 1) {
     m.outcome = container_match::found;
-    m.id = (matches.size() == 1 ? matches : running).front()->id;
+    m.id = matches.front()->id;
     return m;
   }
   for (auto* c : matches)
     m.candidates.push_back(c->id);
   std::sort(m.candidates.begin(), m.candidates.end());
   m.outcome = container_match::ambiguous;
-  m.message = "container " + std::string{typed} + " is ambiguous: "
+  m.message = "container " + terminal_safe(typed) + " is ambiguous: "
               + (by_prefix ? "the prefix" : "the name") + " matches "
               + joined(m.candidates) + " (give more of the id, or its namespace)";
   return m;
@@ -108,7 +128,7 @@ container_match resolve_container(std::string_view typed,
   if (!prefixed.empty())
     return decided(prefixed, typed, true);
   m.outcome = container_match::unknown;
-  m.message = "no container " + std::string{typed};
+  m.message = "no container " + terminal_safe(typed);
   if (is_hex(local) && local.size() < min_id_prefix)
     m.message += " (a prefix of an id needs at least "
                  + std::to_string(min_id_prefix) + " hex digits)";

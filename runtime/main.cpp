@@ -20,6 +20,7 @@
 #include "actors/replay.hpp"
 #include "runtime/config_files.hpp"
 #include "runtime/log.hpp"
+#include "runtime/terminal_text.hpp"
 
 namespace {
 
@@ -166,11 +167,17 @@ int main(int argc, char** argv) {
     auto result = auditree::query_agent(cfg.socket, target,
                                         target.rfind("/ctl/", 0) == 0);
     if (result.status == 0) {
-      std::fprintf(stderr, "auditree: %s\n", result.error.c_str());
+      std::fprintf(stderr, "auditree: %s\n",
+                   auditree::terminal_safe(result.error).c_str());
       return 1;
     }
-    std::fputs(result.body.c_str(), result.status == 200 ? stdout : stderr);
-    return result.status == 200 ? 0 : 1;
+    // An error quotes what the user typed, ids from argv any user controls.
+    if (result.status != 200) {
+      std::fputs(auditree::terminal_safe_lines(result.body).c_str(), stderr);
+      return 1;
+    }
+    std::fputs(result.body.c_str(), stdout);
+    return 0;
   }
   if (args.size() == 1 && args[0] == "run") {
     auto rules = cfg.rules();

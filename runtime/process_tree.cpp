@@ -12,6 +12,7 @@
 #include "runtime/container_lineage.hpp"
 #include "runtime/joined_argv.hpp"
 #include "runtime/pid_facts.hpp"
+#include "runtime/process_name.hpp"
 
 namespace auditree {
 
@@ -89,7 +90,7 @@ struct node {
   std::shared_ptr<const exec_image> image;
   std::shared_ptr<container_state> container;
   std::shared_ptr<const runtime_facts> runtime;
-  std::string comm;
+  process_name name;
   /// Children, possibly with stale entries (moved away or reaped): a
   /// child belongs here only while its `parent` is this lifetime. Lazy, so
   /// that reaping an orphan of pid 1 costs no scan of pid 1's children.
@@ -424,8 +425,8 @@ void process_tree::impl::inherit(node& child, const node& creator) {
   // execs.
   if (!child.image)
     child.image = creator.image;
-  if (child.comm.empty())
-    child.comm = creator.comm;
+  if (child.name.comm.empty())
+    child.name.comm = creator.name.comm;
   if (child.uid == process_event::unset_id) {
     child.uid = creator.uid;
     child.euid = creator.euid;
@@ -437,8 +438,8 @@ void process_tree::impl::inherit(node& child, const node& creator) {
 void process_tree::impl::fill_subject_facts(node& n, const process_event& ev) {
   // comm changes without an exec (prctl, busybox applets): the newest
   // record wins, but never one from before the last exec.
-  if (!ev.comm.empty() && (n.comm.empty() || !(ev.id < n.last_exec)))
-    n.comm = ev.comm;
+  if (n.name.comm.empty() || !(ev.id < n.last_exec))
+    n.name.take(ev.comm, ev.id, ev.action == process_action::rename);
   if (!n.image && !ev.exe.empty()) {
     auto img = std::make_shared<exec_image>();
     img->exe = ev.exe;
@@ -1023,8 +1024,7 @@ void process_tree::impl::take_image(node& n, const process_event& ev,
   n.image = std::move(img);
   n.last_exec = ev.id;
   n.exec_origin = origin_of(ev.source);
-  if (!ev.comm.empty())
-    n.comm = ev.comm;
+  n.name.take(ev.comm, ev.id, false);
   if (ev.uid != process_event::unset_id) {
     n.uid = ev.uid;
     n.euid = ev.euid;
@@ -1114,8 +1114,7 @@ void process_tree::impl::merge_twin(node& x, const process_event& ev,
     set_start(x, ev.id, fact_origin::audit);
     if (x.audit_execs == 0 && x.other_execs == 0) {
       x.image = caller.image;
-      if (!caller.comm.empty())
-        x.comm = caller.comm;
+      x.name.inherit(caller.name.comm);
     }
     if (caller.runtime && caller.runtime->role == runtime_facts::joining)
       x.runtime = caller.runtime;
@@ -1437,10 +1436,8 @@ void process_tree::impl::check_running(
     if (same_start(*n, next)) {
       // A program may rename itself after its exec (busybox as
       // /proc/self/exe); a pid known only as a parent is added below.
-      auto& comm = i->second->comm;
-      if (!n->comm.empty() && !comm.empty()
-          && stamp_ms(n->last_exec) + window_ms() <= t)
-        n->comm = comm;
+      if (!n->name.comm.empty() && stamp_ms(n->last_exec) + window_ms() <= t)
+        n->name.take(i->second->comm, at, true);
       continue;
     }
     // Another process holds the pid: the old one died before it started.
@@ -1488,7 +1485,7 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
     }
     // A pid the table knows only as someone's parent takes /proc's facts.
     if (auto* r = running_lifetime(p->pid);
-        r != nullptr && !r->image && r->comm.empty() && !r->has_start
+        r != nullptr && !r->image && r->name.comm.empty() && !r->has_start
         && r->parent.pid == 0 && same_start(*r, p->start_ms)) {
       add_from_proc(*p, *r, at, now, reaps);
       ++result.num_added;
@@ -1595,7 +1592,7 @@ process_info process_tree::impl::info(const node& n) const {
   x.ppid = n.parent.pid;
   x.parent = n.parent;
   x.fork_ppid = n.fork_ppid;
-  x.comm = n.comm;
+  x.comm = n.name.comm;
   if (n.image) {
     x.exe = n.image->exe;
     x.argv = split_argv(n.image->args, n.image->argc);

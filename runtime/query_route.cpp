@@ -1,6 +1,7 @@
 #include "runtime/query_route.hpp"
 
 #include "runtime/audit_parser.hpp"
+#include "runtime/terminal_text.hpp"
 
 namespace auditree {
 
@@ -89,7 +90,7 @@ query_route route_query(std::string_view method, std::string_view target) {
         return fail(400, "how must be throw or kill");
       r.kill = value == "kill";
     } else {
-      return fail(400, "unknown parameter " + std::string{key});
+      return fail(400, "unknown parameter " + terminal_safe(key));
     }
   }
   bool ok = true;
@@ -112,7 +113,7 @@ query_route route_query(std::string_view method, std::string_view target) {
   } else if (p.rfind("/processes/", 0) == 0) {
     auto pid = parse_unsigned(p.substr(11));
     if (!pid || *pid == 0 || *pid > INT32_MAX)
-      return fail(400, "not a pid: " + std::string{p.substr(11)});
+      return fail(400, "not a pid: " + terminal_safe(p.substr(11)));
     r.kind = query_route::process_view;
     r.pid = static_cast<int32_t>(*pid);
   } else if (p == "/metrics") {
@@ -125,7 +126,7 @@ query_route route_query(std::string_view method, std::string_view target) {
     r.kind = query_route::crash;
     r.actor = std::string{p.substr(11)};
   } else {
-    return fail(404, "no such endpoint: " + std::string{p}
+    return fail(404, "no such endpoint: " + terminal_safe(p)
                        + " (try /tree, /containers, /processes, /stats, "
                          "/metrics, /healthz)");
   }

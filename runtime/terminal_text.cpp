@@ -68,6 +68,18 @@ std::string terminal_safe(std::string_view text) {
   return out;
 }
 
+std::string terminal_safe_lines(std::string_view text) {
+  std::string out;
+  for (;;) {
+    auto end = text.find('\n');
+    out += terminal_safe(text.substr(0, end));
+    if (end == std::string_view::npos)
+      return out;
+    out += '\n';
+    text.remove_prefix(end + 1);
+  }
+}
+
 std::string_view first_columns(std::string_view text, size_t columns) {
   size_t i = 0;
   for (; i < text.size() && columns > 0; --columns) {

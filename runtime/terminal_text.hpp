@@ -27,6 +27,10 @@ bool is_hidden_control(char32_t cp);
 /// output always means the escaped byte. Other UTF-8 passes unchanged.
 std::string terminal_safe(std::string_view text);
 
+/// terminal_safe for each line of `text`, its line breaks kept: for a
+/// multi-line message (an error body) printed as lines.
+std::string terminal_safe_lines(std::string_view text);
+
 /// The first `columns` code points of `text` (whole UTF-8 sequences; an
 /// invalid byte counts as one).
 std::string_view first_columns(std::string_view text, size_t columns);

@@ -110,20 +110,58 @@ TEST_CASE("unknown and malformed ids are errors", "[container_ref]") {
   CHECK(none.message.find("knows no container") != std::string::npos);
 }
 
-TEST_CASE("of several matches, the only running one wins", "[container_ref]") {
-  // A plain runc container as lineage (runc's argv) and as its cgroup name
-  // it: the lineage twin holds no running process.
+TEST_CASE("a plain runc container known twice is one container",
+          "[container_ref]") {
+  // As lineage (runc's argv) and as its cgroup names it: one container,
+  // reported by the cgroup's name, whichever of them runs.
   container_candidates known = {{"r-twin", "runc", {}, 0},
                                 {"auditree-runc/r-twin", "containerd", {}, 2}};
+  for (uint32_t lineage_running : {0u, 1u}) {
+    for (uint32_t cgroup_running : {0u, 2u}) {
+      known[0].num_running = lineage_running;
+      known[1].num_running = cgroup_running;
+      INFO(lineage_running << " " << cgroup_running);
+      CHECK(resolve_container("r-twin", known).id == "auditree-runc/r-twin");
+      CHECK(resolve_container("runc/r-twin", known).id
+            == "auditree-runc/r-twin");
+    }
+  }
+  // runc's id under a configured prefix (`runc_prefix`).
+  known[0].id = "runc-host/r-twin";
   CHECK(resolve_container("r-twin", known).id == "auditree-runc/r-twin");
-  CHECK(resolve_container("runc/r-twin", known).id == "auditree-runc/r-twin");
-  // Neither runs: the user must choose.
-  known[1].num_running = 0;
-  auto m = resolve_container("r-twin", known);
+}
+
+TEST_CASE("several distinct containers are ambiguous even if one runs",
+          "[container_ref]") {
+  auto known = host();
+  known[1].num_running = 0; // db has stopped; web runs
+  auto m = resolve_container(web_id.substr(0, 12), known);
   CHECK(m.outcome == container_match::ambiguous);
   CHECK(m.candidates.size() == 2);
-  // Both run: likewise.
-  known[0].num_running = known[1].num_running = 1;
-  CHECK(resolve_container("r-twin", known).outcome
+  // The same containerd id in two namespaces, one of them stopped.
+  known[3].num_running = 0;
+  CHECK(resolve_container("c-long", known).outcome
         == container_match::ambiguous);
+  // Two plain runc ids that share a prefix are two containers.
+  container_candidates runc = {{web_id, "runc", {}, 1},
+                               {"auditree-runc/" + db_id, "containerd", {}, 0}};
+  m = resolve_container(web_id.substr(0, 12), runc);
+  CHECK(m.outcome == container_match::ambiguous);
+  CHECK(m.candidates.size() == 2);
+}
+
+TEST_CASE("errors escape the ids they quote", "[container_ref]") {
+  // runc's id comes from its argv, which any user writes.
+  container_candidates known = {
+    {web_id.substr(0, 12) + "\x1b]0;a\x07", "runc", {}, 1},
+    {"auditree/" + web_id.substr(0, 12) + "\xe2\x80\xae" "b", "containerd", {},
+     1}};
+  auto m = resolve_container(web_id.substr(0, 12), known);
+  REQUIRE(m.outcome == container_match::ambiguous);
+  CHECK(m.message.find('\x1b') == std::string::npos);
+  CHECK(m.message.find("\\x1b]0;a\\x07") != std::string::npos);
+  CHECK(m.message.find("\\u202eb") != std::string::npos);
+  m = resolve_container("no\x1b[2Jpe", known);
+  CHECK(m.outcome == container_match::unknown);
+  CHECK(m.message.find("no\\x1b[2Jpe") != std::string::npos);
 }

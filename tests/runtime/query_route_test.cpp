@@ -80,3 +80,17 @@ TEST_CASE("control commands take POST under /ctl/", "[query]") {
   CHECK(route_query("POST", "/ctl/reboot").status == 404);
   CHECK(route_query("GET", "/tree?how=kill").status == 400);
 }
+
+TEST_CASE("error bodies escape the text they quote", "[query]") {
+  // %1b is ESC: an error body must not carry it to a terminal.
+  auto r = route_query("GET", "/nope%1b]0;owned%07");
+  CHECK(r.status == 404);
+  CHECK(r.message.find('\x1b') == std::string::npos);
+  CHECK(r.message.find("/nope\\x1b]0;owned\\x07") != std::string::npos);
+  r = route_query("GET", "/processes/1%0d2");
+  CHECK(r.status == 400);
+  CHECK(r.message.find("1\\x0d2") != std::string::npos);
+  r = route_query("GET", "/tree?\x1bx=1");
+  CHECK(r.status == 400);
+  CHECK(r.message.find('\x1b') == std::string::npos);
+}

@@ -83,3 +83,12 @@ TEST_CASE("first_columns and num_columns count code points") {
   CHECK(first_columns("ab", 5) == "ab");
   CHECK(num_columns("\xff\xfe") == 2);
 }
+
+TEST_CASE("terminal_safe_lines keeps line breaks and escapes the rest",
+          "[terminal]") {
+  CHECK(terminal_safe_lines("") == "");
+  CHECK(terminal_safe_lines("no container x\n") == "no container x\n");
+  CHECK(terminal_safe_lines("a\x1b]0;owned\x07\nb\r\n\n")
+        == "a\\x1b]0;owned\\x07\nb\\x0d\n\n");
+  CHECK(terminal_safe_lines("\xe2\x80\xae") == "\\u202e");
+}
