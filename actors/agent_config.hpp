@@ -88,6 +88,8 @@ public:
   /// process (clone3, a caller in a pid namespace) before it is dropped.
   /// The gate's own default, which config/auditree.conf repeats (tested).
   caf::timespan start_hold = start_gate::options{}.hold;
+  /// Bound on forks waiting at once; past it the oldest is evicted.
+  size_t start_max_held = start_gate::options{}.max_held;
 
   // -- the live agent (auditree run) -----------------------------------------
 
