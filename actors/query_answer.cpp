@@ -90,6 +90,56 @@ std::optional<query_reply> check_route_host(caf::scoped_actor& self,
   return std::nullopt;
 }
 
+// /health: every actor answers, none is one failure from its restart budget.
+query_reply health_reply(caf::scoped_actor& self, const pipeline& h,
+                         const caf::actor& supervisor, bool from_stdin) {
+  std::string problems;
+  auto alive = [&](const caf::actor& x, const char* name, auto answer) {
+    if (!x)
+      return;
+    bool ok = false;
+    self->request(x, query_timeout, stats_atom::value)
+      .receive([&](const decltype(answer)&) { ok = true; },
+               [&](const caf::error&) {});
+    if (!ok)
+      problems += std::string{name} + " does not answer\n";
+  };
+  if (!from_stdin)
+    alive(h.source, "the audit source", netlink_source_stats{});
+  alive(h.connector, "the proc connector", connector_stats{});
+  alive(h.tree, "the tree", tree_counters{});
+  self->request(supervisor, query_timeout, stats_atom::value)
+    .receive(
+      [&](const supervision_stats& x) {
+        for (auto& name : x.near_exhaustion)
+          problems += name + " is one failure away from its restart budget\n";
+      },
+      [&](const caf::error&) {
+        problems += "the supervisor does not answer\n";
+      });
+  return problems.empty() ? query_reply{200, "text/plain", "ok\n"}
+                          : query_reply{503, "text/plain", problems};
+}
+
+// /crash (tests): asks the supervisor to fail one actor.
+query_reply crash_reply(caf::scoped_actor& self, const caf::actor& supervisor,
+                        const query_route& route) {
+  query_reply reply;
+  self->request(supervisor, query_timeout, crash_atom::value, route.actor,
+                route.kill)
+    .receive(
+      [&](const std::string& x) {
+        reply = {200, "text/plain", x + "\n"};
+      },
+      [&](const caf::error&) {
+        reply = {404, "text/plain",
+                 "no running actor named " + route.actor
+                   + " (source, connector, sweeper, assembler-K, tree, "
+                     "sink)\n"};
+      });
+  return reply;
+}
+
 } // namespace
 
 // A request timeout that ends by `deadline`, and never beyond
@@ -218,50 +268,11 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
       reply.body = render_stats(m, route.json);
       break;
     }
-    case query_route::health: {
-      std::string problems;
-      auto alive = [&](const caf::actor& x, const char* name, auto answer) {
-        if (!x)
-          return;
-        bool ok = false;
-        self->request(x, query_timeout, stats_atom::value)
-          .receive([&](const decltype(answer)&) { ok = true; },
-                   [&](const caf::error&) {});
-        if (!ok)
-          problems += std::string{name} + " does not answer\n";
-      };
-      if (!from_stdin)
-        alive(h.source, "the audit source", netlink_source_stats{});
-      alive(h.connector, "the proc connector", connector_stats{});
-      alive(h.tree, "the tree", tree_counters{});
-      self->request(supervisor, query_timeout, stats_atom::value)
-        .receive(
-          [&](const supervision_stats& x) {
-            for (auto& name : x.near_exhaustion)
-              problems += name
-                          + " is one failure away from its restart budget\n";
-          },
-          [&](const caf::error&) {
-            problems += "the supervisor does not answer\n";
-          });
-      reply = problems.empty()
-                ? query_reply{200, "text/plain", "ok\n"}
-                : query_reply{503, "text/plain", problems};
+    case query_route::health:
+      reply = health_reply(self, h, supervisor, from_stdin);
       break;
-    }
     case query_route::crash:
-      self->request(supervisor, query_timeout, crash_atom::value, route.actor,
-                    route.kill)
-        .receive(
-          [&](const std::string& x) {
-            reply = {200, "text/plain", x + "\n"};
-          },
-          [&](const caf::error&) {
-            reply = {404, "text/plain",
-                     "no running actor named " + route.actor
-                       + " (source, connector, sweeper, assembler-K, tree, "
-                         "sink)\n"};
-          });
+      reply = crash_reply(self, supervisor, route);
       break;
     case query_route::error:
       reply = {route.status, "text/plain", route.message + "\n"};
