@@ -15,15 +15,13 @@
 #include "actors/pipeline.hpp"
 #include "actors/proc_connector_actor.hpp"
 #include "actors/proc_sweeper_actor.hpp"
+#include "actors/query_answer.hpp"
 #include "actors/query_server.hpp"
 #include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
-#include "runtime/container_ref.hpp"
-#include "runtime/docker_names.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/proc_scan.hpp"
-#include "runtime/terminal_text.hpp"
 
 namespace auditree {
 
@@ -42,8 +40,6 @@ uint64_t effective_capabilities() {
   return 0;
 }
 
-constexpr auto query_timeout = std::chrono::seconds(2);
-
 // What `auditree stop` promises: after SIGTERM (SIGINT, SIGHUP, SIGQUIT)
 // the rules are gone and the settings back within 5 s, wedged actor or
 // not. The actors get the first part of it to hand over their counters
@@ -56,17 +52,6 @@ constexpr auto stop_limit = std::chrono::seconds(10);
 // signals: a wedged actor may delay a signal by this much at most.
 constexpr auto loop_budget = std::chrono::seconds(1);
 
-// A request timeout that ends by `deadline`, and never beyond
-// query_timeout (at least 1 ms: CAF takes no zero timeout).
-caf::timespan wait_until(std::chrono::steady_clock::time_point deadline) {
-  auto now = std::chrono::steady_clock::now();
-  if (deadline <= now)
-    return std::chrono::milliseconds(1);
-  auto left = std::chrono::duration_cast<caf::timespan>(deadline - now);
-  return std::max<caf::timespan>(
-    std::chrono::milliseconds(1),
-    std::min<caf::timespan>(left, query_timeout));
-}
 
 // The supervisor's current handles, or nullopt when it does not answer by
 // `deadline`.
@@ -95,251 +80,6 @@ void arm_stop_watchdog(std::chrono::steady_clock::time_point signalled) {
   }}.detach();
 }
 
-// The rates `auditree stats` shows, sampled by the agent's main loop.
-struct rate_board {
-  std::mutex mutex;
-  decltype(agent_metrics::rates) rates;
-};
-
-// Asks every actor for its counters and mailbox size; an actor that does
-// not answer adds nothing (the health check reports it). All asking ends
-// by `deadline`: with a wedged actor each question would wait in full.
-agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
-                     bool from_stdin,
-                     std::chrono::steady_clock::time_point deadline
-                     = std::chrono::steady_clock::time_point::max()) {
-  agent_metrics m;
-  auto ignore = [](const caf::error&) {};
-  auto timeout = [&] { return wait_until(deadline); };
-  for (auto& [name, actor] : named_children(h))
-    if (actor)
-      self->request(actor, timeout(), mailbox_atom::value)
-        .receive(
-          [&, name = name](uint64_t n) { m.mailboxes.emplace_back(name, n); },
-          ignore);
-  if (h.source && from_stdin)
-    self->request(h.source, timeout(), stats_atom::value)
-      .receive([&](const source_stats& x) { m.file = x; }, ignore);
-  else if (h.source)
-    self->request(h.source, timeout(), stats_atom::value)
-      .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
-  if (h.connector)
-    self->request(h.connector, timeout(), stats_atom::value)
-      .receive([&](const connector_stats& x) { m.connector = x; }, ignore);
-  for (auto& a : h.assemblers)
-    self->request(a, timeout(), stats_atom::value)
-      .receive([&](const assembler_stats& x) { m.assembly += x; }, ignore);
-  self->request(h.tree, timeout(), stats_atom::value)
-    .receive([&](const tree_counters& x) { m.tree = x; }, ignore);
-  self->request(h.supervisor, timeout(), stats_atom::value)
-    .receive(
-      [&](const supervision_stats& x) {
-        for (size_t i = 0; i < x.children.size(); ++i)
-          m.restarts.emplace_back(x.children[i], x.restarts[i]);
-      },
-      ignore);
-  self->request(h.tree, timeout(), latency_atom::value)
-    .receive(
-      [&](uint64_t count, int64_t p50, int64_t p99, int64_t max) {
-        m.latency = {count, p50, p99, max};
-      },
-      ignore);
-  if (h.sink)
-    self->request(h.sink, timeout(), stats_atom::value)
-      .receive(
-        [&](uint64_t written, uint64_t dropped) {
-          m.lines_written = written;
-          m.lines_dropped = dropped;
-        },
-        ignore);
-  return m;
-}
-
-// The tree's containers, docker's with the names from its root-owned
-// state (runtime/docker_names.hpp); nullopt if the tree did not answer.
-std::optional<container_candidates>
-known_containers(caf::scoped_actor& self, const pipeline& h) {
-  std::optional<container_candidates> known;
-  self->request(h.tree, query_timeout, containers_atom::value)
-    .receive([&](container_candidates& x) { known = std::move(x); },
-             [](const caf::error&) {});
-  if (!known)
-    return known;
-  std::vector<std::string> roots;
-  bool looked = false;
-  for (auto& c : *known) {
-    if (c.runtime != "docker")
-      continue;
-    if (!looked) {
-      roots = docker_data_roots(find_dockerd("/proc"),
-                                [](const std::string& path) {
-                                  return read_root_owned(path);
-                                });
-      looked = true;
-    }
-    auto slash = c.id.find('/');
-    if (auto name = read_docker_name(roots, c.id.substr(slash + 1)))
-      c.names.push_back(std::move(*name));
-  }
-  return known;
-}
-
-// The container id a route names, resolved to the tree's id; an error
-// reply when it is ambiguous (409) or unknown (404).
-std::optional<query_reply> resolve_route_container(caf::scoped_actor& self,
-                                                   const pipeline& h,
-                                                   query_route& route) {
-  bool takes_container = route.kind == query_route::tree_view
-                         || route.kind == query_route::container_tree
-                         || route.kind == query_route::process_list;
-  if (!takes_container || route.container.empty())
-    return std::nullopt;
-  auto known = known_containers(self, h);
-  if (!known)
-    return query_reply{503, "text/plain", "the tree did not answer\n"};
-  auto match = resolve_container(route.container, *known);
-  switch (match.outcome) {
-    case container_match::found:
-      route.container = match.id;
-      return std::nullopt;
-    case container_match::ambiguous:
-      return query_reply{409, "text/plain", match.message + "\n"};
-    case container_match::unknown:
-      return query_reply{404, "text/plain", match.message + "\n"};
-    case container_match::invalid:
-      break;
-  }
-  return query_reply{400, "text/plain", match.message + "\n"};
-}
-
-// An unknown `host=` is refused (404), never answered with an empty tree.
-std::optional<query_reply> check_route_host(caf::scoped_actor& self,
-                                            const pipeline& h,
-                                            const query_route& route) {
-  if (route.host.empty())
-    return std::nullopt;
-  std::optional<bool> known;
-  self->request(h.tree, query_timeout, host_atom::value, route.host)
-    .receive([&](bool x) { known = x; }, [](const caf::error&) {});
-  if (!known)
-    return query_reply{503, "text/plain", "the tree did not answer\n"};
-  if (!*known)
-    return query_reply{404, "text/plain", "no host " + terminal_safe(route.host) + "\n"};
-  return std::nullopt;
-}
-
-// Answers one request of the query API (on the query server's thread).
-query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
-                   bool from_stdin, rate_board& board,
-                   query_route route) {
-  caf::scoped_actor self{sys};
-  pipeline h;
-  bool ready = false;
-  self->request(supervisor, query_timeout, handles_atom::value)
-    .receive(
-      [&](pipeline& x) {
-        h = std::move(x);
-        ready = true;
-      },
-      [](const caf::error&) {});
-  if (!ready)
-    return {503, "text/plain", "the agent is restarting an actor\n"};
-  if (auto refused = resolve_route_container(self, h, route))
-    return *refused;
-  if (auto refused = check_route_host(self, h, route))
-    return *refused;
-  query_reply reply;
-  reply.content_type = route.json ? "application/json" : "text/plain";
-  auto text = [&](auto&&... xs) {
-    self->request(h.tree, query_timeout, xs...)
-      .receive([&](std::string& x) { reply.body = std::move(x); },
-               [&](const caf::error& err) {
-                 reply = {503, "text/plain",
-                          "the tree did not answer: " + sys.render(err)
-                            + "\n"};
-               });
-  };
-  switch (route.kind) {
-    case query_route::tree_view:
-    case query_route::container_tree:
-      text(tree_atom::value, route.container, route.host, route.json);
-      break;
-    case query_route::process_list:
-      text(ps_atom::value, route.container, route.host, route.json);
-      break;
-    case query_route::process_view:
-      text(process_atom::value, route.pid, route.host, route.json);
-      if (reply.status == 200 && reply.body.empty())
-        reply = {404, "text/plain",
-                 "no process " + std::to_string(route.pid) + "\n"};
-      break;
-    case query_route::container_list:
-      text(containers_atom::value, route.json);
-      break;
-    case query_route::metrics:
-      reply = {200, "text/plain; version=0.0.4",
-               render_prometheus(gather(self, h, from_stdin))};
-      break;
-    case query_route::stats: {
-      auto m = gather(self, h, from_stdin);
-      {
-        std::lock_guard<std::mutex> guard{board.mutex};
-        m.rates = board.rates;
-      }
-      reply.body = render_stats(m, route.json);
-      break;
-    }
-    case query_route::health: {
-      std::string problems;
-      auto alive = [&](const caf::actor& x, const char* name, auto answer) {
-        if (!x)
-          return;
-        bool ok = false;
-        self->request(x, query_timeout, stats_atom::value)
-          .receive([&](const decltype(answer)&) { ok = true; },
-                   [&](const caf::error&) {});
-        if (!ok)
-          problems += std::string{name} + " does not answer\n";
-      };
-      if (!from_stdin)
-        alive(h.source, "the audit source", netlink_source_stats{});
-      alive(h.connector, "the proc connector", connector_stats{});
-      alive(h.tree, "the tree", tree_counters{});
-      self->request(supervisor, query_timeout, stats_atom::value)
-        .receive(
-          [&](const supervision_stats& x) {
-            for (auto& name : x.near_exhaustion)
-              problems += name
-                          + " is one failure away from its restart budget\n";
-          },
-          [&](const caf::error&) {
-            problems += "the supervisor does not answer\n";
-          });
-      reply = problems.empty()
-                ? query_reply{200, "text/plain", "ok\n"}
-                : query_reply{503, "text/plain", problems};
-      break;
-    }
-    case query_route::crash:
-      self->request(supervisor, query_timeout, crash_atom::value, route.actor,
-                    route.kill)
-        .receive(
-          [&](const std::string& x) {
-            reply = {200, "text/plain", x + "\n"};
-          },
-          [&](const caf::error&) {
-            reply = {404, "text/plain",
-                     "no running actor named " + terminal_safe(route.actor)
-                       + " (source, connector, sweeper, assembler-K, tree, "
-                         "sink)\n"};
-          });
-      break;
-    case query_route::error:
-      reply = {route.status, "text/plain", route.message + "\n"};
-      break;
-  }
-  return reply;
-}
 
 // The first part of a stop, bounded by restore_budget from the signal: the
 // counters read just before the sources halt, then the rules removed and

@@ -38,6 +38,9 @@ agent_config::agent_config() {
     .add(start_hold, "start-hold",
          "how long a fork may wait for evidence that it made a process "
          "before the stream drops it as a thread")
+    .add(start_max_held, "start-max-held",
+         "forks that may wait for evidence at once; past it the oldest is "
+         "dropped (evicted)")
     .add(max_hosts, "max-hosts",
          "hosts named by node= kept apart; records of further hosts are "
          "refused")
@@ -313,6 +316,8 @@ std::string agent_config::validate() const {
     return "auditree.exit-grace must not be negative";
   if (start_hold < caf::timespan{0})
     return "auditree.start-hold must not be negative";
+  if (start_max_held == 0)
+    return "auditree.start-max-held must be at least 1";
   if (max_hosts == 0)
     return "auditree.max-hosts=0: must be positive";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")

@@ -10,6 +10,7 @@
 #include "runtime/config_files.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/restart_policy.hpp"
+#include "runtime/start_gate.hpp"
 
 namespace auditree {
 
@@ -85,7 +86,10 @@ public:
   caf::timespan exit_grace = std::chrono::seconds{1};
   /// How long a fork of the stream may wait for evidence that it made a
   /// process (clone3, a caller in a pid namespace) before it is dropped.
-  caf::timespan start_hold = std::chrono::seconds{5};
+  /// The gate's own default, which config/auditree.conf repeats (tested).
+  caf::timespan start_hold = start_gate::options{}.hold;
+  /// Bound on forks waiting at once; past it the oldest is evicted.
+  size_t start_max_held = start_gate::options{}.max_held;
   /// Hosts named by node= the agent keeps apart; records of further hosts
   /// are refused (and counted).
   size_t max_hosts = 1024;

@@ -1,5 +1,7 @@
 #include "actors/audit_control.hpp"
 
+#include "runtime/arch_table.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
@@ -52,15 +54,14 @@ bool is_string_field(uint32_t field) {
   }
 }
 
-// machine_t grows with libaudit; probe well past its last value.
-constexpr int machine_probe_limit = 64;
-
-// A system call on some machine libaudit knows (a typo is on none).
+// A system call on some machine libaudit knows (a typo is on none); the
+// generated arch table lists those machines.
 bool is_syscall_anywhere(const std::string& name) {
-  for (int m = 0; m < machine_probe_limit; ++m)
-    if (audit_machine_to_elf(m) != 0
-        && audit_name_to_syscall(name.c_str(), m) >= 0)
+  for (size_t i = 0; i < known_arch_count; ++i) {
+    int machine = audit_elf_to_machine(known_arches[i].audit_arch);
+    if (machine >= 0 && audit_name_to_syscall(name.c_str(), machine) >= 0)
       return true;
+  }
   return false;
 }
 

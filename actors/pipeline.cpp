@@ -55,6 +55,7 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   tree_opts.tree.exit_grace = duration_cast<milliseconds>(cfg.exit_grace);
   tree_opts.tree.keep_exited = cfg.keep_exited;
   tree_opts.gate.hold = duration_cast<milliseconds>(cfg.start_hold);
+  tree_opts.gate.max_held = cfg.start_max_held;
   tree_opts.num_inputs = n;
   tree_opts.has_sink = cfg.output != "none";
   tree_opts.stream_time = stream_time;

@@ -311,6 +311,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       result.num_starts_threads = gate.stats().num_threads;
       result.num_starts_unresolved = gate.stats().num_unresolved;
       result.num_starts_too_late = gate.stats().num_too_late;
+      result.num_starts_evicted = gate.stats().num_evicted;
       result.num_starts_waiting = gate.num_waiting();
       auto& hold = gate.hold_latency();
       result.start_hold_count = hold.count();

@@ -17,6 +17,15 @@ enum { call_count = sizeof calls / sizeof calls[0] };
 /* machine_t grows with libaudit; probe well past its last value. */
 enum { machine_probe_limit = 64 };
 
+/* The name the stream prints: libaudit's, except that libaudit calls
+ * AUDIT_ARCH_ARM (0x40000028, little-endian) "armeb", the big-endian ARM's
+ * name; the arch= value says little-endian, so it is printed "arm". */
+static const char* stream_name(int machine) {
+  if (audit_machine_to_elf(machine) == AUDIT_ARCH_ARM)
+    return "arm";
+  return audit_machine_to_name(machine);
+}
+
 static int fail(const char* what, const char* detail) {
   fprintf(stderr, "arch_table_gen: %s%s\n", what, detail);
   return 1;
@@ -70,7 +79,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < known; ++i) {
     int m = machines[i];
     fprintf(out, "  {0x%xu, \"%s\", calls_%d, std::size(calls_%d)},\n",
-            audit_machine_to_elf(m), audit_machine_to_name(m), m, m);
+            audit_machine_to_elf(m), stream_name(m), m, m);
   }
   fprintf(out, "};\n\nconst size_t known_arch_count = %d;\n\n"
                "} // namespace auditree\n", known);

@@ -115,11 +115,13 @@ struct tree_counters {
   uint64_t num_duplicates = 0;
   /// The stream's forks (see runtime/start_gate.hpp): held for evidence,
   /// confirmed late, dropped as threads, resolved at the bound without
-  /// evidence, placed after that, and waiting now.
+  /// evidence, pushed out by start-max-held, placed after that, and
+  /// waiting now.
   uint64_t num_starts_held = 0;
   uint64_t num_starts_confirmed = 0;
   uint64_t num_starts_threads = 0;
   uint64_t num_starts_unresolved = 0;
+  uint64_t num_starts_evicted = 0;
   uint64_t num_starts_too_late = 0;
   uint64_t num_starts_waiting = 0;
   /// How long confirmed forks waited, microseconds: samples, p50, p99, max.

@@ -90,7 +90,8 @@ typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
            x.num_containers, x.num_events, x.num_created, x.num_vanished,
            x.num_reaped, x.num_ignored, x.num_duplicates,
            x.num_starts_held, x.num_starts_confirmed, x.num_starts_threads,
-           x.num_starts_unresolved, x.num_starts_too_late,
+           x.num_starts_unresolved, x.num_starts_evicted,
+           x.num_starts_too_late,
            x.num_starts_waiting, x.start_hold_count, x.start_hold_p50_us,
            x.start_hold_p99_us, x.start_hold_max_us);
 }

@@ -30,7 +30,7 @@ struct arch_syscall {
 /// One machine as libaudit knows it.
 struct arch_info {
   uint32_t audit_arch; ///< the arch= value (AUDIT_ARCH_*)
-  const char* name;    ///< libaudit's machine name (`ausearch -i` prints it)
+  const char* name;    ///< libaudit's machine name ("arm" for its "armeb")
   const arch_syscall* calls;
   size_t call_count;
 };

@@ -239,22 +239,10 @@ void append_timestamp(std::string& out, const event_id& id) {
   writer.flush();
 }
 
-void append_ecs_json(std::string& out_string, const process_event& ev) {
-  json_writer out{out_string};
-  bool fork = ev.action == process_action::fork;
-  out.put("{\"@timestamp\":\"");
-  write_timestamp(out, ev.id);
-  out.put("\",\"event\":{\"action\":\"");
-  out.put(to_string(ev.action));
-  out.put("\",\"id\":\"");
-  out.number(ev.id.seconds);
-  out.put('.');
-  char ms[3] = {char('0' + ev.id.millis / 100 % 10),
-                char('0' + ev.id.millis / 10 % 10),
-                char('0' + ev.id.millis % 10)};
-  out.put(ms, sizeof(ms));
-  out.put(':');
-  out.number(ev.id.serial);
+namespace {
+
+// The event's `process` object (the closing of `event` before it).
+void write_process(json_writer& out, const process_event& ev, bool fork) {
   out.put("\"},\"process\":{\"pid\":");
   out.number(fork ? ev.child : ev.pid);
   if (fork && ev.vpid > 0) {
@@ -294,6 +282,10 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
     out.number(ev.exit_code);
   }
   out.put('}');
+}
+
+// The `user` object, when any id is set.
+void write_user(json_writer& out, const process_event& ev) {
   if (ev.uid != process_event::unset_id || ev.euid != process_event::unset_id
       || ev.auid != process_event::unset_id) {
     out.put(",\"user\":{");
@@ -319,16 +311,10 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
     }
     out.put('}');
   }
-  if (!ev.container.empty()) {
-    out.put(",\"container\":{\"id\":");
-    write_string(out, ev.container);
-    out.put('}');
-  }
-  if (!ev.host.empty()) {
-    out.put(",\"host\":{\"name\":");
-    write_string(out, ev.host);
-    out.put('}');
-  }
+}
+
+// The `auditree` object, left open for the caller to close.
+void write_auditree(json_writer& out, const process_event& ev, bool fork) {
   out.put(",\"auditree\":{\"source\":\"");
   out.put(to_string(ev.source));
   out.put('"');
@@ -367,6 +353,39 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
     out.put(",\"signal\":");
     out.number(ev.signal);
   }
+}
+
+} // namespace
+
+void append_ecs_json(std::string& out_string, const process_event& ev) {
+  json_writer out{out_string};
+  bool fork = ev.action == process_action::fork;
+  out.put("{\"@timestamp\":\"");
+  write_timestamp(out, ev.id);
+  out.put("\",\"event\":{\"action\":\"");
+  out.put(to_string(ev.action));
+  out.put("\",\"id\":\"");
+  out.number(ev.id.seconds);
+  out.put('.');
+  char ms[3] = {char('0' + ev.id.millis / 100 % 10),
+                char('0' + ev.id.millis / 10 % 10),
+                char('0' + ev.id.millis % 10)};
+  out.put(ms, sizeof(ms));
+  out.put(':');
+  out.number(ev.id.serial);
+  write_process(out, ev, fork);
+  write_user(out, ev);
+  if (!ev.container.empty()) {
+    out.put(",\"container\":{\"id\":");
+    write_string(out, ev.container);
+    out.put('}');
+  }
+  if (!ev.host.empty()) {
+    out.put(",\"host\":{\"name\":");
+    write_string(out, ev.host);
+    out.put('}');
+  }
+  write_auditree(out, ev, fork);
   out.put("}}\n");
   out.flush();
 }

@@ -66,7 +66,8 @@ void write_stream_starts(writer& w, const tree_counters& t) {
   w.family("stream_starts_total", "counter",
            "Audit forks of the stream: held for evidence of what they made, "
            "confirmed as processes late, dropped as threads, resolved "
-           "without evidence at the bound, placed after it.");
+           "without evidence at the bound, evicted past start-max-held, "
+           "placed after it.");
   w.sample("stream_starts_total", t.num_starts_held, "fate=\"held\"");
   w.sample("stream_starts_total", t.num_starts_confirmed,
            "fate=\"confirmed\"");
@@ -74,6 +75,7 @@ void write_stream_starts(writer& w, const tree_counters& t) {
            "fate=\"thread\"");
   w.sample("stream_starts_total", t.num_starts_unresolved,
            "fate=\"unresolved\"");
+  w.sample("stream_starts_total", t.num_starts_evicted, "fate=\"evicted\"");
   w.sample("stream_starts_total", t.num_starts_too_late,
            "fate=\"too_late\"");
   w.gauge("stream_starts_waiting", "Audit forks waiting for evidence now.",
@@ -253,6 +255,8 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"starts_confirmed", "forks confirmed late", m.tree.num_starts_confirmed},
     {"starts_threads", "forks dropped as threads", m.tree.num_starts_threads},
     {"starts_unresolved", "forks unresolved", m.tree.num_starts_unresolved},
+    {"starts_evicted", "forks evicted (start-max-held)",
+     m.tree.num_starts_evicted},
     {"starts_waiting", "forks waiting", m.tree.num_starts_waiting},
     {"start_hold_p50_us", "fork hold p50 (us)",
      static_cast<uint64_t>(m.tree.start_hold_p50_us)},

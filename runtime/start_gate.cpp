@@ -107,14 +107,20 @@ void start_gate::resolve(const process_event& ev) {
 void start_gate::expire(time_point now) {
   while (!order_.empty()) {
     auto [since, id] = order_.front();
-    bool due = now - since >= opts_.hold || held_.size() > opts_.max_held;
-    if (!due)
+    bool late = now - since >= opts_.hold;
+    bool over = held_.size() > opts_.max_held;
+    if (!late && !over)
       break;
     order_.pop_front();
-    if (auto i = held_.find(id); i != held_.end()) {
+    auto i = held_.find(id);
+    // An entry of a fork released since: the key may be held again, later.
+    if (i == held_.end() || i->second.since != since)
+      continue;
+    if (late)
       resolve(i->second.event);
-      held_.erase(i);
-    }
+    else
+      ++stats_.num_evicted;
+    held_.erase(i);
   }
 }
 

@@ -40,6 +40,8 @@ struct start_gate_stats {
   /// Starts the table announced for a fork no longer held (resolved at
   /// the bound already, or pushed out by `max_held`).
   uint64_t num_too_late = 0;
+  /// Forks pushed out, not reported, because `max_held` forks waited.
+  uint64_t num_evicted = 0;
 };
 
 /// Holds audit fork events until the table says what they made.
@@ -51,7 +53,7 @@ public:
     /// How long a fork may wait for evidence before it is resolved without:
     /// a clone3 as a thread, anything else as unresolved.
     std::chrono::milliseconds hold{5000};
-    /// Bound on forks waiting at once; past it the oldest is resolved.
+    /// Bound on forks waiting at once; past it the oldest is evicted.
     size_t max_held = 65536;
   };
 
@@ -86,6 +88,7 @@ public:
 private:
   struct held_fork {
     process_event event;
+    /// When it began to wait: tells its `order_` entry from a stale one.
     time_point since;
   };
 

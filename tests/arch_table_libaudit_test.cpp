@@ -17,6 +17,14 @@ namespace {
 // machine_t grows with libaudit; probe well past its last value.
 constexpr int machine_probe_limit = 64;
 
+// The table's name for a machine: libaudit's, but "arm" for AUDIT_ARCH_ARM
+// (little-endian), which libaudit names "armeb".
+std::string table_name(int machine) {
+  if (audit_machine_to_elf(machine) == AUDIT_ARCH_ARM)
+    return "arm";
+  return audit_machine_to_name(machine);
+}
+
 } // namespace
 
 TEST_CASE("arch table: every machine libaudit knows, with its numbers") {
@@ -30,7 +38,7 @@ TEST_CASE("arch table: every machine libaudit knows, with its numbers") {
     INFO("machine " << m << " " << name);
     auto arch = find_arch(elf);
     REQUIRE(arch != nullptr);
-    CHECK(std::string{arch->name} == name);
+    CHECK(std::string{arch->name} == table_name(m));
     CHECK(audit_elf_to_machine(arch->audit_arch) == m);
     for (auto call : all_process_calls) {
       std::string call_text{call_name(call)};
@@ -66,7 +74,7 @@ TEST_CASE("arch table: each entry is a machine libaudit maps back") {
     INFO(arch.name);
     auto m = audit_elf_to_machine(arch.audit_arch);
     REQUIRE(m >= 0);
-    CHECK(std::string{audit_machine_to_name(m)} == arch.name);
+    CHECK(table_name(m) == arch.name);
     for (size_t j = 0; j < arch.call_count; ++j) {
       auto back = audit_syscall_to_name(static_cast<int>(arch.calls[j].number), m);
       REQUIRE(back != nullptr);

@@ -59,6 +59,7 @@ TEST_CASE("a key missing from a file takes config/auditree.conf's default",
   SAME(log_level);
   SAME(exit_grace);
   SAME(start_hold);
+  SAME(start_max_held);
   SAME(max_hosts);
   SAME(mode);
   SAME(rules_file);

@@ -148,7 +148,7 @@ TEST_CASE("interpret: ppc64le vfork 189 and arm execveat 387") {
   CHECK(unknown.error == nullptr);
 }
 
-TEST_CASE("append_ecs_json: the arch is libaudit's machine name") {
+TEST_CASE("append_ecs_json: the arch is libaudit's machine name, arm as arm") {
   auto name_in = [](uint32_t arch) {
     process_event ev;
     ev.action = process_action::exec;
@@ -166,5 +166,7 @@ TEST_CASE("append_ecs_json: the arch is libaudit's machine name") {
   CHECK(name_in(ppc64le) == "ppc64le");
   CHECK(name_in(0xc000003e) == "x86_64");
   CHECK(name_in(0x40000003) == "i386");
+  // libaudit names the little-endian AUDIT_ARCH_ARM "armeb".
+  CHECK(name_in(arm) == "arm");
   CHECK(name_in(riscv64) == "c00000f3");
 }

@@ -38,12 +38,15 @@ TEST_CASE("metrics in the Prometheus text format", "[metrics]") {
   held.tree.num_starts_held = 618;
   held.tree.num_starts_confirmed = 14;
   held.tree.num_starts_threads = 502;
+  held.tree.num_starts_evicted = 3;
   held.tree.start_hold_count = 14;
   held.tree.start_hold_p99_us = 4000;
   auto starts = render_prometheus(held);
   CHECK(starts.find("auditree_stream_starts_total{fate=\"held\"} 618\n"
                     "auditree_stream_starts_total{fate=\"confirmed\"} 14\n"
                     "auditree_stream_starts_total{fate=\"thread\"} 502\n")
+        != std::string::npos);
+  CHECK(starts.find("auditree_stream_starts_total{fate=\"evicted\"} 3\n")
         != std::string::npos);
   CHECK(starts.find("auditree_stream_start_hold_seconds{quantile=\"0.99\"} "
                     "0.004000\n")

@@ -249,3 +249,78 @@ TEST_CASE("two hosts' forks with one stamp wait apart", "[start_gate]") {
   CHECK(gate.num_waiting() == 1);
   CHECK(gate.stats().num_too_late == 0);
 }
+
+namespace {
+
+// A clone3 by pid 70 (flags unknown: it waits), stamped `serial`.
+process_event held_clone3(uint32_t serial) {
+  process_event ev;
+  ev.action = process_action::fork;
+  ev.source = fact_source::audit;
+  ev.id = event_id{1000, 0, serial};
+  ev.pid = 70;
+  ev.child = 71 + static_cast<int32_t>(serial);
+  return ev;
+}
+
+// The table's start for held_clone3(serial)'s child.
+process_start start_of(uint32_t serial) {
+  event_id fork{1000, 0, serial};
+  return process_start{process_key{71 + static_cast<int32_t>(serial), fork},
+                       fork, 70, 0};
+}
+
+process_tree::time_point at_ms(int64_t ms) {
+  return process_tree::time_point{} + std::chrono::milliseconds{ms};
+}
+
+} // namespace
+
+TEST_CASE("past start-max-held the oldest waiting fork is evicted",
+          "[start_gate]") {
+  start_gate::options opts;
+  opts.max_held = 2;
+  start_gate gate{opts};
+  process_event_batch out;
+  for (uint32_t serial = 1; serial <= 3; ++serial) {
+    gate.pass(held_clone3(serial), {}, at_ms(serial), out);
+    gate.expire(at_ms(serial));
+  }
+  CHECK(out.empty());
+  CHECK(gate.num_waiting() == 2);
+  CHECK(gate.stats().num_held == 3);
+  CHECK(gate.stats().num_evicted == 1);
+  CHECK(gate.stats().num_threads == 0);
+  CHECK(gate.stats().num_unresolved == 0);
+  // The evicted one (serial 1) is no longer held; serial 2 still is.
+  process_event other;
+  other.action = process_action::exec;
+  other.source = fact_source::audit;
+  gate.pass(other, {start_of(1), start_of(2)}, at_ms(10), out);
+  CHECK(gate.stats().num_too_late == 1);
+  CHECK(gate.stats().num_confirmed == 1);
+}
+
+TEST_CASE("a fork held again after its release waits its own full hold",
+          "[start_gate]") {
+  start_gate::options opts;
+  opts.hold = std::chrono::milliseconds{100};
+  start_gate gate{opts};
+  process_event_batch out;
+  gate.pass(held_clone3(1), {}, at_ms(0), out);
+  process_event other;
+  other.action = process_action::exec;
+  other.source = fact_source::audit;
+  gate.pass(other, {start_of(1)}, at_ms(10), out);
+  REQUIRE(gate.num_waiting() == 0);
+  // The same stamp again (an assembler's resend): held from 50 ms.
+  gate.pass(held_clone3(1), {}, at_ms(50), out);
+  REQUIRE(gate.num_waiting() == 1);
+  // The first hold's entry is due at 100 ms; it must not end this one.
+  gate.expire(at_ms(120));
+  CHECK(gate.num_waiting() == 1);
+  CHECK(gate.stats().num_threads == 0);
+  gate.expire(at_ms(150));
+  CHECK(gate.num_waiting() == 0);
+  CHECK(gate.stats().num_threads == 1);
+}
