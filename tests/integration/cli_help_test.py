@@ -12,13 +12,8 @@ import tempfile
 
 AUDITREE = os.path.abspath(sys.argv[1])
 REPO = os.path.abspath(sys.argv[2])
-failures = []
-
-
-def check(cond, what):
-    print(("ok:   " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_harness import check, finish
 
 
 def run(*args, cwd="/"):
@@ -159,6 +154,4 @@ with tempfile.TemporaryDirectory() as work:
           and "\x1b" not in err and "\u202e" not in err,
           f"log messages escape controls and bidi marks ({err[-300:]!r})")
 
-if failures:
-    print(f"{len(failures)} checks failed")
-    sys.exit(1)
+finish()

@@ -18,7 +18,6 @@ Prints, for each log: lines, events, process events and what was skipped.
 import collections
 import gzip
 import json
-import os
 import pathlib
 import re
 import subprocess

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_harness import check, failures, proc_stat, wait_for
+from agent_harness import check, finish, proc_stat, wait_for
 
 AUDITREE, AUDIT_STATE, REPO, BUILD = (os.path.abspath(a)
                                       for a in sys.argv[1:5])
@@ -298,6 +298,4 @@ check(not installed_pids(), "no installed auditree process runs")
 check_restored(before, "after the purge")
 shutil.rmtree(work, ignore_errors=True)
 
-if failures:
-    print(f"{len(failures)} checks failed")
-    sys.exit(1)
+finish()

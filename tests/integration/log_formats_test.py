@@ -18,13 +18,8 @@ import tempfile
 
 auditree, repo = sys.argv[1], sys.argv[2]
 folder = os.path.join(repo, "tests", "data", "foreign")
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL: " + what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_harness import check, finish
 
 
 HEADER = re.compile(r"^(?:node=(\S+) )?type=(\S+) msg=audit\((\d+\.\d+:\d+)\)")
@@ -146,4 +141,4 @@ noded = [n for n in logs
          if open(os.path.join(folder, n)).read().startswith("node=")]
 check(noded, "no foreign log with node= prefixes")
 print(f"process events over all logs: {dict(total)}")
-sys.exit(1 if failures else 0)
+finish()

@@ -12,13 +12,8 @@ import sys
 
 AUDITREE = os.path.abspath(sys.argv[1])
 REPO = os.path.abspath(sys.argv[2])
-failures = []
-
-
-def check(cond, what):
-    print(("ok:   " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_harness import check, finish
 
 
 def plain(roff):
@@ -126,6 +121,4 @@ if man:
           and "restart-backoff-max" in out.stdout,
           "man -l renders the page")
 
-if failures:
-    print(f"{len(failures)} checks failed")
-    sys.exit(1)
+finish()

@@ -15,13 +15,8 @@ import tempfile
 
 auditree, repo = sys.argv[1], sys.argv[2]
 capture = os.path.join(repo, "tests", "data", "sample.log")
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL: " + what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_harness import check, finish
 
 
 def replay(log, *extra):
@@ -115,4 +110,4 @@ check("serial gaps:              0" in run.stderr
       "colliding serials of two hosts counted as gaps or late records")
 print(f"two hosts: {len(pids[0])} + {len(pids[1])} processes, "
       f"{len(shared)} pids in both, {len(stream)} stream lines")
-sys.exit(1 if failures else 0)
+finish()
