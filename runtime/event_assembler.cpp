@@ -21,14 +21,14 @@ std::optional<event_assembler::event_key> event_assembler::key_of(
   auto node = record.node();
   uint64_t host = 0;
   if (!node.empty()) {
-    // Records without node= (all of them, live) never pay for a lookup.
-    std::string name{node};
-    auto i = hosts_.find(name);
+    // Records without node= (all of them, live) never pay for a lookup;
+    // the others copy their node only when it is new.
+    auto i = hosts_.find(node);
     if (i == hosts_.end()) {
       if (hosts_.size() >= opts_.max_hosts)
         return std::nullopt;
       auto number = static_cast<uint32_t>(hosts_.size() + 1);
-      i = hosts_.emplace(std::move(name), number).first;
+      i = hosts_.emplace(std::string{node}, number).first;
       ledgers_.emplace_back(opts_.stride);
     }
     host = i->second;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -96,7 +97,7 @@ private:
   options opts_;
   std::unordered_map<event_key, open_event> open_;
   /// The hosts seen, numbered from 1 in order of appearance.
-  std::unordered_map<std::string, uint32_t> hosts_;
+  std::map<std::string, uint32_t, std::less<>> hosts_;
   /// Open order, for timeouts; entries of events closed since are skipped.
   std::deque<pending> order_;
   uint64_t next_sequence_ = 0;
