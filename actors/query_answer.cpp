@@ -82,13 +82,21 @@ std::optional<query_reply> check_route_host(caf::scoped_actor& self,
   if (route.host.empty())
     return std::nullopt;
   std::optional<bool> known;
+  std::string names;
   self->request(h.tree, query_timeout, host_atom::value, route.host)
-    .receive([&](bool x) { known = x; }, [](const caf::error&) {});
+    .receive(
+      [&](bool x, std::string& y) {
+        known = x;
+        names = std::move(y);
+      },
+      [](const caf::error&) {});
   if (!known)
     return query_reply{503, "text/plain", "the tree did not answer\n"};
   if (!*known)
     return query_reply{404, "text/plain",
-                       "no host " + terminal_safe(route.host) + "\n"};
+                       "no host " + terminal_safe(route.host) + "; its hosts: "
+                         + (names.empty() ? "none" : terminal_safe(names))
+                         + "\n"};
   return std::nullopt;
 }
 

@@ -24,14 +24,16 @@ bool known_host(caf::scoped_actor& self, const caf::actor& tree,
   if (host.empty())
     return true;
   bool known = false;
+  std::string names;
   self->request(tree, caf::infinite, host_atom::value, host)
-    .receive([&](bool x) { known = x; }, [](const caf::error&) {});
+    .receive(
+      [&](bool x, std::string& y) {
+        known = x;
+        names = std::move(y);
+      },
+      [](const caf::error&) {});
   if (known)
     return true;
-  std::string names;
-  self->request(tree, caf::infinite, host_atom::value)
-    .receive([&](const std::string& x) { names = x; },
-             [](const caf::error&) {});
   log::error("no host ", terminal_safe(host), " in the log; its hosts: ",
              names.empty() ? "none" : terminal_safe(names));
   return false;

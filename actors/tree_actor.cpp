@@ -247,18 +247,16 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       arm_reap_timer(self);
     },
     [=](host_atom, const std::string& host) {
-      auto& st = self->state;
-      return !select_hosts(st.tree, host, st.local_host).empty();
-    },
-    [=](host_atom) {
-      // The names --host takes, for a message refusing an unknown one.
+      // Whether --host selects a host, and the names it takes, for a
+      // message refusing an unknown one.
       auto& st = self->state;
       std::string names;
       for (auto& key : st.tree.hosts()) {
         names += names.empty() ? "" : ", ";
         names += display_host(key, st.local_host);
       }
-      return names;
+      bool known = !select_hosts(st.tree, host, st.local_host).empty();
+      return std::make_tuple(known, std::move(names));
     },
     [=](tree_atom, const std::string& container, const std::string& host,
         bool json) {

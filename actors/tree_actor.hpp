@@ -127,8 +127,8 @@ struct tree_state {
 ///   ancestry and container, from the first host that has the pid; empty
 ///   if none has.
 /// - `containers, json` -> `std::string`: the container list (every host).
-/// - `host, name` -> `bool`: whether `name` selects one of its hosts.
-/// - `host` -> `std::string`: the names of its hosts, comma-separated.
+/// - `host, name` -> `bool, std::string`: whether `name` selects one of
+///   its hosts, and the names of its hosts, comma-separated.
 /// - `containers` -> `container_candidates`: the containers' ids, runtimes
 ///   and running members, to resolve an id a user typed (no names).
 /// - `stats` -> `tree_counters` (with the start gate's).
