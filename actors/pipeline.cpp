@@ -1,6 +1,8 @@
 #include "actors/pipeline.hpp"
 
+#include <cctype>
 #include <climits>
+#include <fstream>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -20,6 +22,17 @@ std::string local_hostname() {
   if (::gethostname(name, sizeof(name) - 1) != 0)
     return {};
   return name;
+}
+
+// The first line of a small id file (boot id, machine id); empty if it
+// cannot be read.
+std::string read_id_file(const char* path) {
+  std::ifstream in{path};
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+    line.pop_back();
+  return line;
 }
 
 } // namespace
@@ -64,8 +77,11 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   tree_opts.bootstrap = std::move(bootstrap);
   // Live, every record is this machine's; a replayed log's records without
   // node= come from an unnamed host.
-  if (!stream_time)
+  if (!stream_time) {
     tree_opts.local_host = local_hostname();
+    tree_opts.local_boot_id = read_id_file("/proc/sys/kernel/random/boot_id");
+    tree_opts.local_machine_id = read_id_file("/etc/machine-id");
+  }
   result.push_back(
     {"tree", true,
      [=](const pipeline& p, const tree_checkpoint_ptr& checkpoint) {

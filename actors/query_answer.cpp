@@ -257,10 +257,16 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
       text(ps_atom::value, route.container, route.host, route.json);
       break;
     case query_route::process_view:
-      text(process_atom::value, route.pid, route.host, route.json);
+      if (!route.entity_id.empty())
+        text(process_atom::value, route.entity_id, route.host, route.json);
+      else
+        text(process_atom::value, route.pid, route.host, route.json);
       if (reply.status == 200 && reply.body.empty())
         reply = {404, "text/plain",
-                 "no process " + std::to_string(route.pid) + "\n"};
+                 "no process "
+                   + (route.entity_id.empty() ? std::to_string(route.pid)
+                                              : route.entity_id)
+                   + "\n"};
       break;
     case query_route::container_list:
       text(containers_atom::value, route.json);

@@ -4,6 +4,8 @@
 
 #include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
+#include "runtime/entity_id.hpp"
+#include "runtime/event_lineage.hpp"
 #include "runtime/log.hpp"
 #include "runtime/tree_render.hpp"
 
@@ -65,6 +67,17 @@ void send_downstream(self_pointer self, Batch&& batch) {
     st.downstream.send(self, caf::make_message(std::move(batch)), 0);
 }
 
+// Fills an event's lineage from its host's table; live, the local host's
+// events also name the machine and its boot.
+void stamp_lineage(tree_state& st, process_event& ev, const process_tree& tree,
+                   const std::string& boot) {
+  fill_lineage(ev, tree, boot);
+  if (!st.local_host.empty() && ev.host == st.local_host) {
+    ev.lineage.host_id = st.local_machine_id;
+    ev.lineage.boot_id = st.local_boot_id;
+  }
+}
+
 // Applies events in the order given and forwards them downstream, each
 // container start or stop after the event that showed it, and each fork
 // once the table placed the process it made.
@@ -82,6 +95,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     if (!st.stream_time && !ev.host.empty() && ev.host == st.local_host)
       ev.host.clear();
     auto& tree = st.tree.of(ev.host);
+    auto boot = boot_of_host(ev.host, st.local_boot_id);
     auto first_reap = reaps.size();
     tree.apply(ev, now_of(self), reaps);
     for (auto i = first_reap; i < reaps.size(); ++i)
@@ -98,7 +112,11 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
       c.host = ev.host;
       containers.push_back(std::move(c));
     }
+    auto first_out = stream.size();
     st.gate.pass(std::move(ev), tree.take_starts(), now_of(self), stream);
+    // What leaves the tree now carries the table's lineage as it stands.
+    for (auto i = first_out; i < stream.size(); ++i)
+      stamp_lineage(st, stream[i], tree, boot);
   }
   st.gate.expire(now_of(self));
   schedule(self, reaps);
@@ -166,7 +184,8 @@ std::string render_view(tree_state& st, const std::string& container,
                              : tree.container_tree(container);
   };
   if (json)
-    return render_hosts_json(st.tree, keys, st.local_host, select);
+    return render_hosts_json(st.tree, keys, st.local_host, select,
+                             st.local_boot_id);
   return render_hosts(st.tree, keys, st.local_host, select, render);
 }
 
@@ -179,6 +198,8 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   auto& st = self->state;
   st.tree = host_trees{opts.tree};
   st.local_host = opts.local_host;
+  st.local_boot_id = opts.local_boot_id;
+  st.local_machine_id = opts.local_machine_id;
   st.gate = start_gate{opts.gate};
   st.has_sink = opts.has_sink || downstream;
   st.downstream = reliable_link{std::move(downstream)};
@@ -270,7 +291,19 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       auto& st = self->state;
       for (auto& key : select_hosts(st.tree, host, st.local_host))
         if (auto ancestry = st.tree.of(key).ancestry(pid); !ancestry.empty())
-          return render_process(ancestry, json);
+          return render_process(ancestry, json,
+                                boot_of_host(key, st.local_boot_id));
+      return std::string{};
+    },
+    [=](process_atom, const std::string& entity, const std::string& host,
+        bool json) {
+      auto& st = self->state;
+      for (auto& key : select_hosts(st.tree, host, st.local_host)) {
+        auto& tree = st.tree.of(key);
+        auto boot = boot_of_host(key, st.local_boot_id);
+        if (auto found = find_entity(tree, boot, entity))
+          return render_process(ancestry_of(tree, *found), json, boot);
+      }
       return std::string{};
     },
     [=](containers_atom, bool json) {

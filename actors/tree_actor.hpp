@@ -46,6 +46,11 @@ struct tree_actor_options {
   /// with: the machine's hostname live, empty in replay (then `-` in the
   /// tree and no host.name in JSON).
   std::string local_host;
+  /// Live: the local host's boot id (/proc/sys/kernel/random/boot_id) and
+  /// machine id (/etc/machine-id), as host.boot.id and host.id; the boot id
+  /// also seeds its entity ids. Empty in replay (see entity_id.hpp).
+  std::string local_boot_id;
+  std::string local_machine_id;
 };
 
 /// What a new tree actor needs to go on where a lost one checkpointed:
@@ -70,6 +75,8 @@ struct tree_state {
   /// One table per host (node=); the local host's has the empty name.
   host_trees tree;
   std::string local_host;
+  std::string local_boot_id;
+  std::string local_machine_id;
   /// The stream's forks that wait until the table knows what they made.
   start_gate gate;
   /// To the sink, which receives the process events with their container

@@ -21,6 +21,26 @@ enum class process_action : uint8_t {
 /// Who reported a fact about a process.
 enum class fact_source : uint8_t { audit, proc_connector, proc_scan };
 
+/// Where a process event's process stands in the tree as the event leaves
+/// the tree actor (runtime/event_lineage): filled there, empty before.
+struct process_lineage {
+  /// The lifetime's process.entity_id (runtime/entity_id); empty when the
+  /// tree does not hold it.
+  std::string entity_id;
+  /// The stamp of its fork when the tree saw it; zero when unknown.
+  event_id start;
+  /// Its parent as the tree knows it: pid, id, image and start.
+  int32_t parent_pid = 0;
+  std::string parent_entity_id;
+  std::string parent_exe;
+  std::string parent_name;
+  std::vector<std::string> parent_args;
+  event_id parent_start;
+  /// Live, local host only: /etc/machine-id and the boot id.
+  std::string host_id;
+  std::string boot_id;
+};
+
 /// A process lifecycle event, interpreted from one audit event or one proc
 /// connector message.
 struct process_event {
@@ -74,6 +94,8 @@ struct process_event {
   /// fork, in the stream: the child's pid in the caller's pid namespace
   /// (`exit=`) when that is not the host's; `child` is then its host pid.
   int32_t vpid = 0;
+  /// The tree's view of the process and its parent (see process_lineage).
+  process_lineage lineage;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;
@@ -81,6 +103,19 @@ struct process_event {
 
 /// Process events travel from assemblers onwards in batches.
 using process_event_batch = std::vector<process_event>;
+
+/// The pid a stream event is about: the child for a fork, else the caller.
+inline int32_t subject_pid(const process_event& ev) {
+  return ev.action == process_action::fork ? ev.child : ev.pid;
+}
+
+/// The parent pid the stream names for `ev`: a fork's parent at fork, else
+/// the record's `ppid=`; 0 when none.
+inline int32_t stream_parent_pid(const process_event& ev) {
+  if (ev.action == process_action::fork)
+    return ev.fork_parent > 0 ? ev.fork_parent : ev.pid;
+  return ev.ppid;
+}
 
 /// Stable names for JSON output and logs.
 inline const char* to_string(process_action x) {

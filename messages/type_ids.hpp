@@ -43,13 +43,20 @@ typename Inspector::result_type inspect(Inspector& f, audit_event& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, process_lineage& x) {
+  return f(caf::meta::type_name("process_lineage"), x.entity_id, x.start,
+           x.parent_pid, x.parent_entity_id, x.parent_exe, x.parent_name,
+           x.parent_args, x.parent_start, x.host_id, x.boot_id);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_event& x) {
   return f(caf::meta::type_name("process_event"), x.action, x.source, x.id,
            x.sequence,
            x.syscall, x.arch, x.pid, x.ppid, x.child, x.clone_flags,
            x.clone_flags_known, x.comm, x.exe, x.argv, x.cwd, x.uid, x.euid,
            x.auid, x.exit_code, x.signal, x.container, x.host,
-           x.fork_parent, x.vpid);
+           x.fork_parent, x.vpid, x.lineage);
 }
 
 template <class Inspector>

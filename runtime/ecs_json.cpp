@@ -225,58 +225,114 @@ void write_id(json_writer& out, const char* key, uint32_t id, bool& first) {
   out.put('"');
 }
 
-} // namespace
-
-void append_json_string(std::string& out, std::string_view text) {
-  json_writer writer{out};
-  write_string(writer, text);
-  writer.flush();
+// ECS's categorization (event.type per action): a fork and an exec start
+// a process (as Auditbeat and Elastic Defend mark exec), an exit or abend
+// ends it, a rename changes it.
+const char* ecs_event_type(process_action action) {
+  switch (action) {
+    case process_action::fork:
+    case process_action::exec:
+      return "start";
+    case process_action::exit:
+    case process_action::abend:
+      return "end";
+    case process_action::rename:
+      return "change";
+  }
+  return "info";
 }
 
-void append_timestamp(std::string& out, const event_id& id) {
-  json_writer writer{out};
-  write_timestamp(writer, id);
-  writer.flush();
+bool is_known(const event_id& id) { return id.seconds != 0 || id.millis != 0; }
+
+void write_stamp_field(json_writer& out, const char* key, const event_id& id) {
+  out.put(",\"");
+  out.put(key);
+  out.put("\":\"");
+  write_timestamp(out, id);
+  out.put('"');
 }
 
-namespace {
+void write_string_field(json_writer& out, const char* key,
+                        std::string_view value) {
+  if (value.empty())
+    return;
+  out.put(",\"");
+  out.put(key);
+  out.put("\":");
+  write_string(out, value);
+}
 
-// The event's `process` object (the closing of `event` before it).
-void write_process(json_writer& out, const process_event& ev, bool fork) {
-  out.put("\"},\"process\":{\"pid\":");
-  out.number(fork ? ev.child : ev.pid);
-  if (fork && ev.vpid > 0) {
+void write_args(json_writer& out, const std::vector<std::string>& args) {
+  out.put(",\"args\":[");
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0)
+      out.put(',');
+    write_string(out, args[i]);
+  }
+  out.put("],\"args_count\":");
+  out.number(args.size());
+}
+
+void write_event_fields(json_writer& out, const process_event& ev) {
+  out.put("\",\"event\":{\"kind\":\"event\",\"category\":[\"process\"],"
+          "\"type\":[\"");
+  out.put(ecs_event_type(ev.action));
+  out.put("\"],\"action\":\"");
+  out.put(to_string(ev.action));
+  out.put("\",\"id\":\"");
+  out.number(ev.id.seconds);
+  out.put('.');
+  char ms[3] = {char('0' + ev.id.millis / 100 % 10),
+                char('0' + ev.id.millis / 10 % 10),
+                char('0' + ev.id.millis % 10)};
+  out.put(ms, sizeof(ms));
+  out.put(':');
+  out.number(ev.id.serial);
+  out.put("\"}");
+}
+
+// process.parent: the pid the event names (the tree's when it names
+// none), with the tree's lifetime of it.
+void write_parent(json_writer& out, const process_event& ev) {
+  auto& lin = ev.lineage;
+  auto parent = stream_parent_pid(ev);
+  if (parent <= 0)
+    parent = lin.parent_pid;
+  if (parent <= 0)
+    return;
+  out.put(",\"parent\":{\"pid\":");
+  out.number(parent);
+  if (parent == lin.parent_pid) {
+    write_string_field(out, "entity_id", lin.parent_entity_id);
+    write_string_field(out, "executable", lin.parent_exe);
+    write_string_field(out, "name", lin.parent_name);
+    if (!lin.parent_args.empty())
+      write_args(out, lin.parent_args);
+    if (is_known(lin.parent_start))
+      write_stamp_field(out, "start", lin.parent_start);
+  }
+  out.put('}');
+}
+
+void write_process(json_writer& out, const process_event& ev) {
+  out.put(",\"process\":{\"pid\":");
+  out.number(subject_pid(ev));
+  write_string_field(out, "entity_id", ev.lineage.entity_id);
+  if (ev.action == process_action::fork && ev.vpid > 0) {
     out.put(",\"vpid\":");
     out.number(ev.vpid);
   }
-  auto parent = fork ? (ev.fork_parent > 0 ? ev.fork_parent : ev.pid) : ev.ppid;
-  if (parent > 0) {
-    out.put(",\"parent\":{\"pid\":");
-    out.number(parent);
-    out.put('}');
-  }
-  if (!ev.comm.empty()) {
-    out.put(",\"name\":");
-    write_string(out, ev.comm);
-  }
-  if (!ev.exe.empty()) {
-    out.put(",\"executable\":");
-    write_string(out, ev.exe);
-  }
+  if (is_known(ev.lineage.start))
+    write_stamp_field(out, "start", ev.lineage.start);
+  write_parent(out, ev);
+  write_string_field(out, "name", ev.comm);
+  write_string_field(out, "executable", ev.exe);
   if (ev.action == process_action::exec) {
-    out.put(",\"args\":[");
-    for (size_t i = 0; i < ev.argv.size(); ++i) {
-      if (i > 0)
-        out.put(',');
-      write_string(out, ev.argv[i]);
-    }
-    out.put("],\"args_count\":");
-    out.number(ev.argv.size());
-    if (!ev.cwd.empty()) {
-      out.put(",\"working_directory\":");
-      write_string(out, ev.cwd);
-    }
+    write_args(out, ev.argv);
+    write_string_field(out, "working_directory", ev.cwd);
   }
+  if (ev.action == process_action::exit || ev.action == process_action::abend)
+    write_stamp_field(out, "end", ev.id);
   if (ev.action == process_action::exit) {
     out.put(",\"exit_code\":");
     out.number(ev.exit_code);
@@ -284,37 +340,57 @@ void write_process(json_writer& out, const process_event& ev, bool fork) {
   out.put('}');
 }
 
-// The `user` object, when any id is set.
+// user.id and user.effective.id; the audit (login) id has no ECS field and
+// goes under auditree.
 void write_user(json_writer& out, const process_event& ev) {
-  if (ev.uid != process_event::unset_id || ev.euid != process_event::unset_id
-      || ev.auid != process_event::unset_id) {
-    out.put(",\"user\":{");
-    bool first = true;
-    write_id(out, "id", ev.uid, first);
-    if (ev.euid != process_event::unset_id) {
-      if (!first)
-        out.put(',');
-      first = false;
-      out.put("\"effective\":{");
-      bool inner = true;
-      write_id(out, "id", ev.euid, inner);
-      out.put('}');
-    }
-    if (ev.auid != process_event::unset_id) {
-      if (!first)
-        out.put(',');
-      first = false;
-      out.put("\"audit\":{");
-      bool inner = true;
-      write_id(out, "id", ev.auid, inner);
-      out.put('}');
-    }
+  if (ev.uid == process_event::unset_id && ev.euid == process_event::unset_id)
+    return;
+  out.put(",\"user\":{");
+  bool first = true;
+  write_id(out, "id", ev.uid, first);
+  if (ev.euid != process_event::unset_id) {
+    if (!first)
+      out.put(',');
+    out.put("\"effective\":{");
+    bool inner = true;
+    write_id(out, "id", ev.euid, inner);
     out.put('}');
   }
+  out.put('}');
 }
 
-// The `auditree` object, left open for the caller to close.
-void write_auditree(json_writer& out, const process_event& ev, bool fork) {
+void write_host(json_writer& out, const process_event& ev) {
+  auto& lin = ev.lineage;
+  if (ev.host.empty() && lin.host_id.empty() && lin.boot_id.empty())
+    return;
+  out.put(",\"host\":{");
+  bool first = true;
+  auto sep = [&] {
+    if (!first)
+      out.put(',');
+    first = false;
+  };
+  if (!ev.host.empty()) {
+    sep();
+    out.put("\"name\":");
+    write_string(out, ev.host);
+  }
+  if (!lin.host_id.empty()) {
+    sep();
+    out.put("\"id\":");
+    write_string(out, lin.host_id);
+  }
+  if (!lin.boot_id.empty()) {
+    sep();
+    out.put("\"boot\":{\"id\":");
+    write_string(out, lin.boot_id);
+    out.put('}');
+  }
+  out.put('}');
+}
+
+void write_auditree(json_writer& out, const process_event& ev) {
+  bool fork = ev.action == process_action::fork;
   out.put(",\"auditree\":{\"source\":\"");
   out.put(to_string(ev.source));
   out.put('"');
@@ -342,51 +418,52 @@ void write_auditree(json_writer& out, const process_event& ev, bool fork) {
     out.put(buf, static_cast<size_t>(res.ptr - buf));
     out.put('"');
   }
-  if (fork) {
-    // The caller's own parent, as its record tells.
-    if (ev.ppid > 0) {
-      out.put(",\"caller_ppid\":");
-      out.number(ev.ppid);
-    }
+  // The caller's own parent, as its record tells.
+  if (fork && ev.ppid > 0) {
+    out.put(",\"caller_ppid\":");
+    out.number(ev.ppid);
   }
   if (ev.signal != 0) {
     out.put(",\"signal\":");
     out.number(ev.signal);
   }
+  if (ev.auid != process_event::unset_id) {
+    out.put(",\"user\":{\"audit\":{\"id\":\"");
+    out.number(ev.auid);
+    out.put("\"}}");
+  }
+  out.put('}');
 }
 
 } // namespace
 
+void append_json_string(std::string& out, std::string_view text) {
+  json_writer writer{out};
+  write_string(writer, text);
+  writer.flush();
+}
+
+void append_timestamp(std::string& out, const event_id& id) {
+  json_writer writer{out};
+  write_timestamp(writer, id);
+  writer.flush();
+}
+
 void append_ecs_json(std::string& out_string, const process_event& ev) {
   json_writer out{out_string};
-  bool fork = ev.action == process_action::fork;
   out.put("{\"@timestamp\":\"");
   write_timestamp(out, ev.id);
-  out.put("\",\"event\":{\"action\":\"");
-  out.put(to_string(ev.action));
-  out.put("\",\"id\":\"");
-  out.number(ev.id.seconds);
-  out.put('.');
-  char ms[3] = {char('0' + ev.id.millis / 100 % 10),
-                char('0' + ev.id.millis / 10 % 10),
-                char('0' + ev.id.millis % 10)};
-  out.put(ms, sizeof(ms));
-  out.put(':');
-  out.number(ev.id.serial);
-  write_process(out, ev, fork);
+  write_event_fields(out, ev);
+  write_process(out, ev);
   write_user(out, ev);
   if (!ev.container.empty()) {
     out.put(",\"container\":{\"id\":");
     write_string(out, ev.container);
     out.put('}');
   }
-  if (!ev.host.empty()) {
-    out.put(",\"host\":{\"name\":");
-    write_string(out, ev.host);
-    out.put('}');
-  }
-  write_auditree(out, ev, fork);
-  out.put("}}\n");
+  write_host(out, ev);
+  write_auditree(out, ev);
+  out.put("}\n");
   out.flush();
 }
 
@@ -394,8 +471,8 @@ void append_ecs_json(std::string& out_string, const container_event& ev) {
   json_writer out{out_string};
   out.put("{\"@timestamp\":\"");
   write_timestamp(out, ev.at);
-  out.put(ev.started ? "\",\"event\":{\"action\":\"container-start\"}"
-                     : "\",\"event\":{\"action\":\"container-stop\"}");
+  out.put("\",\"event\":{\"kind\":\"event\",\"action\":\"");
+  out.put(ev.started ? "container-start\"}" : "container-stop\"}");
   out.put(",\"container\":{\"id\":");
   write_string(out, ev.id);
   if (!ev.runtime.empty()) {

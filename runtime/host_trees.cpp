@@ -1,6 +1,7 @@
 #include "runtime/host_trees.hpp"
 
 #include "runtime/ecs_json.hpp"
+#include "runtime/entity_id.hpp"
 #include "runtime/terminal_text.hpp"
 #include "runtime/tree_render.hpp"
 
@@ -90,10 +91,12 @@ std::string render_hosts(
 std::string render_hosts_json(const host_trees& trees,
                               const std::vector<std::string>& keys,
                               std::string_view local_name,
-                              const process_selector& select) {
+                              const process_selector& select,
+                              std::string_view local_boot_id) {
   if (keys.size() == 1) {
     auto* tree = trees.find(keys.front());
-    return render_json(tree ? select(*tree) : std::vector<process_info>{});
+    return render_json(tree ? select(*tree) : std::vector<process_info>{},
+                       boot_of_host(keys.front(), local_boot_id));
   }
   std::string out = "[";
   bool first = true;
@@ -110,7 +113,7 @@ std::string render_hosts_json(const host_trees& trees,
       out += first ? "\n" : ",\n";
       first = false;
       one.clear();
-      append_process_json(one, p);
+      append_process_json(one, p, boot_of_host(key, local_boot_id));
       // The object's opening brace is the host member's.
       out += name_member;
       out.append(one, 1, std::string::npos);

@@ -66,10 +66,12 @@ std::string render_hosts(
   const std::function<std::string(const std::vector<process_info>&)>& render);
 
 /// The same as one JSON array (render_json's form); with several hosts,
-/// every process object also carries `"host":{"name":…}`.
+/// every process object also carries `"host":{"name":…}`. Entity ids are
+/// those of `boot_of_host(key, local_boot_id)`.
 std::string render_hosts_json(const host_trees& trees,
                               const std::vector<std::string>& keys,
                               std::string_view local_name,
-                              const process_selector& select);
+                              const process_selector& select,
+                              std::string_view local_boot_id = {});
 
 } // namespace auditree

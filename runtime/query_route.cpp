@@ -1,6 +1,7 @@
 #include "runtime/query_route.hpp"
 
 #include "runtime/audit_parser.hpp"
+#include "runtime/entity_id.hpp"
 #include "runtime/terminal_text.hpp"
 
 namespace auditree {
@@ -111,10 +112,15 @@ query_route route_query(std::string_view method, std::string_view target) {
   } else if (p == "/processes") {
     r.kind = query_route::process_list;
   } else if (p.rfind("/processes/", 0) == 0) {
-    auto pid = parse_unsigned(p.substr(11));
-    if (!pid || *pid == 0 || *pid > INT32_MAX)
-      return fail(400, "not a pid: " + terminal_safe(p.substr(11)));
+    auto which = p.substr(11);
+    auto pid = parse_unsigned(which);
     r.kind = query_route::process_view;
+    if (!pid && looks_like_entity_id(which)) {
+      r.entity_id = std::string{which};
+      return r;
+    }
+    if (!pid || *pid == 0 || *pid > INT32_MAX)
+      return fail(400, "not a pid or entity id: " + terminal_safe(which));
     r.pid = static_cast<int32_t>(*pid);
   } else if (p == "/metrics") {
     r.kind = query_route::metrics;

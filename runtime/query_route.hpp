@@ -15,7 +15,7 @@ struct query_route {
     container_list, ///< GET /containers
     container_tree, ///< GET /containers/{id}: that container's tree
     process_list,   ///< GET /processes[?container=ID][&host=NAME]
-    process_view,   ///< GET /processes/{pid}: with ancestry and container
+    process_view,   ///< GET /processes/{pid|entity_id}: with ancestry
     metrics,        ///< GET /metrics (Prometheus text)
     stats,          ///< GET /stats: loss ledger and counters
     health,     ///< GET /healthz
@@ -30,6 +30,8 @@ struct query_route {
   /// without one); empty: every host.
   std::string host;
   int32_t pid = 0;
+  /// process_view by process.entity_id instead of pid (then `pid` is 0).
+  std::string entity_id;
   /// For crash: the supervisor's name of the actor, and whether it is
   /// killed (else it throws).
   std::string actor;

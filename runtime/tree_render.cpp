@@ -7,6 +7,7 @@
 
 #include "runtime/container_lineage.hpp"
 #include "runtime/ecs_json.hpp"
+#include "runtime/entity_id.hpp"
 #include "runtime/terminal_text.hpp"
 
 namespace auditree {
@@ -171,9 +172,15 @@ std::string render_pstree(const std::vector<process_info>& procs) {
   return out;
 }
 
-void append_process_json(std::string& out, const process_info& p) {
+void append_process_json(std::string& out, const process_info& p,
+                         std::string_view boot) {
   out += "{\"process\":{\"pid\":";
   out += std::to_string(p.pid);
+  if (!boot.empty()) {
+    out += ",\"entity_id\":\"";
+    out += make_entity_id(boot, p.pid, stamp_ms(p.key.first_seen));
+    out += '"';
+  }
   if (!p.comm.empty()) {
     out += ",\"name\":";
     append_json_string(out, p.comm);
@@ -181,6 +188,13 @@ void append_process_json(std::string& out, const process_info& p) {
   if (p.ppid != 0) {
     out += ",\"parent\":{\"pid\":";
     out += std::to_string(p.ppid);
+    // The table's link names the parent's lifetime when it holds it.
+    if (!boot.empty() && p.parent.pid == p.ppid
+        && stamp_ms(p.parent.first_seen) != 0) {
+      out += ",\"entity_id\":\"";
+      out += make_entity_id(boot, p.ppid, stamp_ms(p.parent.first_seen));
+      out += '"';
+    }
     out += '}';
   }
   if (!p.exe.empty()) {
@@ -228,13 +242,14 @@ void append_process_json(std::string& out, const process_info& p) {
   out += '}';
 }
 
-std::string render_json(const std::vector<process_info>& procs) {
+std::string render_json(const std::vector<process_info>& procs,
+                        std::string_view boot) {
   std::string out = "[";
   bool first = true;
   for (auto& p : procs) {
     out += first ? "\n" : ",\n";
     first = false;
-    append_process_json(out, p);
+    append_process_json(out, p, boot);
   }
   out += first ? "]\n" : "\n]\n";
   return out;
@@ -267,19 +282,19 @@ std::string render_ps(const std::vector<process_info>& procs) {
 }
 
 std::string render_process(const std::vector<process_info>& ancestry,
-                           bool json) {
+                           bool json, std::string_view boot) {
   if (ancestry.empty())
     return {};
   if (json) {
     std::string out;
-    append_process_json(out, ancestry.front());
+    append_process_json(out, ancestry.front(), boot);
     // The object closes with '}': reopen it for the ancestors.
     out.pop_back();
     out += ",\"ancestors\":[";
     for (size_t i = 1; i < ancestry.size(); ++i) {
       if (i > 1)
         out += ',';
-      append_process_json(out, ancestry[i]);
+      append_process_json(out, ancestry[i], boot);
     }
     out += "]}\n";
     return out;

@@ -23,11 +23,15 @@ std::string render_pstree(const std::vector<process_info>& procs);
 /// "executable":"/bin/sleep","args":["sleep","2"],"working_directory":"/",
 /// "start":"…","end":"…","exit_code":0},"container":{"id":"…"}}`.
 /// Unknown facts are left out: `end` and `exit_code` appear only for ended
-/// processes, `container` only when known.
-std::string render_json(const std::vector<process_info>& procs);
+/// processes, `container` only when known. With `boot` (the BOOT of the
+/// host's entity ids, see entity_id.hpp), `process.entity_id` and
+/// `process.parent.entity_id` too.
+std::string render_json(const std::vector<process_info>& procs,
+                        std::string_view boot = {});
 
 /// Appends one process in the nested ECS form render_json uses.
-void append_process_json(std::string& out, const process_info& p);
+void append_process_json(std::string& out, const process_info& p,
+                         std::string_view boot = {});
 
 /// Renders lifetimes like `ps`: PID, PPID, state, container, command line.
 std::string render_ps(const std::vector<process_info>& procs);
@@ -36,7 +40,7 @@ std::string render_ps(const std::vector<process_info>& procs);
 /// returns them): JSON `{"process":…,"container":…,"ancestors":[…]}`, or a
 /// ps line and an `ancestry: a(1) <- b(2)` line. Empty if `ancestry` is.
 std::string render_process(const std::vector<process_info>& ancestry,
-                           bool json);
+                           bool json, std::string_view boot = {});
 
 /// Renders the containers: a JSON array of `{"container":{"id","runtime"},
 /// "init":{"pid"},"processes","running","start","end"}`, or a table.

@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev            # replay reads gzip (tests/data/corpus)
   catch2                # Catch2 v2
   python3               # integration test scripts
+  python3-yaml          # the ECS conformance test reads ecs_flat.yml
   dpkg-dev              # cpack -G DEB: dpkg-shlibdeps computes Depends
   man-db groff-base     # man/auditree.8 is rendered by the tests
   clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)

@@ -170,6 +170,19 @@ try:
           "CLI process: our ancestry up to pid 1")
     rc, out, err = cli("process", "4194999")
     check(rc == 1 and "no process 4194999" in err, "CLI process: unknown pid")
+    # The entity id of our lifetime names it as well as our pid; its recipe
+    # (boot id, pid, first-seen stamp) is checked by the unit tests.
+    entity = tree.get(me, {}).get("process", {}).get("entity_id", "")
+    check(len(entity) == 16, f"CLI tree --json: our entity id ({entity!r})")
+    rc, out, _ = cli("process", entity, "--json")
+    doc = json.loads(out) if rc == 0 else {}
+    check(doc.get("process", {}).get("pid") == me
+          and doc["process"].get("entity_id") == entity
+          and doc["ancestors"][-1]["process"]["pid"] == 1,
+          "CLI process ENTITY_ID: our lifetime with its ancestry")
+    rc, out, err = cli("process", "AAAAAAAAAAAAAAAA")
+    check(rc == 1 and "no process AAAAAAAAAAAAAAAA" in err,
+          "CLI process: unknown entity id")
     rc, out, _ = cli("containers", "--json")
     check(rc == 0 and isinstance(json.loads(out), list),
           "CLI containers --json: a list")

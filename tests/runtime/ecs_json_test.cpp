@@ -218,7 +218,9 @@ TEST_CASE("append_ecs_json: a fork line") {
   CHECK(line.find('\n') == line.size() - 1);
   CHECK(line.rfind(R"({"@timestamp":"2026-11-29T22:09:34.310Z",)", 0) == 0);
   CHECK(contains(line,
-                 R"("event":{"action":"fork","id":"1795990174.310:327586"})"));
+                 R"("event":{"kind":"event","category":["process"],)"
+                 R"("type":["start"],)"
+                 R"("action":"fork","id":"1795990174.310:327586"})"));
   // The child is the process, the caller its parent.
   CHECK(contains(line, R"("process":{"pid":1755,"parent":{"pid":1739})"));
   CHECK(contains(line, R"("name":"threads")"));
@@ -262,7 +264,7 @@ TEST_CASE("append_ecs_json: an exec line escapes every argument") {
   INFO(line);
   CHECK(valid_json(line));
   CHECK(line.rfind(R"({"@timestamp":"2026-11-29T22:09:33.434Z",)", 0) == 0);
-  CHECK(contains(line, R"("event":{"action":"exec",)"));
+  CHECK(contains(line, R"("type":["start"],"action":"exec",)"));
   CHECK(contains(line, R"("process":{"pid":1673,"parent":{"pid":)"));
   CHECK(contains(line, R"("executable":"/var/tmp/audit-corpus/lat/argvdump")"));
   CHECK(contains(line, R"("args":["/var/tmp/audit-corpus/lat/argvdump",)"
@@ -282,7 +284,7 @@ TEST_CASE("append_ecs_json: exit and abend lines") {
   auto exit = line_of(interpreted(threads, 327606));
   INFO(exit);
   CHECK(valid_json(exit));
-  CHECK(contains(exit, R"("event":{"action":"exit",)"));
+  CHECK(contains(exit, R"("type":["end"],"action":"exit",)"));
   CHECK(contains(exit, R"("process":{"pid":1774,"parent":{"pid":1651})"));
   CHECK(contains(exit, R"("exit_code":5})"));
   CHECK(contains(exit, R"("syscall":"exit_group")"));
@@ -290,7 +292,7 @@ TEST_CASE("append_ecs_json: exit and abend lines") {
   auto abend = line_of(interpreted(kill, 322985));
   INFO(abend);
   CHECK(valid_json(abend));
-  CHECK(contains(abend, R"("event":{"action":"abend",)"));
+  CHECK(contains(abend, R"("type":["end"],"action":"abend",)"));
   CHECK(contains(abend, R"("process":{"pid":20076,"name":"sleep",)"));
   CHECK(contains(abend, R"("signal":11)"));
   CHECK_FALSE(contains(abend, R"("parent")"));

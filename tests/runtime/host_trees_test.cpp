@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/entity_id.hpp"
 #include "runtime/tree_render.hpp"
 
 using namespace auditree;
@@ -72,11 +73,22 @@ TEST_CASE("several hosts render as one block each") {
   auto one = render_hosts(trees, {"beta"}, "", all, render_pstree);
   CHECK(one == render_pstree(trees.find("beta")->snapshot()));
   CHECK(render_hosts_json(trees, {"beta"}, "", all)
-        == render_json(trees.find("beta")->snapshot()));
+        == render_json(trees.find("beta")->snapshot(), "node=beta"));
   auto json = render_hosts_json(trees, trees.hosts(), "", all);
   CHECK(json.find("{\"host\":{\"name\":\"alpha\"},\"process\":{\"pid\":500")
         != std::string::npos);
   CHECK(json.find("{\"host\":{\"name\":\"beta\"},\"process\":{\"pid\":500")
         != std::string::npos);
   CHECK(render_hosts_json(trees, {}, "", all) == "[]\n");
+  // Each host's entity ids are its own: pid 500 of alpha is not beta's.
+  auto first_seen = [&](const char* host) {
+    return stamp_ms(trees.of(host).find(500)->key.first_seen);
+  };
+  auto alpha_500 = make_entity_id("node=alpha", 500, first_seen("alpha"));
+  auto beta_500 = make_entity_id("node=beta", 500, first_seen("beta"));
+  CHECK(alpha_500 != beta_500);
+  CHECK(json.find("\"pid\":500,\"entity_id\":\"" + alpha_500 + "\"")
+        != std::string::npos);
+  CHECK(json.find("\"pid\":500,\"entity_id\":\"" + beta_500 + "\"")
+        != std::string::npos);
 }

@@ -49,6 +49,13 @@ TEST_CASE("bad requests get a clear 4xx", "[query]") {
   CHECK(r.status == 404);
   CHECK(r.message.find("/tree") != std::string::npos);
   CHECK(route_query("GET", "/processes/abc").status == 400);
+  // A process.entity_id names one lifetime instead of a pid.
+  auto by_id = route_query("GET", "/processes/tSkAxSt5PGuthz-_?format=text");
+  CHECK(by_id.kind == query_route::process_view);
+  CHECK(by_id.entity_id == "tSkAxSt5PGuthz-_");
+  CHECK(by_id.pid == 0);
+  CHECK_FALSE(by_id.json);
+  CHECK(route_query("GET", "/processes/tSkAxSt5PGuthz+_").status == 400);
   CHECK(route_query("GET", "/processes/0").status == 400);
   CHECK(route_query("GET", "/processes/99999999999").status == 400);
   CHECK(route_query("GET", "/tree?format=xml").status == 400);

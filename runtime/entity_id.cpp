@@ -1,0 +1,122 @@
+#include "runtime/entity_id.hpp"
+
+#include <cstring>
+
+namespace auditree {
+
+namespace {
+
+constexpr uint32_t round_constants[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+    0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+    0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+uint32_t rotr(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
+
+void compress(uint32_t state[8], const uint8_t block[64]) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; ++i)
+    w[i] = uint32_t{block[4 * i]} << 24 | uint32_t{block[4 * i + 1]} << 16
+           | uint32_t{block[4 * i + 2]} << 8 | uint32_t{block[4 * i + 3]};
+  for (int i = 16; i < 64; ++i) {
+    auto s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    auto s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t v[8];
+  std::memcpy(v, state, sizeof(v));
+  for (int i = 0; i < 64; ++i) {
+    auto s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
+    auto choice = (v[4] & v[5]) ^ (~v[4] & v[6]);
+    auto t1 = v[7] + s1 + choice + round_constants[i] + w[i];
+    auto s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
+    auto majority = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+    auto t2 = s0 + majority;
+    std::memmove(v + 1, v, 7 * sizeof(uint32_t));
+    v[4] += t1;
+    v[0] = t1 + t2;
+  }
+  for (int i = 0; i < 8; ++i)
+    state[i] += v[i];
+}
+
+constexpr char base64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+} // namespace
+
+std::array<uint8_t, 32> sha256(std::string_view data) {
+  uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  auto bytes = reinterpret_cast<const uint8_t*>(data.data());
+  size_t full = data.size() / 64 * 64;
+  for (size_t i = 0; i < full; i += 64)
+    compress(state, bytes + i);
+  // The tail, 0x80, zeros and the length in bits: one or two blocks.
+  uint8_t tail[128] = {};
+  auto rest = data.size() - full;
+  if (rest > 0)
+    std::memcpy(tail, bytes + full, rest);
+  tail[rest] = 0x80;
+  size_t tail_size = rest + 9 <= 64 ? 64 : 128;
+  uint64_t bits = uint64_t{data.size()} * 8;
+  for (int i = 0; i < 8; ++i)
+    tail[tail_size - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
+  for (size_t i = 0; i < tail_size; i += 64)
+    compress(state, tail + i);
+  std::array<uint8_t, 32> out{};
+  for (int i = 0; i < 8; ++i)
+    for (int k = 0; k < 4; ++k)
+      out[4 * i + k] = static_cast<uint8_t>(state[i] >> (24 - 8 * k));
+  return out;
+}
+
+std::string make_entity_id(std::string_view boot, int32_t pid,
+                           uint64_t start_ms) {
+  std::string input;
+  input.reserve(boot.size() + 32);
+  input.append(boot);
+  input += '|';
+  input += std::to_string(pid);
+  input += '|';
+  input += std::to_string(start_ms);
+  auto digest = sha256(input);
+  // 12 bytes are 16 characters exactly, no padding.
+  std::string out;
+  out.reserve(16);
+  for (size_t i = 0; i < 12; i += 3) {
+    uint32_t group = uint32_t{digest[i]} << 16 | uint32_t{digest[i + 1]} << 8
+                     | digest[i + 2];
+    for (int shift = 18; shift >= 0; shift -= 6)
+      out += base64url[(group >> shift) & 0x3f];
+  }
+  return out;
+}
+
+bool looks_like_entity_id(std::string_view text) {
+  if (text.size() != 16)
+    return false;
+  for (char c : text)
+    if (std::strchr(base64url, c) == nullptr || c == '\0')
+      return false;
+  return true;
+}
+
+std::string boot_of_host(std::string_view host_key,
+                         std::string_view local_boot_id) {
+  if (host_key.empty() && !local_boot_id.empty())
+    return std::string{local_boot_id};
+  return "node=" + std::string{host_key};
+}
+
+} // namespace auditree

@@ -1,0 +1,72 @@
+#include "runtime/event_lineage.hpp"
+
+#include "runtime/entity_id.hpp"
+
+namespace auditree {
+
+namespace {
+
+bool is_known(const event_id& id) {
+  return id.seconds != 0 || id.millis != 0;
+}
+
+} // namespace
+
+void fill_lineage(process_event& ev, const process_tree& tree,
+                  std::string_view boot) {
+  auto& out = ev.lineage;
+  auto self = tree.find(subject_pid(ev));
+  if (!self)
+    return;
+  out.entity_id =
+      make_entity_id(boot, self->pid, stamp_ms(self->key.first_seen));
+  if (self->start)
+    out.start = *self->start;
+  auto parent_pid = stream_parent_pid(ev);
+  if (parent_pid <= 0)
+    parent_pid = self->ppid;
+  if (parent_pid <= 0)
+    return;
+  out.parent_pid = parent_pid;
+  std::optional<process_info> parent;
+  if (self->parent.pid == parent_pid && is_known(self->parent.first_seen))
+    parent = tree.find(self->parent);
+  if (!parent)
+    parent = tree.find(parent_pid);
+  if (!parent)
+    return;
+  out.parent_entity_id =
+      make_entity_id(boot, parent->pid, stamp_ms(parent->key.first_seen));
+  out.parent_exe = std::move(parent->exe);
+  out.parent_name = std::move(parent->comm);
+  out.parent_args = std::move(parent->argv);
+  if (parent->start)
+    out.parent_start = *parent->start;
+}
+
+std::optional<process_key> find_entity(const process_tree& tree,
+                                       std::string_view boot,
+                                       std::string_view entity) {
+  if (!looks_like_entity_id(entity))
+    return std::nullopt;
+  for (auto& p : tree.snapshot())
+    if (make_entity_id(boot, p.pid, stamp_ms(p.key.first_seen)) == entity)
+      return p.key;
+  return std::nullopt;
+}
+
+std::vector<process_info> ancestry_of(const process_tree& tree,
+                                      const process_key& key) {
+  std::vector<process_info> out;
+  auto next = tree.find(key);
+  while (next && out.size() < 4096) {
+    auto parent = next->parent;
+    out.push_back(std::move(*next));
+    if (parent.pid <= 0 || !is_known(parent.first_seen))
+      break;
+    next = tree.find(parent);
+  }
+  return out;
+}
+
+} // namespace auditree

@@ -1,0 +1,80 @@
+// The lineage a stream event leaves the tree with (runtime/event_lineage):
+// the process's and its parent's lifetimes as the table holds them, their
+// entity ids by the recipe, and a new id when a pid is reused.
+
+#include "runtime/event_lineage.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "runtime/entity_id.hpp"
+#include "tests/runtime/tree_world.hpp"
+
+using namespace auditree;
+using namespace auditree::test;
+
+namespace {
+
+struct lineage_world : tree_world {
+  std::vector<process_event> stream;
+
+  lineage_world() {
+    after_apply = [this](process_event& ev) {
+      fill_lineage(ev, aut, "node=alpha");
+      stream.push_back(ev);
+    };
+  }
+};
+
+std::string id_of(const process_info& p) {
+  return make_entity_id("node=alpha", p.pid, stamp_ms(p.key.first_seen));
+}
+
+} // namespace
+
+TEST_CASE("fill_lineage: the process and its parent as the tree has them") {
+  lineage_world w;
+  w.fork(1, 0, 100, 0);
+  w.exec(100, 1, 10, "/usr/bin/bash", {"bash", "-c", "sleep 5"});
+  w.fork(100, 1, 200, 20);
+  auto fork = w.stream.back();
+  auto parent = w.get(100);
+  auto child = w.get(200);
+  CHECK(fork.lineage.entity_id == id_of(child));
+  CHECK(fork.lineage.start == stamp(20, w.serial));
+  CHECK(fork.lineage.parent_pid == 100);
+  CHECK(fork.lineage.parent_entity_id == id_of(parent));
+  CHECK(fork.lineage.parent_exe == "/usr/bin/bash");
+  CHECK(fork.lineage.parent_name == "bash");
+  CHECK(fork.lineage.parent_args
+        == std::vector<std::string>{"bash", "-c", "sleep 5"});
+  CHECK(fork.lineage.parent_start == *parent.start);
+  w.exec(200, 100, 30, "/usr/bin/sleep", {"sleep", "5"});
+  // The exec keeps the lifetime's id; its parent is the same lifetime.
+  CHECK(w.stream.back().lineage.entity_id == fork.lineage.entity_id);
+  CHECK(w.stream.back().lineage.parent_entity_id
+        == fork.lineage.parent_entity_id);
+  w.exit(200, 100, 40);
+  CHECK(w.stream.back().lineage.entity_id == fork.lineage.entity_id);
+}
+
+TEST_CASE("fill_lineage: a reused pid is a new entity") {
+  lineage_world w;
+  w.fork(1, 0, 100, 0);
+  w.fork(100, 1, 300, 10);
+  auto first = w.stream.back().lineage.entity_id;
+  w.exit(300, 100, 20);
+  w.advance(std::chrono::seconds{5});
+  w.fork(100, 1, 300, 6000);
+  auto second = w.stream.back().lineage.entity_id;
+  CHECK_FALSE(first.empty());
+  CHECK(second.size() == 16);
+  CHECK(first != second);
+  auto key = find_entity(w.aut, "node=alpha", second);
+  REQUIRE(key);
+  CHECK(key->pid == 300);
+  auto chain = ancestry_of(w.aut, *key);
+  REQUIRE(chain.size() == 3);
+  CHECK(chain[1].pid == 100);
+  CHECK(chain[2].pid == 1);
+  CHECK_FALSE(find_entity(w.aut, "node=beta", second));
+}
