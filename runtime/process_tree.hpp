@@ -238,7 +238,7 @@ struct reconcile_result {
   uint64_t num_deferred = 0;
 };
 
-/// The process table. Rules (see ../shared/KERNEL-FACTS.md):
+/// The process table. Rules (see docs/kernel-facts.md):
 /// - fork/vfork/clone children belong to the caller's tgid, or to its
 ///   parent with CLONE_PARENT; CLONE_THREAD creates no process.
 /// - A clone3 child is pending until a record of its own (exec, exit_group)
