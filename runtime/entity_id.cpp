@@ -1,6 +1,7 @@
 #include "runtime/entity_id.hpp"
 
 #include <cstring>
+#include <vector>
 
 namespace auditree {
 
@@ -81,8 +82,10 @@ std::array<uint8_t, 32> sha256(std::string_view data) {
   return out;
 }
 
-std::string make_entity_id(std::string_view boot, int32_t pid,
-                           uint64_t start_ms) {
+namespace {
+
+std::string compute_entity_id(std::string_view boot, int32_t pid,
+                              uint64_t start_ms) {
   std::string input;
   input.reserve(boot.size() + 32);
   input.append(boot);
@@ -101,6 +104,31 @@ std::string make_entity_id(std::string_view boot, int32_t pid,
       out += base64url[(group >> shift) & 0x3f];
   }
   return out;
+}
+
+// The last ids made, direct-mapped by pid and start: every event names its
+// process and parent, and both recur for a lifetime, so most calls hit.
+struct entity_memo {
+  std::string boot;
+  int32_t pid = 0;
+  uint64_t start_ms = 0;
+  std::string id;
+};
+
+} // namespace
+
+std::string make_entity_id(std::string_view boot, int32_t pid,
+                           uint64_t start_ms) {
+  constexpr size_t slots = 4096;
+  thread_local std::vector<entity_memo> memo(slots);
+  auto& slot = memo[(static_cast<uint64_t>(pid) * 0x9e3779b97f4a7c15ULL
+                     ^ start_ms)
+                    % slots];
+  if (slot.id.empty() || slot.pid != pid || slot.start_ms != start_ms
+      || slot.boot != boot)
+    slot = {std::string{boot}, pid, start_ms,
+            compute_entity_id(boot, pid, start_ms)};
+  return slot.id;
 }
 
 bool looks_like_entity_id(std::string_view text) {
