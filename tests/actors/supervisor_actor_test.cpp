@@ -390,7 +390,8 @@ TEST_CASE_METHOD(supervisor_fixture,
                    [system](const pipeline& p, const tree_checkpoint_ptr&) {
                      return system->spawn(assembler_actor, p.tree,
                                           event_assembler::options{},
-                                          uint32_t{0}, fault_injector{});
+                                          uint32_t{0}, fault_injector{},
+                                          std::shared_ptr<counter_ledger>{});
                    }});
   auto sup = start(std::move(specs));
   auto peer_of_assembler = [](const caf::actor& a) {
