@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The loss ledger only grows (issue 13): during a burst of 8,000 short
 processes every actor of the live agent is crashed once (thrown or killed,
-`POST /ctl/crash/NAME`) while /metrics is scraped every 20 ms. Asserts:
+`auditree ctl crash NAME [kill]`) while /metrics is scraped every 20 ms. Asserts:
 - no counter (nor a summary's _count) of /metrics ever went down from one
   scrape to the next, and each actor was restarted exactly once;
 - the counts of actors that were replaced still hold the work of their
@@ -21,6 +21,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -43,11 +44,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(port, path, method="GET"):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
-                                 method=method)
+def http(port, path):
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                    timeout=10) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -72,9 +72,18 @@ def parse_metrics(text):
     return values
 
 
+def ctl(*args):
+    out = subprocess.run([AUDITREE, f"--auditree.socket={sock}", *args],
+                         capture_output=True, text=True, timeout=30)
+    return out.returncode, out.stdout + out.stderr
+
+
 port = free_port()
+sock = os.path.join(tempfile.mkdtemp(prefix="auditree-ledger-"),
+                    "auditree.sock")
 agent = Agent(AUDITREE, AUDIT_STATE, REPO, "auditree-ledger", extra=(
-    f"--auditree.http=127.0.0.1:{port}", "--auditree.assemblers=2",
+    f"--auditree.http=127.0.0.1:{port}", f"--auditree.socket={sock}",
+    "--auditree.assemblers=2",
     "--auditree.reconcile-interval=2s",
     "--auditree.checkpoint-interval=500"))
 scrapes, refused, stop_scraping = [], [], threading.Event()
@@ -99,8 +108,8 @@ try:
          f"for ((i = 0; i < {BURST}; i++)); do /bin/true; done"])
     time.sleep(0.4)
     for name, how in CRASHES:
-        status, body = http(port, f"/ctl/crash/{name}?how={how}", "POST")
-        check(status == 200, f"crash {name} ({how}): {body.strip()}")
+        code, out = ctl("ctl", "crash", name, how)
+        check(code == 0, f"crash {name} ({how}): {out.strip()}")
         time.sleep(0.35)
     check(burst.poll() is None, "every crash came during the burst")
     burst.wait()
