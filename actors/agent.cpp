@@ -88,12 +88,13 @@ void arm_stop_watchdog(std::chrono::steady_clock::time_point signalled) {
 agent_metrics halt_and_restore(caf::scoped_actor& self,
                                const caf::actor& supervisor,
                                audit_session& session, bool from_stdin,
+                               const counter_ledger& ledger,
                                std::chrono::steady_clock::time_point signalled) {
   auto restore_by = signalled + restore_budget;
   pipeline h;
   if (auto current = pipeline_by(self, supervisor, restore_by))
     h = *current;
-  auto final_metrics = gather(self, h, from_stdin, restore_by);
+  auto final_metrics = gather(self, h, from_stdin, ledger, restore_by);
   bool halted = false;
   self->request(supervisor, wait_until(restore_by), halt_atom::value)
     .receive([&](caf::ok_atom) { halted = true; }, [](const caf::error&) {});
@@ -147,6 +148,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   // the kernel. Until the actors exist, queries get 503.
   caf::actor supervisor;
   std::mutex supervisor_mutex;
+  // The counters of every actor over the agent's life, restarts or not.
+  auto ledger = std::make_shared<counter_ledger>(cfg.num_assemblers());
   rate_board board;
   query_server server{[&](const query_route& route) {
     caf::actor target;
@@ -156,7 +159,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     }
     if (!target)
       return query_reply{503, "text/plain", "starting\n"};
-    return answer(sys, target, from_stdin, board, route);
+    return answer(sys, target, from_stdin, *ledger, board, route);
   }};
   if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
       !err.empty()) {
@@ -172,7 +175,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     bootstrap = to_process_events(scan_proc("/proc"));
     log::info("bootstrap: ", bootstrap.size(), " processes from /proc");
   }
-  auto children = pipeline_children(sys, cfg, false, std::move(bootstrap));
+  auto children = pipeline_children(sys, cfg, false, ledger,
+                                    std::move(bootstrap));
   auto* system = &sys;
   if (cfg.reconcile_interval.count() > 0) {
     auto interval = cfg.reconcile_interval;
@@ -193,6 +197,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   src_opts.receive_buffer = static_cast<int>(cfg.receive_buffer);
   src_opts.status_interval = cfg.status_interval;
   src_opts.batch_delay = cfg.batch_delay;
+  src_opts.ledger = ledger;
   // As an auditd plugin the records come on stdin and auditd owns the
   // kernel side (stdin cannot be reopened: its source is not restarted);
   // else the agent sets up the kernel's rules and settings for its whole
@@ -216,11 +221,13 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
                                          source_faults);
      }});
   auto connector_delay = cfg.connector_delay;
+  auto connector_kept = std::make_shared<connector_carry>();
   if (cfg.proc_connector)
     children.push_back({"connector", true,
                         [=](const pipeline& p, const tree_checkpoint_ptr&) {
                           return system->spawn(proc_connector_actor, p.tree,
-                                               connector_delay);
+                                               connector_delay,
+                                               connector_kept, ledger);
                         }});
   auto sup = sys.spawn(supervisor_actor, std::move(children),
                        cfg.restart_limits());
@@ -283,7 +290,8 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     auto now = std::chrono::steady_clock::now();
     if (now - last_sample_at >= rate_interval) {
       if (auto h = pipeline_by(self, sup, now + loop_budget)) {
-        auto sample = gather(self, *h, from_stdin, now + loop_budget);
+        auto sample = gather(self, *h, from_stdin, *ledger,
+                             now + loop_budget);
         std::chrono::duration<double> dt = now - last_sample_at;
         compute_rates(sample, last_sample, dt.count());
         std::lock_guard<std::mutex> guard{board.mutex};
@@ -320,25 +328,22 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
     return 1;
   }
   auto final_metrics = halt_and_restore(self, sup, *session, from_stdin,
-                                        signalled);
+                                        *ledger, signalled);
   server.stop();
   pipeline drained;
   auto total = drain_pipeline(self, sup, drained);
   int exit_code = 0;
   if (total) {
-    final_metrics.assembly = *total;
+    // The drained counts, from the ledger: the assemblers gave theirs as
+    // they flushed, the tree and the sink as they answer.
     self->request(drained.tree, caf::infinite, stats_atom::value)
-      .receive([&](const tree_counters& x) { final_metrics.tree = x; },
-               [&](const caf::error&) {});
+      .receive([](const tree_counters&) {}, [](const caf::error&) {});
     if (cfg.print_tree || !cfg.tree_json.empty())
       dump_tree(drained.tree, caf::infinite);
     if (drained.sink)
       self->request(drained.sink, caf::infinite, stats_atom::value)
-        .receive(
-          [&](uint64_t written, uint64_t) {
-            final_metrics.lines_written = written;
-          },
-          [&](const caf::error&) {});
+        .receive([](uint64_t, uint64_t) {}, [](const caf::error&) {});
+    ledger->fill(final_metrics);
   } else {
     log::error("stopping: the supervisor gave up while draining");
     exit_code = 1;

@@ -90,8 +90,7 @@ void log_refused(assembler_state& st, std::string_view node,
                  " hosts (max-hosts); ", n, " refused so far");
 }
 
-assembler_stats collect(self_pointer self) {
-  auto& st = self->state;
+assembler_stats collect(const assembler_state& st) {
   auto result = st.assembler.stats();
   result.num_malformed_events = st.num_malformed_events;
   result.num_process_events = st.num_process_events;
@@ -102,12 +101,27 @@ assembler_stats collect(self_pointer self) {
   return result;
 }
 
+// The counters, after the ledger took them.
+assembler_stats report(const assembler_state& st) {
+  auto result = collect(st);
+  if (st.ledger)
+    st.ledger->report(st.index, result);
+  return result;
+}
+
 } // namespace
+
+assembler_state::~assembler_state() {
+  if (ledger)
+    ledger->retire(index, collect(*this));
+}
 
 caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
                               event_assembler::options opts, uint32_t index,
-                              fault_injector faults) {
+                              fault_injector faults,
+                              std::shared_ptr<counter_ledger> ledger) {
   log_exceptions(self);
+  self->state.ledger = std::move(ledger);
   self->state.assembler = event_assembler{opts};
   self->state.downstream = reliable_link{std::move(downstream)};
   self->state.index = index;
@@ -160,9 +174,9 @@ caf::behavior assembler_actor(self_pointer self, caf::actor downstream,
       std::vector<audit_event> closed;
       self->state.assembler.flush(closed);
       forward(self, closed);
-      return collect(self);
+      return report(self->state);
     },
-    [=](stats_atom) { return collect(self); },
+    [=](stats_atom) { return report(self->state); },
     [=](crash_atom) { throw injected_fault{"assembler"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <string>
 
@@ -10,6 +11,7 @@
 
 #include "actors/reliable_link.hpp"
 #include "messages/pipeline_stats.hpp"
+#include "runtime/counter_ledger.hpp"
 #include "runtime/event_assembler.hpp"
 #include "runtime/fault_plan.hpp"
 
@@ -19,6 +21,9 @@ namespace auditree {
 /// closed events into process events and sends them downstream.
 struct assembler_state {
   static inline const char* name = "assembler";
+
+  /// Hands the counters to the ledger, however the actor ends.
+  ~assembler_state();
 
   event_assembler assembler{{}};
   /// To the tree, which receives `process_event_batch` messages; the
@@ -42,6 +47,8 @@ struct assembler_state {
   std::unordered_map<const char*, uint64_t> skipped_events;
   std::unordered_map<const char*, uint64_t> malformed_events;
   fault_injector faults;
+  /// Where this assembler's counters outlive it; may be null.
+  std::shared_ptr<counter_ledger> ledger;
 };
 
 /// Assembles the records of the serials routed to it (serial % stride).
@@ -58,11 +65,14 @@ struct assembler_state {
 /// - `rewire, "tree", handle`: a new tree; it gets every batch kept.
 /// - `flush` -> `assembler_stats`: the stream ended; closes every event.
 /// - `stats` -> `assembler_stats`.
+/// Its counters go to `ledger` (when given) with every `flush` and `stats`
+/// and as it ends.
 /// - `crash`: throws (fault injection).
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior assembler_actor(caf::stateful_actor<assembler_state>* self,
                               caf::actor downstream,
                               event_assembler::options opts, uint32_t index,
-                              fault_injector faults);
+                              fault_injector faults,
+                              std::shared_ptr<counter_ledger> ledger);
 
 } // namespace auditree

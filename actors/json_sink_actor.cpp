@@ -36,12 +36,26 @@ void write(json_sink_state& st, const Batch& batch,
   written = highest;
 }
 
+sink_counters counters_of(const output_writer& writer) {
+  return {writer.num_written(), writer.num_dropped()};
+}
+
 } // namespace
+
+json_sink_state::~json_sink_state() {
+  if (!ledger)
+    return;
+  // The writer writes what is queued before it stops: count those too.
+  writer.flush();
+  ledger->retire(counters_of(writer));
+}
 
 caf::behavior json_sink_actor(self_pointer self, output_writer::options opts,
                               fault_injector faults,
-                              std::shared_ptr<sink_progress> progress) {
+                              std::shared_ptr<sink_progress> progress,
+                              std::shared_ptr<counter_ledger> ledger) {
   log_exceptions(self);
+  self->state.ledger = std::move(ledger);
   self->state.faults = std::move(faults);
   self->state.progress = std::move(progress);
   if (auto err = self->state.writer.start(std::move(opts)); !err.empty()) {
@@ -63,12 +77,19 @@ caf::behavior json_sink_actor(self_pointer self, output_writer::options opts,
       return ack_atom::value;
     },
     [=](flush_atom) {
-      self->state.writer.flush();
-      return self->state.writer.num_written();
+      auto& st = self->state;
+      st.writer.flush();
+      if (st.ledger)
+        st.ledger->report(counters_of(st.writer));
+      return st.writer.num_written();
     },
     [=](stats_atom) {
-      return caf::make_message(self->state.writer.num_written(),
-                               self->state.writer.num_dropped());
+      auto& st = self->state;
+      auto counters = counters_of(st.writer);
+      if (st.ledger)
+        st.ledger->report(counters);
+      return caf::make_message(counters.lines_written,
+                               counters.lines_dropped);
     },
     [=](crash_atom) { throw injected_fault{"json_sink"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },

@@ -115,8 +115,7 @@ void poll_status(self_pointer self) {
     = status->backlog_wait_time_actual - original.backlog_wait_time_actual;
 }
 
-netlink_source_stats collect(self_pointer self) {
-  auto& st = self->state;
+netlink_source_stats collect(netlink_source_state& st) {
   auto result = st.kernel;
   // Over the agent's run, across replacements of this actor.
   result.num_records = *st.last_sequence;
@@ -133,6 +132,13 @@ netlink_source_stats collect(self_pointer self) {
 }
 
 } // namespace
+
+netlink_source_state::~netlink_source_state() {
+  if (reader)
+    reader->stop();
+  if (ledger)
+    ledger->retire(collect(*this));
+}
 
 caf::behavior netlink_source_actor(self_pointer self,
                                    netlink_source_options opts,
@@ -152,6 +158,7 @@ caf::behavior netlink_source_actor(self_pointer self,
   st.router = caf::actor_cast<caf::actor>(self);
   st.status_interval = opts.status_interval;
   st.last_sequence = opts.last_sequence;
+  st.ledger = opts.ledger;
   std::string error;
   auto fd = open_socket(opts.session.unicast, opts.receive_buffer, error);
   if (fd >= 0)
@@ -218,7 +225,10 @@ caf::behavior netlink_source_actor(self_pointer self,
     },
     [=](stats_atom) {
       poll_status(self);
-      return collect(self);
+      auto result = collect(self->state);
+      if (self->state.ledger)
+        self->state.ledger->report(result);
+      return result;
     },
     [=](crash_atom) { throw injected_fault{"netlink_source"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },

@@ -15,6 +15,7 @@
 #include "actors/reliable_link.hpp"
 #include "messages/audit_record.hpp"
 #include "messages/pipeline_stats.hpp"
+#include "runtime/counter_ledger.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/record_batcher.hpp"
@@ -35,12 +36,18 @@ struct netlink_source_options {
   /// stopped, so the tree never takes its records for ones it has seen.
   std::shared_ptr<std::atomic<uint64_t>> last_sequence
     = std::make_shared<std::atomic<uint64_t>>(0);
+  /// Where the source's counters outlive it; may be null.
+  std::shared_ptr<counter_ledger> ledger;
 };
 
 /// State of the kernel audit source. Member order matters: the reader
 /// (and its thread) stops first.
 struct netlink_source_state {
   static inline const char* name = "netlink_source";
+
+  /// Stops the reader, then hands the counters to the ledger, however the
+  /// actor ends.
+  ~netlink_source_state();
 
   /// The agent's rules and settings, which outlive this actor.
   std::shared_ptr<audit_session> session;
@@ -66,6 +73,7 @@ struct netlink_source_state {
   caf::actor on_loss;
   uint64_t losses_seen = 0;
   fault_injector faults;
+  std::shared_ptr<counter_ledger> ledger;
   std::unique_ptr<netlink_reader> reader;
 };
 
@@ -87,7 +95,8 @@ struct netlink_source_state {
 ///   assembler gets the records its predecessor might still have needed.
 /// - `status` (self, periodic): polls AUDIT_GET (lost, backlog); tells
 ///   `on_loss` when lost or ENOBUFS grew.
-/// - `stats` -> `netlink_source_stats`.
+/// - `stats` -> `netlink_source_stats`; the ledger, when given, gets them
+///   too, and a last time as the actor ends.
 /// - `crash`: throws (fault injection).
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior

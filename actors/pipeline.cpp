@@ -45,10 +45,11 @@ fault_injector faults_for(const agent_config& cfg, const std::string& name) {
   return mine.empty() ? fault_injector{} : fault_injector{std::move(mine)};
 }
 
-std::vector<child_spec> pipeline_children(caf::actor_system& sys,
-                                          const agent_config& cfg,
-                                          bool stream_time,
-                                          process_event_batch bootstrap) {
+std::vector<child_spec>
+pipeline_children(caf::actor_system& sys, const agent_config& cfg,
+                  bool stream_time,
+                  const std::shared_ptr<counter_ledger>& ledger,
+                  process_event_batch bootstrap) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   std::vector<child_spec> result;
@@ -60,7 +61,7 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
     result.push_back({"sink", true, [=](const pipeline&,
                                         const tree_checkpoint_ptr&) {
                         return system->spawn(json_sink_actor, opts, faults,
-                                             progress);
+                                             progress, ledger);
                       }});
   }
   auto n = cfg.num_assemblers();
@@ -75,6 +76,7 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   tree_opts.checkpoint_interval = cfg.checkpoint_interval;
   tree_opts.faults = faults_for(cfg, "tree");
   tree_opts.bootstrap = std::move(bootstrap);
+  tree_opts.ledger = ledger;
   // Live, every record is this machine's; a replayed log's records without
   // node= come from an unnamed host.
   if (!stream_time) {
@@ -100,7 +102,7 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
                         return system->spawn(assembler_actor, p.tree,
                                              asm_opts,
                                              static_cast<uint32_t>(i),
-                                             faults);
+                                             faults, ledger);
                       }});
   }
   return result;

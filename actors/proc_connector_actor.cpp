@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -83,73 +84,123 @@ void enrich(process_event& ev) {
     ev.container = container_from_cgroup(*cgroup);
 }
 
-void take_datagram(proc_connector_state& st, const char* data, size_t size) {
-  auto ev = st.decoder.decode(data, size, now_ms());
+// The reader thread belongs to no actor: it sends anonymously.
+struct anonymous_sender {
+  void send(const caf::actor& to, caf::message content) {
+    caf::anon_send(to, std::move(content));
+  }
+};
+
+void take_datagram(connector_carry& carry, const char* data, size_t size) {
+  auto ev = carry.decoder.decode(data, size, now_ms());
   if (!ev)
     return;
   if (ev->action == process_action::fork || ev->action == process_action::exec)
     enrich(*ev);
-  st.batch.push_back(std::move(*ev));
+  carry.batch.push_back(std::move(*ev));
 }
 
-void send_batch(proc_connector_state& st) {
-  caf::actor tree;
-  {
-    std::lock_guard<std::mutex> guard{st.stats_mutex};
-    st.stats = st.decoder.stats();
-    tree = st.tree;
-  }
-  // Without a tree (it is being replaced) the batch is dropped: the
-  // replacement reconciles with /proc.
-  if (st.batch.empty() || !tree)
+// Numbers the batch and sends it, kept until a tree checkpoint covers it:
+// a tree being replaced gets it from its successor's rewire.
+void send_batch(connector_carry& carry) {
+  std::lock_guard<std::mutex> guard{carry.mutex};
+  carry.stats = carry.decoder.stats();
+  if (carry.batch.empty())
     return;
-  caf::anon_send(tree, std::move(st.batch));
-  st.batch = process_event_batch{};
+  auto number = ++carry.last_batch;
+  anonymous_sender sender;
+  carry.tree.send(&sender,
+                  caf::make_message(std::move(carry.batch), number), number);
+  carry.batch = process_event_batch{};
+}
+
+connector_stats counters_of(connector_carry& carry,
+                            const netlink_reader* reader) {
+  std::lock_guard<std::mutex> guard{carry.mutex};
+  auto result = carry.stats;
+  result.num_overruns = reader ? reader->num_overruns() : 0;
+  return result;
 }
 
 } // namespace
 
+connector_carry::~connector_carry() {
+  if (fd < 0)
+    return;
+  // Tell the kernel before the socket closes.
+  send_op(fd, PROC_CN_MCAST_IGNORE);
+  ::close(fd);
+}
+
 proc_connector_state::~proc_connector_state() {
-  if (reader) {
-    // Tell the kernel before the socket closes.
-    send_op(reader->native_handle(), PROC_CN_MCAST_IGNORE);
-    reader.reset();
+  if (reader)
+    reader->stop();
+  if (!carry)
+    return;
+  {
+    // The reader is stopped: what it decoded since its last batch counts.
+    std::lock_guard<std::mutex> guard{carry->mutex};
+    carry->stats = carry->decoder.stats();
   }
+  if (ledger)
+    ledger->retire(counters_of(*carry, reader.get()));
 }
 
 caf::behavior proc_connector_actor(self_pointer self, caf::actor tree,
-                                   caf::timespan delay) {
+                                   caf::timespan delay,
+                                   std::shared_ptr<connector_carry> carry,
+                                   std::shared_ptr<counter_ledger> ledger) {
   log_exceptions(self);
   auto& st = self->state;
-  st.tree = std::move(tree);
+  st.carry = std::move(carry);
+  st.ledger = std::move(ledger);
+  {
+    // The tree may have been replaced while no connector listened.
+    std::lock_guard<std::mutex> guard{st.carry->mutex};
+    if (st.carry->tree.peer() != tree)
+      st.carry->tree.rewire(self, std::move(tree));
+  }
   std::string error;
-  auto fd = open_socket(error);
+  if (st.carry->fd < 0)
+    st.carry->fd = open_socket(error);
+  auto fd = st.carry->fd < 0 ? -1
+                             : ::fcntl(st.carry->fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) {
+    if (error.empty())
+      error = std::string{"cannot duplicate the proc connector socket: "}
+              + std::strerror(errno);
     log::error(error);
     self->quit(caf::make_error(caf::sec::runtime_error, error));
     return {};
   }
-  auto* state = &st;
+  auto* kept = st.carry.get();
   st.reader = std::make_unique<netlink_reader>(
     fd, NETLINK_CONNECTOR, 4096,
     netlink_reader::handlers{
-      [state](const char* data, size_t size) {
-        take_datagram(*state, data, size);
+      [kept](const char* data, size_t size) {
+        take_datagram(*kept, data, size);
       },
-      [state] { send_batch(*state); }},
+      [kept] { send_batch(*kept); }},
     std::chrono::duration_cast<std::chrono::microseconds>(delay));
   log::info("listening to the proc connector");
   return {
     [=](rewire_atom, const std::string& name, const caf::actor& tree) {
       if (name != "tree")
         return;
-      std::lock_guard<std::mutex> guard{self->state.stats_mutex};
-      self->state.tree = tree;
+      auto& carry = *self->state.carry;
+      std::lock_guard<std::mutex> guard{carry.mutex};
+      carry.tree.rewire(self, tree);
+    },
+    [=](trim_atom, uint64_t number) {
+      auto& carry = *self->state.carry;
+      std::lock_guard<std::mutex> guard{carry.mutex};
+      carry.tree.release_below(number + 1);
     },
     [=](stats_atom) {
-      std::lock_guard<std::mutex> guard{self->state.stats_mutex};
-      auto result = self->state.stats;
-      result.num_overruns = self->state.reader->num_overruns();
+      auto& st = self->state;
+      auto result = counters_of(*st.carry, st.reader.get());
+      if (st.ledger)
+        st.ledger->report(result);
       return result;
     },
     [=](crash_atom) { throw injected_fault{"proc_connector"}; },

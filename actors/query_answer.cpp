@@ -164,11 +164,13 @@ caf::timespan wait_until(std::chrono::steady_clock::time_point deadline) {
     std::min<caf::timespan>(left, query_timeout));
 }
 
-// Asks every actor for its counters and mailbox size; an actor that does
-// not answer adds nothing (the health check reports it). All asking ends
-// by `deadline`: with a wedged actor each question would wait in full.
+// Asks every actor for its counters, which it reports to the ledger as it
+// answers, and reads them from there: an actor that does not answer, or
+// was replaced meanwhile, counts with what it reported last. All asking
+// ends by `deadline`: with a wedged actor each question would wait in
+// full.
 agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
-                     bool from_stdin,
+                     bool from_stdin, const counter_ledger& ledger,
                      std::chrono::steady_clock::time_point deadline) {
   agent_metrics m;
   auto ignore = [](const caf::error&) {};
@@ -184,15 +186,18 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
       .receive([&](const source_stats& x) { m.file = x; }, ignore);
   else if (h.source)
     self->request(h.source, timeout(), stats_atom::value)
-      .receive([&](const netlink_source_stats& x) { m.audit = x; }, ignore);
+      .receive([](const netlink_source_stats&) {}, ignore);
   if (h.connector)
     self->request(h.connector, timeout(), stats_atom::value)
-      .receive([&](const connector_stats& x) { m.connector = x; }, ignore);
+      .receive([](const connector_stats&) {}, ignore);
   for (auto& a : h.assemblers)
     self->request(a, timeout(), stats_atom::value)
-      .receive([&](const assembler_stats& x) { m.assembly += x; }, ignore);
+      .receive([](const assembler_stats&) {}, ignore);
   self->request(h.tree, timeout(), stats_atom::value)
-    .receive([&](const tree_counters& x) { m.tree = x; }, ignore);
+    .receive([](const tree_counters&) {}, ignore);
+  if (h.sink)
+    self->request(h.sink, timeout(), stats_atom::value)
+      .receive([](uint64_t, uint64_t) {}, ignore);
   self->request(h.supervisor, timeout(), stats_atom::value)
     .receive(
       [&](const supervision_stats& x) {
@@ -200,27 +205,14 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
           m.restarts.emplace_back(x.children[i], x.restarts[i]);
       },
       ignore);
-  self->request(h.tree, timeout(), latency_atom::value)
-    .receive(
-      [&](uint64_t count, int64_t p50, int64_t p99, int64_t max) {
-        m.latency = {count, p50, p99, max};
-      },
-      ignore);
-  if (h.sink)
-    self->request(h.sink, timeout(), stats_atom::value)
-      .receive(
-        [&](uint64_t written, uint64_t dropped) {
-          m.lines_written = written;
-          m.lines_dropped = dropped;
-        },
-        ignore);
+  ledger.fill(m);
   return m;
 }
 
 // Answers one request of the query API (on the query server's thread).
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
-                   bool from_stdin, rate_board& board,
-                   query_route route) {
+                   bool from_stdin, const counter_ledger& ledger,
+                   rate_board& board, query_route route) {
   caf::scoped_actor self{sys};
   pipeline h;
   bool ready = false;
@@ -273,10 +265,10 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
       break;
     case query_route::metrics:
       reply = {200, "text/plain; version=0.0.4",
-               render_prometheus(gather(self, h, from_stdin))};
+               render_prometheus(gather(self, h, from_stdin, ledger))};
       break;
     case query_route::stats: {
-      auto m = gather(self, h, from_stdin);
+      auto m = gather(self, h, from_stdin, ledger);
       {
         std::lock_guard<std::mutex> guard{board.mutex};
         m.rates = board.rates;

@@ -12,6 +12,7 @@
 
 #include "actors/pipeline.hpp"
 #include "actors/query_server.hpp"
+#include "runtime/counter_ledger.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/query_route.hpp"
 
@@ -30,15 +31,18 @@ struct rate_board {
 /// query_timeout (at least 1 ms: CAF takes no zero timeout).
 caf::timespan wait_until(std::chrono::steady_clock::time_point deadline);
 
-/// Every actor's counters and mailbox size; an actor that does not answer
-/// by `deadline` adds nothing.
+/// Every actor's counters over the agent's life (asked of the actors, read
+/// from `ledger`, so that none goes down when an actor is replaced) and
+/// mailbox sizes; an actor that does not answer by `deadline` adds its
+/// last report.
 agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
-                     bool from_stdin,
+                     bool from_stdin, const counter_ledger& ledger,
                      std::chrono::steady_clock::time_point deadline
                      = std::chrono::steady_clock::time_point::max());
 
 /// Answers one request of the query API.
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
-                   bool from_stdin, rate_board& board, query_route route);
+                   bool from_stdin, const counter_ledger& ledger,
+                   rate_board& board, query_route route);
 
 } // namespace auditree

@@ -186,6 +186,9 @@ caf::behavior supervisor_actor(self_pointer self,
       for (auto& a : st.current.assemblers)
         if (a)
           self->send(a, trim_atom::value, checkpoint->applied);
+      if (st.current.connector)
+        self->send(st.current.connector, trim_atom::value,
+                   checkpoint->connector_applied);
       st.checkpoint = std::move(checkpoint);
     },
     [=](crash_atom, const std::string& name,

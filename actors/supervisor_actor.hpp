@@ -87,7 +87,8 @@ struct supervisor_state {
 /// - `handles` -> `pipeline`: the current handles, once no restart is
 ///   pending.
 /// - `checkpoint, tree_checkpoint_ptr` (from the tree): kept for a new
-///   tree; the assemblers are told to forget what it covers (`trim`).
+///   tree; the assemblers and the connector are told to forget what it
+///   covers (`trim`).
 /// - `crash, name, kill` -> `std::string`: fault injection: the child
 ///   throws (or is killed); an unknown name is an error.
 /// - `halt` -> `ok`: stops the sources (source, connector, sweeper) for

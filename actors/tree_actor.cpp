@@ -135,9 +135,55 @@ void checkpoint(self_pointer self) {
   cp->stream_now = st.stream_now;
   cp->reaps = st.reaps;
   cp->applied = st.applied;
+  cp->connector_applied = st.connector_applied;
   cp->unacked_stream = st.downstream.kept();
   self->send(st.supervisor, checkpoint_atom::value,
              tree_checkpoint_ptr{std::move(cp)});
+}
+
+// The tree's counters, the checkpointed ones included.
+tree_counters counters_of(tree_state& st) {
+  auto& tree = st.tree;
+  auto s = tree.stats();
+  tree_counters result;
+  result.num_processes = tree.size();
+  for (auto& key : tree.hosts())
+    for (auto& c : tree.of(key).containers())
+      result.num_containers += c.num_running > 0 ? 1 : 0;
+  result.num_events = s.num_events;
+  result.num_created = s.num_created;
+  result.num_vanished = s.num_vanished;
+  result.num_reaped = s.num_reaped;
+  result.num_ignored = s.num_ignored;
+  result.num_duplicates = st.num_duplicates;
+  auto& gate = st.gate;
+  result.num_starts_held = gate.stats().num_held;
+  result.num_starts_confirmed = gate.stats().num_confirmed;
+  result.num_starts_threads = gate.stats().num_threads;
+  result.num_starts_unresolved = gate.stats().num_unresolved;
+  result.num_starts_too_late = gate.stats().num_too_late;
+  result.num_starts_evicted = gate.stats().num_evicted;
+  result.num_starts_waiting = gate.num_waiting();
+  auto& hold = gate.hold_latency();
+  result.start_hold_count = hold.count();
+  result.start_hold_p50_us = hold.percentile_us(0.5);
+  result.start_hold_p99_us = hold.percentile_us(0.99);
+  result.start_hold_max_us = hold.max_us();
+  result.latency_count = st.latency.count();
+  result.latency_p50_us = st.latency.percentile_us(0.5);
+  result.latency_p99_us = st.latency.percentile_us(0.99);
+  result.latency_max_us = st.latency.max_us();
+  return result;
+}
+
+// A checkpoint copies the table: never more often than its size in
+// events, so that its cost per event stays bounded on a large host.
+void maybe_checkpoint(self_pointer self) {
+  auto& st = self->state;
+  if (st.supervisor && st.checkpoint_interval > 0
+      && st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
+                                                   st.tree.size()))
+    checkpoint(self);
 }
 
 // Takes one assembler's batch into the merge and applies what every
@@ -166,12 +212,22 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
   st.applied = ready.back().sequence;
   st.since_checkpoint += ready.size();
   apply_batch(self, ready);
-  // A checkpoint copies the table: never more often than its size in
-  // events, so that its cost per event stays bounded on a large host.
-  if (st.supervisor && st.checkpoint_interval > 0
-      && st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
-                                                   st.tree.size()))
-    checkpoint(self);
+  maybe_checkpoint(self);
+}
+
+// A numbered batch of the proc connector: applied once, whichever tree
+// it is sent to.
+void apply_connector_batch(self_pointer self, process_event_batch& batch,
+                           uint64_t number) {
+  auto& st = self->state;
+  if (number <= st.connector_applied) {
+    st.num_duplicates += batch.size();
+    return;
+  }
+  st.connector_applied = number;
+  st.since_checkpoint += batch.size();
+  apply_batch(self, batch);
+  maybe_checkpoint(self);
 }
 
 // The tree or ps view of one container or all, of one host or all.
@@ -191,6 +247,11 @@ std::string render_view(tree_state& st, const std::string& container,
 
 } // namespace
 
+tree_state::~tree_state() {
+  if (ledger)
+    ledger->retire(counted_since(counters_of(*this), resumed_with));
+}
+
 caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
                          caf::actor downstream, caf::actor supervisor,
                          tree_checkpoint_ptr resume) {
@@ -209,12 +270,15 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   st.checkpoint_interval = opts.checkpoint_interval;
   st.reap_slack = opts.reap_slack;
   st.faults = std::move(opts.faults);
+  st.ledger = std::move(opts.ledger);
   if (resume) {
     st.tree = resume->tree;
     st.gate = resume->gate;
     st.stream_now = resume->stream_now;
     st.reaps = resume->reaps;
     st.applied = resume->applied;
+    st.connector_applied = resume->connector_applied;
+    st.resumed_with = counters_of(st);
     // The sink drops what it already wrote of these.
     for (auto& x : resume->unacked_stream)
       st.downstream.send(self, x.content, x.last_sequence);
@@ -228,6 +292,10 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     [=](process_event_batch& batch) {
       if (!inject_fault(self, self->state.faults.step(batch.size())))
         apply_batch(self, batch);
+    },
+    [=](process_event_batch& batch, uint64_t number) {
+      if (!inject_fault(self, self->state.faults.step(batch.size())))
+        apply_connector_batch(self, batch, number);
     },
     [=](process_event_batch& batch, uint64_t watermark, uint32_t input) {
       auto last = batch.empty() ? 0 : batch.back().sequence;
@@ -323,40 +391,13 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       return out;
     },
     [=](stats_atom) {
-      auto& tree = self->state.tree;
-      auto s = tree.stats();
-      tree_counters result;
-      result.num_processes = tree.size();
-      for (auto& key : tree.hosts())
-        for (auto& c : tree.of(key).containers())
-          result.num_containers += c.num_running > 0 ? 1 : 0;
-      result.num_events = s.num_events;
-      result.num_created = s.num_created;
-      result.num_vanished = s.num_vanished;
-      result.num_reaped = s.num_reaped;
-      result.num_ignored = s.num_ignored;
-      result.num_duplicates = self->state.num_duplicates;
-      auto& gate = self->state.gate;
-      result.num_starts_held = gate.stats().num_held;
-      result.num_starts_confirmed = gate.stats().num_confirmed;
-      result.num_starts_threads = gate.stats().num_threads;
-      result.num_starts_unresolved = gate.stats().num_unresolved;
-      result.num_starts_too_late = gate.stats().num_too_late;
-      result.num_starts_evicted = gate.stats().num_evicted;
-      result.num_starts_waiting = gate.num_waiting();
-      auto& hold = gate.hold_latency();
-      result.start_hold_count = hold.count();
-      result.start_hold_p50_us = hold.percentile_us(0.5);
-      result.start_hold_p99_us = hold.percentile_us(0.99);
-      result.start_hold_max_us = hold.max_us();
+      auto& st = self->state;
+      auto result = counters_of(st);
+      if (st.ledger)
+        st.ledger->report(counted_since(result, st.resumed_with));
       return result;
     },
     [=](flush_atom) { return uint64_t{self->state.tree.size()}; },
-    [=](latency_atom) {
-      auto& h = self->state.latency;
-      return std::make_tuple(h.count(), h.percentile_us(0.5),
-                             h.percentile_us(0.99), h.max_us());
-    },
     [=](crash_atom) { throw injected_fault{"tree"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };

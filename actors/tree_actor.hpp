@@ -10,6 +10,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/reliable_link.hpp"
+#include "runtime/counter_ledger.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/host_trees.hpp"
@@ -51,18 +52,22 @@ struct tree_actor_options {
   /// also seeds its entity ids. Empty in replay (see entity_id.hpp).
   std::string local_boot_id;
   std::string local_machine_id;
+  /// Where the tree's counters outlive it; may be null.
+  std::shared_ptr<counter_ledger> ledger;
 };
 
 /// What a new tree actor needs to go on where a lost one checkpointed:
 /// the table, the reaps not yet done, the highest sequence applied (the
-/// assemblers send again what came after it) and the stream batches the
-/// sink had not yet taken. Shared read-only.
+/// assemblers send again what came after it), the highest connector batch
+/// applied (the connector sends again what came after it) and the stream
+/// batches the sink had not yet taken. Shared read-only.
 struct tree_checkpoint {
   host_trees tree;
   start_gate gate;
   process_tree::time_point stream_now{};
   std::multimap<process_tree::time_point, reap_request> reaps;
   uint64_t applied = 0;
+  uint64_t connector_applied = 0;
   std::deque<reliable_link::entry> unacked_stream;
 };
 
@@ -71,6 +76,9 @@ using tree_checkpoint_ptr = std::shared_ptr<const tree_checkpoint>;
 /// State of the tree actor: a thin shell over `process_tree`.
 struct tree_state {
   static inline const char* name = "tree";
+
+  /// Hands the counters to the ledger, however the actor ends.
+  ~tree_state();
 
   /// One table per host (node=); the local host's has the empty name.
   host_trees tree;
@@ -100,12 +108,20 @@ struct tree_state {
   /// The highest sequence applied: anything at or below it, or already
   /// held, is a duplicate that an assembler sent again after a restart.
   uint64_t applied = 0;
+  /// The highest proc connector batch applied (they are numbered).
+  uint64_t connector_applied = 0;
+  /// Events sent again after a restart (by an assembler or the connector),
+  /// dropped.
   uint64_t num_duplicates = 0;
   uint64_t checkpoint_interval = 0;
   uint64_t since_checkpoint = 0;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
   fault_injector faults;
+  /// The counters this tree resumed with from a checkpoint: the ledger
+  /// gets what it counted itself, those of the trees before it are there.
+  tree_counters resumed_with;
+  std::shared_ptr<counter_ledger> ledger;
 };
 
 /// Owns the process table.
@@ -114,6 +130,10 @@ struct tree_state {
 ///   events wait until every assembler's watermark passed their sequence,
 ///   then apply in arrival order, as if one assembler had closed them all.
 ///   Every `checkpoint_interval` events, a checkpoint goes to `supervisor`.
+/// - `process_event_batch, number` (from the proc connector): a numbered
+///   batch, applied like the next item unless its number was applied
+///   before (a batch sent again to a new tree: dropped, counted as
+///   duplicates); the connector keeps it until a checkpoint covers it.
 /// - `process_event_batch`: applies the events, forwards them downstream
 ///   (with `container` filled in) if audit reported them or they are deaths
 ///   by signal that only the proc connector sees; a fork only once the
@@ -138,10 +158,10 @@ struct tree_state {
 ///   its hosts, and the names of its hosts, comma-separated.
 /// - `containers` -> `container_candidates`: the containers' ids, runtimes
 ///   and running members, to resolve an id a user typed (no names).
-/// - `stats` -> `tree_counters` (with the start gate's).
+/// - `stats` -> `tree_counters` (with the start gate's and the event
+///   latency); the ledger, when given, gets those this tree counted, and
+///   a last time as it ends.
 /// - `flush` -> `uint64_t`: the number of processes held.
-/// - `latency` -> `uint64_t count, int64_t p50, p99, max`: audit stamp
-///   to tree update of the live audit events, microseconds.
 /// - `crash`: throws (fault injection).
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 /// `resume`, when given, is the checkpoint of the tree this one replaces.

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <string>
 #include <vector>
 
 namespace auditree {
@@ -129,6 +128,12 @@ struct tree_counters {
   int64_t start_hold_p50_us = 0;
   int64_t start_hold_p99_us = 0;
   int64_t start_hold_max_us = 0;
+  /// Audit stamp to tree update of the live audit events, microseconds:
+  /// samples, p50, p99, max.
+  uint64_t latency_count = 0;
+  int64_t latency_p50_us = 0;
+  int64_t latency_p99_us = 0;
+  int64_t latency_max_us = 0;
 };
 
 /// The supervisor's counters.

@@ -100,7 +100,8 @@ typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
            x.num_starts_unresolved, x.num_starts_evicted,
            x.num_starts_too_late,
            x.num_starts_waiting, x.start_hold_count, x.start_hold_p50_us,
-           x.start_hold_p99_us, x.start_hold_max_us);
+           x.start_hold_p99_us, x.start_hold_max_us, x.latency_count,
+           x.latency_p50_us, x.latency_p99_us, x.latency_max_us);
 }
 
 template <class Inspector>
@@ -180,7 +181,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
   /// Ask the tree how long audit events took to reach it.
-  CAF_ADD_ATOM(auditree, auditree, latency_atom, "latency")
   /// Supervision (see actors/supervisor_actor.hpp): a child was replaced
   /// (`rewire, name, handle`), the tree's checkpoint, what the assemblers
   /// may forget (`trim, sequence`), a restart falling due, the current

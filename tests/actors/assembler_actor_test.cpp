@@ -19,6 +19,7 @@
 
 #include "actors/assembler_actor.hpp"
 #include "runtime/audit_parser.hpp"
+#include "runtime/metrics.hpp"
 #include "tests/actors/actor_fixture.hpp"
 
 using namespace auditree;
@@ -52,7 +53,8 @@ struct assembler_fixture : test::actor_fixture {
   caf::actor spawn_assembler(event_assembler::options opts = {}) {
     auto sink = keep(sys.spawn(test::collector, &events));
     return keep(
-      sys.spawn(assembler_actor, sink, opts, uint32_t{0}, fault_injector{}));
+      sys.spawn(assembler_actor, sink, opts, uint32_t{0}, fault_injector{},
+                std::shared_ptr<counter_ledger>{}));
   }
 
   assembler_stats stats_of(const caf::actor& aut, bool flush = false) {
@@ -175,4 +177,38 @@ TEST_CASE_METHOD(assembler_fixture,
   CHECK(a.num_events == 4);
   CHECK(b.num_events == 4);
   CHECK(a.num_serial_gaps + b.num_serial_gaps == 0);
+}
+
+TEST_CASE_METHOD(assembler_fixture,
+                 "a killed assembler's counters stay in the ledger and its "
+                 "replacement's add to them",
+                 "[assembler_actor][counter_ledger]") {
+  auto ledger = std::make_shared<counter_ledger>(1);
+  auto sink = keep(sys.spawn(test::collector, &events));
+  auto spawn = [&] {
+    return sys.spawn(assembler_actor, sink, event_assembler::options{},
+                     uint32_t{0}, fault_injector{}, ledger);
+  };
+  auto first = spawn();
+  self->send(first, with_watermark(read_records("interleaved.log")));
+  run();
+  // Never asked for its counters: killed with eight events counted.
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  run();
+  agent_metrics m;
+  ledger->fill(m);
+  CHECK(m.assembly.num_events == 8);
+  CHECK(m.assembly.num_closed_by_eoe == 8);
+  // The replacement assembles the same log again: it counts on from 8
+  // once it reports.
+  auto second = keep(spawn());
+  self->send(second, with_watermark(read_records("interleaved.log")));
+  run();
+  ledger->fill(m);
+  CHECK(m.assembly.num_events == 8);
+  auto own = stats_of(second);
+  CHECK(own.num_events == 8);
+  ledger->fill(m);
+  CHECK(m.assembly.num_events == 16);
+  CHECK(m.assembly.num_process_events == 16);
 }

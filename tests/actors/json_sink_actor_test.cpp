@@ -31,7 +31,8 @@ struct sink_fixture : test::actor_fixture {
   caf::actor spawn_sink() {
     output_writer::options opts;
     opts.path = path;
-    return keep(sys.spawn(json_sink_actor, opts, fault_injector{}, progress));
+    return keep(sys.spawn(json_sink_actor, opts, fault_injector{}, progress,
+                          std::shared_ptr<counter_ledger>{}));
   }
 
   /// Exec events of pids 100 + sequence, for the given sequences.

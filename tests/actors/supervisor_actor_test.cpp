@@ -390,7 +390,8 @@ TEST_CASE_METHOD(supervisor_fixture,
                    [system](const pipeline& p, const tree_checkpoint_ptr&) {
                      return system->spawn(assembler_actor, p.tree,
                                           event_assembler::options{},
-                                          uint32_t{0}, fault_injector{});
+                                          uint32_t{0}, fault_injector{},
+                                          std::shared_ptr<counter_ledger>{});
                    }});
   auto sup = start(std::move(specs));
   auto peer_of_assembler = [](const caf::actor& a) {
@@ -707,16 +708,20 @@ TEST_CASE_METHOD(supervisor_fixture,
 }
 
 TEST_CASE_METHOD(supervisor_fixture,
-                 "a checkpoint trims the assemblers and resumes a new tree",
+                 "a checkpoint trims the assemblers and the connector and "
+                 "resumes a new tree",
                  "[supervisor]") {
   auto sup = start(fakes());
   CHECK_FALSE(latest("tree").checkpoint);
   auto cp = std::make_shared<tree_checkpoint>();
   cp->applied = 42;
+  cp->connector_applied = 9;
   self->send(sup, checkpoint_atom::value, tree_checkpoint_ptr{cp});
   run();
   CHECK(record_of("assembler-0").trims == std::vector<uint64_t>{42});
   CHECK(record_of("assembler-1").trims == std::vector<uint64_t>{42});
+  // The connector's batches are numbered apart from the audit records.
+  CHECK(record_of("connector").trims == std::vector<uint64_t>{9});
   CHECK(record_of("tree").trims.empty());
   CHECK(record_of("source").trims.empty());
   CHECK(stats(sup).num_checkpoints == 1);

@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/tree_actor.hpp"
+#include "runtime/metrics.hpp"
 #include "tests/actors/actor_fixture.hpp"
 
 using namespace auditree;
@@ -286,4 +287,54 @@ TEST_CASE_METHOD(tree_fixture,
   CHECK(st.tree.hosts() == std::vector<std::string>{""});
   advance(1000ms); // the reap goes to the same table
   CHECK_FALSE(table(aut).find(200));
+}
+
+TEST_CASE_METHOD(tree_fixture,
+                 "a numbered connector batch applies once, also in a tree "
+                 "resumed from the checkpoint that covers it",
+                 "[tree_actor][counter_ledger]") {
+  auto ledger = std::make_shared<counter_ledger>();
+  tree_actor_options opts;
+  opts.checkpoint_interval = 1;
+  opts.ledger = ledger;
+  auto supervisor = caf::actor_cast<caf::actor>(self);
+  auto first = sys.spawn(tree_actor, opts, caf::actor{}, supervisor,
+                         tree_checkpoint_ptr{});
+  auto connector = [](process_event_batch batch) {
+    for (auto& ev : batch)
+      ev.source = fact_source::proc_connector;
+    return batch;
+  };
+  auto batch1 = connector({fork(100, 200, 0),
+                           exec(200, 100, "/bin/sleep", {"sleep"}, 1)});
+  self->send(first, batch1, uint64_t{1});
+  run();
+  tree_checkpoint_ptr checkpoint;
+  self->receive(
+    [&](checkpoint_atom, tree_checkpoint_ptr& x) { checkpoint = x; },
+    caf::after(std::chrono::seconds(0)) >> [] {});
+  REQUIRE(checkpoint);
+  CHECK(checkpoint->connector_applied == 1);
+  // Sent again (the connector resends what it kept to a new tree): dropped.
+  self->send(first, batch1, uint64_t{1});
+  run();
+  CHECK(table(first).find(200));
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  run();
+  agent_metrics m;
+  ledger->fill(m);
+  CHECK(m.tree.num_duplicates == 2);
+  auto second = keep(sys.spawn(tree_actor, opts, caf::actor{},
+                               caf::actor{}, checkpoint));
+  self->send(second, batch1, uint64_t{1});
+  self->send(second, connector({fork(100, 300, 5)}), uint64_t{2});
+  run();
+  CHECK(table(second).find(200));
+  CHECK(table(second).find(300));
+  self->send(second, stats_atom::value);
+  run();
+  auto own = receive_one<tree_counters>();
+  CHECK(own.num_duplicates == 2);
+  ledger->fill(m);
+  CHECK(m.tree.num_duplicates == 4);
 }

@@ -3,7 +3,9 @@
 # (assemblers killed or throwing every ~N records, the tree crashed twice,
 # the sink once) against a fault-free replay: the same final tree and the
 # same set of lines in the event stream. Prints the injected and restart
-# counts per log; any difference fails.
+# counts per log; any difference fails. The summary's counters hold every
+# replaced actor's work: lines written over all sinks equal the stream's
+# lines, and the events counted are at least the fault-free run's.
 set -euo pipefail
 source "$(dirname "$0")/replay_common.sh" "$@"
 
@@ -38,6 +40,9 @@ for log in "${logs[@]}"; do
   restarts=$(sed -n 's/^ *restarts of \(.*\): \(.*\)/\1=\2/p' \
                "$work/$name.faulty.err" | tr '\n' ' ')
   duplicates=$(summary "$work/$name.faulty.err" "duplicates dropped")
+  written=$(summary "$work/$name.faulty.err" "lines written")
+  events=$(summary "$work/$name.faulty.err" "events")
+  clean_events=$(summary "$work/$name.clean.err" "events")
   sort "$work/$name.clean.json" > "$work/a"
   sort "$work/$name.faulty.json" > "$work/b"
   stream_diff=$(diff "$work/a" "$work/b" | grep -c '^[<>]' || true)
@@ -46,10 +51,15 @@ for log in "${logs[@]}"; do
   echo "$name: $records records, $(wc -l < "$work/a") stream lines;" \
        "faults injected $injected; restarts: $restarts;" \
        "duplicates dropped $duplicates;" \
-       "diff: stream $stream_diff lines, tree $tree_diff lines"
+       "diff: stream $stream_diff lines, tree $tree_diff lines;" \
+       "lines written $written; events $events (fault-free $clean_events)"
   [ "$injected" -ge 4 ] || fail "$name: only $injected faults fired"
   [ "$stream_diff" = 0 ] || fail "$name: the event streams differ"
   [ "$tree_diff" = 0 ] || fail "$name: the final trees differ"
+  [ "$written" = "$(wc -l < "$work/b")" ] \
+    || fail "$name: lines written ($written) is not the stream's lines"
+  [ "$events" -ge "$clean_events" ] \
+    || fail "$name: $events events counted, fewer than without faults"
 done
 
 [ "$failures" = 0 ] || exit 1
