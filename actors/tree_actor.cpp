@@ -58,6 +58,15 @@ int64_t latency_us(const event_id& id) {
   return now.count() - static_cast<int64_t>(stamp_ms(id)) * 1000;
 }
 
+// Whether the memory budget acted (for /healthz), logged at 1, 2, 4, ...
+void note_budget(tree_state& st, time_point now) {
+  auto s = st.tree.stats().budget;
+  if (st.budget.observe(s, now))
+    log::warning("memory budget (max-processes): ", s.num_evicted,
+                 " ended processes evicted, ", s.num_bare,
+                 " execs kept without argv (only running ones left)");
+}
+
 template <class Batch>
 void send_downstream(self_pointer self, Batch&& batch) {
   auto& st = self->state;
@@ -83,6 +92,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
       ev.host.clear();
     auto& tree = st.tree.of(ev.host);
     auto first_reap = reaps.size();
+    tree.cap_args(ev);
     tree.apply(ev, now_of(self), reaps);
     for (auto i = first_reap; i < reaps.size(); ++i)
       reaps[i].host = ev.host;
@@ -101,6 +111,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     st.gate.pass(std::move(ev), tree.take_starts(), now_of(self), stream);
   }
   st.gate.expire(now_of(self));
+  note_budget(st, now_of(self));
   schedule(self, reaps);
   if (st.stream_time)
     run_due_reaps(st, st.stream_now);
@@ -194,6 +205,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     st.stream_now = resume->stream_now;
     st.reaps = resume->reaps;
     st.applied = resume->applied;
+    st.budget.baseline(st.tree.stats().budget);
     // The sink drops what it already wrote of these.
     for (auto& x : resume->unacked_stream)
       st.downstream.send(self, x.content, x.last_sequence);
@@ -230,6 +242,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       // /proc shows the local host only.
       auto& local = st.tree.local();
       auto r = local.reconcile(live, at, now_of(self), reaps);
+      note_budget(st, now_of(self));
       schedule(self, reaps);
       auto containers = local.take_container_events();
       for (auto& c : containers)
@@ -302,6 +315,8 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       result.num_vanished = s.num_vanished;
       result.num_reaped = s.num_reaped;
       result.num_ignored = s.num_ignored;
+      result.budget = s.budget;
+      result.budget_pressed = self->state.budget.recent(now_of(self));
       result.num_duplicates = self->state.num_duplicates;
       auto& gate = self->state.gate;
       result.num_starts_held = gate.stats().num_held;

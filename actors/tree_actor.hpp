@@ -12,6 +12,7 @@
 #include "actors/reliable_link.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/host_trees.hpp"
 #include "runtime/process_tree.hpp"
 #include "runtime/start_gate.hpp"
@@ -98,6 +99,8 @@ struct tree_state {
   uint64_t since_checkpoint = 0;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
+  /// When the memory budget last evicted or kept an exec bare (/healthz).
+  budget_watch budget;
   fault_injector faults;
 };
 

@@ -74,6 +74,10 @@ struct process_event {
   /// fork, in the stream: the child's pid in the caller's pid namespace
   /// (`exit=`) when that is not the host's; `child` is then its host pid.
   int32_t vpid = 0;
+  /// exec whose argv was cut to max-args-bytes: its bytes (joined with NUL
+  /// bytes) and arguments before the cut; 0 when it was not cut.
+  uint64_t args_original_bytes = 0;
+  uint64_t args_original_count = 0;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;
