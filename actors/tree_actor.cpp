@@ -122,6 +122,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
 void checkpoint(self_pointer self) {
   auto& st = self->state;
   st.since_checkpoint = 0;
+  st.argv_since_checkpoint = 0;
   auto cp = std::make_shared<tree_checkpoint>();
   cp->tree = st.tree;
   cp->gate = st.gate;
@@ -158,12 +159,16 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
     return;
   st.applied = ready.back().sequence;
   st.since_checkpoint += ready.size();
+  for (auto& ev : ready)
+    st.argv_since_checkpoint += joined_size(ev.argv); // before the cut
   apply_batch(self, ready);
   // A checkpoint copies the table: never more often than its size in
-  // events, so that its cost per event stays bounded on a large host.
+  // events, so that its cost per event stays bounded on a large host; or
+  // once the records kept for a new tree hold checkpoint_argv_bytes.
   if (st.supervisor && st.checkpoint_interval > 0
-      && st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
-                                                   st.tree.size()))
+      && (st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
+                                                    st.tree.size())
+          || st.argv_since_checkpoint >= checkpoint_argv_bytes))
     checkpoint(self);
 }
 

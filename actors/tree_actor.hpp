@@ -97,6 +97,9 @@ struct tree_state {
   uint64_t num_duplicates = 0;
   uint64_t checkpoint_interval = 0;
   uint64_t since_checkpoint = 0;
+  /// argv bytes of the events applied since then (see
+  /// checkpoint_argv_bytes).
+  uint64_t argv_since_checkpoint = 0;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
   /// When the memory budget last evicted or kept an exec bare (/healthz).

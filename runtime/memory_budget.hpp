@@ -29,6 +29,12 @@ struct memory_limits {
   size_t max_args_bytes = 4096;
 };
 
+/// The assemblers keep an event's records until a tree checkpoint covers
+/// it, every checkpoint-interval events: under a flood of long argv that
+/// is hundreds of MB. A checkpoint also comes once the events since the
+/// last one carried this many argv bytes (their records hold about that).
+constexpr uint64_t checkpoint_argv_bytes = 32u << 20;
+
 /// /healthz says degraded this long after the budget last evicted or kept
 /// an exec bare.
 constexpr std::chrono::seconds budget_health_window{60};
