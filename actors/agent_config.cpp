@@ -44,6 +44,12 @@ agent_config::agent_config() {
     .add(max_hosts, "max-hosts",
          "hosts named by node= kept apart; records of further hosts are "
          "refused")
+    .add(max_processes, "max-processes",
+         "processes one host's tree holds; past it ended ones are evicted, "
+         "oldest first (running ones and their ancestors never)")
+    .add(max_args_bytes, "max-args-bytes",
+         "argv bytes kept per process; longer argv are cut and the event "
+         "says so")
     .add(mode, "mode",
          "multicast (read-only, coexists with auditd), unicast (registers "
          "as the audit daemon) or stdin (an auditd plugin)")
@@ -320,6 +326,10 @@ std::string agent_config::validate() const {
     return "auditree.start-max-held must be at least 1";
   if (max_hosts == 0)
     return "auditree.max-hosts=0: must be positive";
+  if (max_processes == 0)
+    return "auditree.max-processes=0: must be positive";
+  if (max_args_bytes == 0)
+    return "auditree.max-args-bytes=0: must be positive";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)

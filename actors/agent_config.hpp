@@ -9,6 +9,7 @@
 #include "actors/output_writer.hpp"
 #include "runtime/config_files.hpp"
 #include "runtime/fault_plan.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/restart_policy.hpp"
 #include "runtime/start_gate.hpp"
 
@@ -93,6 +94,10 @@ public:
   /// Hosts named by node= the agent keeps apart; records of further hosts
   /// are refused (and counted).
   size_t max_hosts = 1024;
+  /// The process table's memory budget (runtime/memory_budget.hpp): the
+  /// lifetimes one host's table holds, and the argv bytes per process.
+  size_t max_processes = memory_limits{}.max_processes;
+  size_t max_args_bytes = memory_limits{}.max_args_bytes;
 
   // -- the live agent (auditree run) -----------------------------------------
 

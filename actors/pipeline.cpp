@@ -68,6 +68,7 @@ pipeline_children(caf::actor_system& sys, const agent_config& cfg,
   tree_actor_options tree_opts;
   tree_opts.tree.exit_grace = duration_cast<milliseconds>(cfg.exit_grace);
   tree_opts.tree.keep_exited = cfg.keep_exited;
+  tree_opts.tree.budget = {cfg.max_processes, cfg.max_args_bytes};
   tree_opts.gate.hold = duration_cast<milliseconds>(cfg.start_hold);
   tree_opts.gate.max_held = cfg.start_max_held;
   tree_opts.num_inputs = n;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -104,20 +105,32 @@ std::optional<query_reply> check_route_host(caf::scoped_actor& self,
 query_reply health_reply(caf::scoped_actor& self, const pipeline& h,
                          const caf::actor& supervisor, bool from_stdin) {
   std::string problems;
-  auto alive = [&](const caf::actor& x, const char* name, auto answer) {
+  // `pressed`, for the tree: its memory budget acted lately.
+  auto alive = [&](const caf::actor& x, const char* name, auto answer,
+                   bool* pressed = nullptr) {
     if (!x)
       return;
     bool ok = false;
     self->request(x, query_timeout, stats_atom::value)
-      .receive([&](const decltype(answer)&) { ok = true; },
-               [&](const caf::error&) {});
+      .receive(
+        [&](const decltype(answer)& got) {
+          ok = true;
+          if constexpr (std::is_same_v<decltype(answer), tree_counters>)
+            if (pressed != nullptr)
+              *pressed = got.budget_pressed;
+        },
+        [&](const caf::error&) {});
     if (!ok)
       problems += std::string{name} + " does not answer\n";
   };
   if (!from_stdin)
     alive(h.source, "the audit source", netlink_source_stats{});
   alive(h.connector, "the proc connector", connector_stats{});
-  alive(h.tree, "the tree", tree_counters{});
+  bool pressed = false;
+  alive(h.tree, "the tree", tree_counters{}, &pressed);
+  if (pressed)
+    problems += "degraded: the tree evicted processes or kept execs bare "
+                "within the last 60 s to stay within max-processes\n";
   self->request(supervisor, query_timeout, stats_atom::value)
     .receive(
       [&](const supervision_stats& x) {

@@ -60,6 +60,15 @@ int64_t latency_us(const event_id& id) {
   return now.count() - static_cast<int64_t>(stamp_ms(id)) * 1000;
 }
 
+// Whether the memory budget acted (for /healthz), logged at 1, 2, 4, ...
+void note_budget(tree_state& st, time_point now) {
+  auto s = st.tree.stats().budget;
+  if (st.budget.observe(s, now))
+    log::warning("memory budget (max-processes): ", s.num_evicted,
+                 " ended processes evicted, ", s.num_bare,
+                 " execs kept without argv (only running ones left)");
+}
+
 template <class Batch>
 void send_downstream(self_pointer self, Batch&& batch) {
   auto& st = self->state;
@@ -97,6 +106,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     auto& tree = st.tree.of(ev.host);
     auto boot = boot_of_host(ev.host, st.local_boot_id);
     auto first_reap = reaps.size();
+    tree.cap_args(ev);
     tree.apply(ev, now_of(self), reaps);
     for (auto i = first_reap; i < reaps.size(); ++i)
       reaps[i].host = ev.host;
@@ -119,6 +129,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
       stamp_lineage(st, stream[i], tree, boot);
   }
   st.gate.expire(now_of(self));
+  note_budget(st, now_of(self));
   schedule(self, reaps);
   if (st.stream_time)
     run_due_reaps(st, st.stream_now);
@@ -129,6 +140,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
 void checkpoint(self_pointer self) {
   auto& st = self->state;
   st.since_checkpoint = 0;
+  st.argv_since_checkpoint = 0;
   auto cp = std::make_shared<tree_checkpoint>();
   cp->tree = st.tree;
   cp->gate = st.gate;
@@ -155,6 +167,7 @@ tree_counters counters_of(tree_state& st) {
   result.num_vanished = s.num_vanished;
   result.num_reaped = s.num_reaped;
   result.num_ignored = s.num_ignored;
+  result.budget = s.budget;
   result.num_duplicates = st.num_duplicates;
   auto& gate = st.gate;
   result.num_starts_held = gate.stats().num_held;
@@ -180,9 +193,13 @@ tree_counters counters_of(tree_state& st) {
 // events, so that its cost per event stays bounded on a large host.
 void maybe_checkpoint(self_pointer self) {
   auto& st = self->state;
+  // A checkpoint copies the table: never more often than its size in
+  // events, so that its cost per event stays bounded on a large host; or
+  // once the records kept for a new tree hold checkpoint_argv_bytes.
   if (st.supervisor && st.checkpoint_interval > 0
-      && st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
-                                                   st.tree.size()))
+      && (st.since_checkpoint >= std::max<uint64_t>(st.checkpoint_interval,
+                                                    st.tree.size())
+          || st.argv_since_checkpoint >= checkpoint_argv_bytes))
     checkpoint(self);
 }
 
@@ -211,6 +228,8 @@ void merge(self_pointer self, process_event_batch& batch, uint64_t watermark,
     return;
   st.applied = ready.back().sequence;
   st.since_checkpoint += ready.size();
+  for (auto& ev : ready)
+    st.argv_since_checkpoint += joined_size(ev.argv); // before the cut
   apply_batch(self, ready);
   maybe_checkpoint(self);
 }
@@ -279,6 +298,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     st.applied = resume->applied;
     st.connector_applied = resume->connector_applied;
     st.resumed_with = counters_of(st);
+    st.budget.baseline(st.tree.stats().budget);
     // The sink drops what it already wrote of these.
     for (auto& x : resume->unacked_stream)
       st.downstream.send(self, x.content, x.last_sequence);
@@ -319,6 +339,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       // /proc shows the local host only.
       auto& local = st.tree.local();
       auto r = local.reconcile(live, at, now_of(self), reaps);
+      note_budget(st, now_of(self));
       schedule(self, reaps);
       auto containers = local.take_container_events();
       for (auto& c : containers)
@@ -393,6 +414,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     [=](stats_atom) {
       auto& st = self->state;
       auto result = counters_of(st);
+      result.budget_pressed = st.budget.recent(now_of(self));
       if (st.ledger)
         st.ledger->report(counted_since(result, st.resumed_with));
       return result;

@@ -13,6 +13,7 @@
 #include "runtime/counter_ledger.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/latency_histogram.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/host_trees.hpp"
 #include "runtime/process_tree.hpp"
 #include "runtime/start_gate.hpp"
@@ -115,8 +116,13 @@ struct tree_state {
   uint64_t num_duplicates = 0;
   uint64_t checkpoint_interval = 0;
   uint64_t since_checkpoint = 0;
+  /// argv bytes of the events applied since then (see
+  /// checkpoint_argv_bytes).
+  uint64_t argv_since_checkpoint = 0;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
+  /// When the memory budget last evicted or kept an exec bare (/healthz).
+  budget_watch budget;
   fault_injector faults;
   /// The counters this tree resumed with from a checkpoint: the ledger
   /// gets what it counted itself, those of the trees before it are there.

@@ -16,6 +16,9 @@ the ratio (auditree / peer). Benchmarks print figures; they assert nothing.
   kernel's share of the latency: stamp -> the event's EOE read; and how far
   the clock the kernel stamps events with lags the real time meanwhile.
 - memory: bytes per tracked process (bench_tree_memory).
+- budget: peak RSS of replaying a generated spawn flood with 100 KB argv
+  (scripts/argv_flood_log.py) under the default max-args-bytes against no
+  cap, and with --keep-exited under max-processes=1000 against no cap.
 
 Kernel audit is global state: the live part records `auditctl -s` and the
 rule list first, tags every rule it adds with BENCH_KEY, removes exactly
@@ -608,6 +611,50 @@ def bench_memory():
     return int(m.group(1)) if m else None
 
 
+# -- memory budget under a spawn flood -------------------------------------------
+
+FLOOD_WORKERS = int(os.environ.get("BENCH_FLOOD_WORKERS", "1000"))
+FLOOD_JOBS = int(os.environ.get("BENCH_FLOOD_JOBS", "2000"))
+FLOOD_ARG = 100 * 1024
+NO_CAP = "--auditree.max-args-bytes=1000000000"
+
+
+def peak_rss_mb(cmd):
+    """The peak resident set of `cmd`'s process, MB (wait4's ru_maxrss)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd} failed ({p.returncode}): {err[-500:]}")
+    return usage.ru_maxrss / 1024
+
+
+def bench_budget(work):
+    """Peak RSS of replaying a spawn flood with 100 KB argv: the default
+    caps against none, live-like (reaps) and with --keep-exited."""
+    log = os.path.join(work, "argv-flood.log")
+    subprocess.run([sys.executable,
+                    os.path.join(ROOT, "scripts", "argv_flood_log.py"), log,
+                    str(FLOOD_WORKERS), str(FLOOD_JOBS), str(FLOOD_ARG)],
+                   check=True)
+    base = [AUDITREE, "replay", *EXTRA_ARGS, log,
+            "--auditree.output=/dev/null"]
+    variants = {
+        "default": base,
+        "no cap": base + [NO_CAP],
+        "history, max-processes=1000": base + [
+            "--keep-exited", "--auditree.max-processes=1000"],
+        "history, no cap": base + ["--keep-exited", NO_CAP],
+    }
+    peaks = {name: [] for name in variants}
+    for _ in range(3):
+        for name, cmd in variants.items():
+            peaks[name].append(peak_rss_mb(cmd))
+    return {name: median(xs) for name, xs in peaks.items()}
+
+
 # -- the table ---------------------------------------------------------------
 
 
@@ -728,6 +775,19 @@ def main():
     mem = bench_memory()
     row("memory bytes per tracked process", fmt(mem), "goal", "1,024",
         ratio(mem, 1024))
+    log(f"budget: spawn flood of {FLOOD_WORKERS} running + {FLOOD_JOBS} "
+        "ended processes with 100 KB argv, 3 runs each")
+    peaks = bench_budget(work)
+    what = (f"peak RSS MB, replay of {FLOOD_WORKERS:,} running + "
+            f"{FLOOD_JOBS:,} ended, 100 KB argv")
+    row(f"{what}, max-args-bytes=4096 (default)", fmt(peaks["default"], 1),
+        "no cap", fmt(peaks["no cap"], 1),
+        ratio(peaks["default"], peaks["no cap"]))
+    row(f"{what}, --keep-exited, max-processes=1000",
+        fmt(peaks["history, max-processes=1000"], 1),
+        "--keep-exited, no cap", fmt(peaks["history, no cap"], 1),
+        ratio(peaks["history, max-processes=1000"],
+              peaks["history, no cap"]))
 
     header = ("benchmark", "auditree", "peer", "peer's figure",
               "ratio")

@@ -99,6 +99,19 @@ struct connector_stats {
 };
 
 /// Counters and gauges of the tree.
+/// What the process table's memory budget did (runtime/memory_budget.hpp):
+/// one declaration for the table's counters, /metrics, stats and summary.
+struct budget_stats {
+  /// Ended lifetimes removed before their reap to stay within
+  /// max-processes (also counted as reaped).
+  uint64_t num_evicted = 0;
+  /// Execs whose argv was cut to max-args-bytes.
+  uint64_t num_args_truncated = 0;
+  /// Execs kept without argv and cwd: the table was full of running
+  /// processes, none of which may go.
+  uint64_t num_bare = 0;
+};
+
 struct tree_counters {
   uint64_t num_processes = 0;
   /// Containers with running members.
@@ -134,6 +147,9 @@ struct tree_counters {
   int64_t latency_p50_us = 0;
   int64_t latency_p99_us = 0;
   int64_t latency_max_us = 0;
+  budget_stats budget;
+  /// The budget evicted or kept an exec bare within budget_health_window.
+  bool budget_pressed = false;
 };
 
 /// The supervisor's counters.

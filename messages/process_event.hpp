@@ -96,6 +96,10 @@ struct process_event {
   int32_t vpid = 0;
   /// The tree's view of the process and its parent (see process_lineage).
   process_lineage lineage;
+  /// exec whose argv was cut to max-args-bytes: its bytes (joined with NUL
+  /// bytes) and arguments before the cut; 0 when it was not cut.
+  uint64_t args_original_bytes = 0;
+  uint64_t args_original_count = 0;
 
   /// The kernel's value for "no id" (e.g. auid of a daemon).
   static constexpr uint32_t unset_id = 4294967295u;

@@ -56,7 +56,8 @@ typename Inspector::result_type inspect(Inspector& f, process_event& x) {
            x.syscall, x.arch, x.pid, x.ppid, x.child, x.clone_flags,
            x.clone_flags_known, x.comm, x.exe, x.argv, x.cwd, x.uid, x.euid,
            x.auid, x.exit_code, x.signal, x.container, x.host,
-           x.fork_parent, x.vpid, x.lineage);
+           x.fork_parent, x.vpid, x.lineage, x.args_original_bytes,
+           x.args_original_count);
 }
 
 template <class Inspector>
@@ -92,6 +93,12 @@ typename Inspector::result_type inspect(Inspector& f, connector_stats& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, budget_stats& x) {
+  return f(caf::meta::type_name("budget_stats"), x.num_evicted,
+           x.num_args_truncated, x.num_bare);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
   return f(caf::meta::type_name("tree_counters"), x.num_processes,
            x.num_containers, x.num_events, x.num_created, x.num_vanished,
@@ -101,7 +108,8 @@ typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
            x.num_starts_too_late,
            x.num_starts_waiting, x.start_hold_count, x.start_hold_p50_us,
            x.start_hold_p99_us, x.start_hold_max_us, x.latency_count,
-           x.latency_p50_us, x.latency_p99_us, x.latency_max_us);
+           x.latency_p50_us, x.latency_p99_us, x.latency_max_us, x.budget,
+           x.budget_pressed);
 }
 
 template <class Inspector>

@@ -427,6 +427,13 @@ void write_auditree(json_writer& out, const process_event& ev) {
     out.put(",\"signal\":");
     out.number(ev.signal);
   }
+  // An argv cut to max-args-bytes, and what it was.
+  if (ev.args_original_bytes > 0) {
+    out.put(",\"args_truncated\":true,\"args_original_bytes\":");
+    out.number(ev.args_original_bytes);
+    out.put(",\"args_original_count\":");
+    out.number(ev.args_original_count);
+  }
   if (ev.auid != process_event::unset_id) {
     out.put(",\"user\":{\"audit\":{\"id\":\"");
     out.number(ev.auid);

@@ -47,6 +47,7 @@ tree_stats host_trees::stats() const {
     result.num_vanished += s.num_vanished;
     result.num_reaped += s.num_reaped;
     result.num_ignored += s.num_ignored;
+    result.budget += s.budget;
   }
   return result;
 }

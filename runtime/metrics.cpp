@@ -152,6 +152,21 @@ std::string render_prometheus(const agent_metrics& m) {
             "Events sent again after a restart and dropped by the tree.",
             m.tree.num_duplicates);
   write_stream_starts(w, m.tree);
+  w.counter("processes_evicted_total",
+            "Ended processes removed before their reap to stay within "
+            "max-processes.",
+            m.tree.budget.num_evicted);
+  w.counter("process_args_truncated_total",
+            "Execs whose argv was cut to max-args-bytes.",
+            m.tree.budget.num_args_truncated);
+  w.counter("process_execs_bare_total",
+            "Execs kept without argv and cwd: max-processes was full of "
+            "running processes.",
+            m.tree.budget.num_bare);
+  w.gauge("memory_budget_pressed",
+          "1 while the memory budget evicted or kept an exec bare within "
+          "the last 60 s (/healthz says degraded).",
+          m.tree.budget_pressed ? 1 : 0);
   w.summary("event_latency_seconds",
             "Audit stamp (syscall entry, ms resolution) to tree update.",
             m.latency.count, m.latency.p50, m.latency.p99, m.latency.max);
@@ -251,6 +266,9 @@ std::string render_stats(const agent_metrics& m, bool json) {
     {"containers", "containers running", m.tree.num_containers},
     {"vanished", "ended without a record", m.tree.num_vanished},
     {"duplicates", "duplicates dropped", m.tree.num_duplicates},
+    {"evicted_processes", "processes evicted", m.tree.budget.num_evicted},
+    {"args_truncated", "argv truncated", m.tree.budget.num_args_truncated},
+    {"bare_execs", "execs kept bare", m.tree.budget.num_bare},
     {"starts_held", "forks held for evidence", m.tree.num_starts_held},
     {"starts_confirmed", "forks confirmed late", m.tree.num_starts_confirmed},
     {"starts_threads", "forks dropped as threads", m.tree.num_starts_threads},

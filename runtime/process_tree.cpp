@@ -246,6 +246,7 @@ struct process_tree::impl {
                   std::vector<reap_request>& reaps);
   process_key newest_key(int32_t pid) const;
   process_info info(const node& n) const;
+  void keep_budget();
 
   options opts_;
   /// Every lifetime, ordered by pid and then first_seen, so that the
@@ -272,6 +273,10 @@ struct process_tree::impl {
   /// The largest host pid any record showed (see is_namespace_pid).
   int32_t highest_pid_ = 0;
   tree_stats stats_;
+  /// Ended lifetimes, oldest first, for max-processes; and whether only
+  /// running ones were left at the last event (execs are then kept bare).
+  ended_queue<process_key> ended_;
+  bool budget_full_ = false;
 };
 
 // -- lookup -------------------------------------------------------------------
@@ -454,6 +459,7 @@ void process_tree::impl::fill_subject_facts(node& n, const process_event& ev) {
 
 void process_tree::impl::request_reap(node& n, time_point now,
                                       std::vector<reap_request>& reaps) {
+  ended_.push(n.key);
   if (opts_.keep_exited)
     return;
   n.reap_generation = ++next_generation_;
@@ -1018,9 +1024,12 @@ void process_tree::impl::take_image(node& n, const process_event& ev,
                                     std::vector<reap_request>& reaps) {
   auto img = std::make_shared<exec_image>();
   img->exe = ev.exe;
-  img->args = join_argv(ev.argv);
-  img->argc = static_cast<uint32_t>(ev.argv.size());
-  img->cwd = ev.cwd;
+  if (!budget_full_) {
+    img->args = join_capped(ev.argv, opts_.budget.max_args_bytes, img->argc);
+    img->cwd = ev.cwd;
+  } else {
+    ++stats_.budget.num_bare;
+  }
   n.image = std::move(img);
   n.last_exec = ev.id;
   n.exec_origin = origin_of(ev.source);
@@ -1583,6 +1592,31 @@ bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
   return true;
 }
 
+// Past max-processes, ended lifetimes go oldest first; one still a running
+// process's parent stays (reparenting makes that rare). What is left over
+// budget runs, and stays (see memory_budget.hpp).
+void process_tree::impl::keep_budget() {
+  auto gone = [this](const process_key& key) {
+    auto* n = find_node(key);
+    return n == nullptr || n->running();
+  };
+  auto evict = [&](const process_key& key) {
+    if (gone(key))
+      return false;
+    auto& n = *find_node(key);
+    for (auto& c : n.children)
+      if (auto* child = find_node(c); child != nullptr && child->running()
+                                       && child->parent == key)
+        return false;
+    return reap(key, n.reap_generation);
+  };
+  auto max = opts_.budget.max_processes;
+  stats_.budget.num_evicted +=
+    ended_.enforce(max, [this] { return nodes_.size(); }, evict);
+  budget_full_ = nodes_.size() > max;
+  ended_.compact(nodes_.size(), gone);
+}
+
 // -- queries ------------------------------------------------------------------
 
 process_info process_tree::impl::info(const node& n) const {
@@ -1639,15 +1673,25 @@ process_tree::process_tree(const process_tree& other)
   : impl_(std::make_unique<impl>(*other.impl_)) {
 }
 
+bool process_tree::cap_args(process_event& event) {
+  if (!cap_event_args(event, impl_->opts_.budget.max_args_bytes))
+    return false;
+  ++impl_->stats_.budget.num_args_truncated;
+  return true;
+}
+
 void process_tree::apply(const process_event& event, time_point now,
                          std::vector<reap_request>& reaps) {
   impl_->apply(event, now, reaps);
+  impl_->keep_budget();
 }
 
 reconcile_result process_tree::reconcile(const std::vector<proc_process>& live,
                                          const event_id& at, time_point now,
                                          std::vector<reap_request>& reaps) {
-  return impl_->reconcile(live, at, now, reaps);
+  auto result = impl_->reconcile(live, at, now, reaps);
+  impl_->keep_budget();
+  return result;
 }
 
 bool process_tree::reap(const process_key& key, uint64_t generation) {

@@ -15,6 +15,7 @@
 
 #include "messages/container_event.hpp"
 #include "messages/process_event.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/proc_scan.hpp"
 
 namespace auditree {
@@ -220,6 +221,8 @@ struct tree_stats {
   /// Events the table could not place: no pid or no child pid, or a late
   /// record of a lifetime that was reaped already.
   uint64_t num_ignored = 0;
+  /// What the memory budget did (see memory_limits).
+  budget_stats budget;
 };
 
 /// What one process_tree::reconcile() changed.
@@ -303,6 +306,8 @@ public:
     /// cgroup parent lives in config.json, which no record shows; empty
     /// means the bare runc id.
     std::string runc_prefix;
+    /// max-processes and max-args-bytes (runtime/memory_budget.hpp).
+    memory_limits budget;
   };
 
   process_tree();
@@ -313,8 +318,13 @@ public:
   /// A deep copy, for checkpoints.
   process_tree(const process_tree& other);
 
+  /// Cuts an exec's argv to max-args-bytes and marks the event (counted),
+  /// before apply(); the table cuts what it stores in any case.
+  bool cap_args(process_event& event);
+
   /// Applies one process event at `now`; reaps it makes due are appended
-  /// to `reaps` (none in keep-exited mode).
+  /// to `reaps` (none in keep-exited mode). Past max-processes, ended
+  /// lifetimes are evicted after it, oldest first (memory_budget.hpp).
   void apply(const process_event& event, time_point now,
              std::vector<reap_request>& reaps);
 

@@ -61,6 +61,8 @@ TEST_CASE("a key missing from a file takes config/auditree.conf's default",
   SAME(start_hold);
   SAME(start_max_held);
   SAME(max_hosts);
+  SAME(max_processes);
+  SAME(max_args_bytes);
   SAME(mode);
   SAME(rules_file);
   SAME(rule_key);

@@ -53,6 +53,25 @@ TEST_CASE("metrics in the Prometheus text format", "[metrics]") {
         != std::string::npos);
   CHECK(starts.find("auditree_stream_start_hold_seconds_count 14\n")
         != std::string::npos);
+  agent_metrics budget;
+  budget.tree.budget.num_evicted = 41;
+  budget.tree.budget.num_args_truncated = 7;
+  budget.tree.budget.num_bare = 2;
+  budget.tree.budget_pressed = true;
+  auto pressed = render_prometheus(budget);
+  CHECK(pressed.find("# TYPE auditree_processes_evicted_total counter\n"
+                     "auditree_processes_evicted_total 41\n")
+        != std::string::npos);
+  CHECK(pressed.find("\nauditree_process_args_truncated_total 7\n")
+        != std::string::npos);
+  CHECK(pressed.find("\nauditree_process_execs_bare_total 2\n")
+        != std::string::npos);
+  CHECK(pressed.find("\nauditree_memory_budget_pressed 1\n")
+        != std::string::npos);
+  CHECK(render_stats(budget, false).find("  processes evicted:        41\n")
+        != std::string::npos);
+  CHECK(render_stats(budget, true).find("\"evicted_processes\":41,")
+        != std::string::npos);
   // In auditd plugin mode the records come as text.
   agent_metrics plugin;
   plugin.file.num_records = 944;
