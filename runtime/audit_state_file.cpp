@@ -1,6 +1,7 @@
 #include "runtime/audit_state_file.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 
 namespace auditree {
@@ -34,7 +35,7 @@ std::string_view next_word(std::string_view& text) {
   return word;
 }
 
-// Reads `NAME=ORIGINAL:SET` with both values in low..high.
+// Reads `NAME=ORIGINAL:SET`, both in low..high when they differ.
 bool read_change(std::string_view word, std::string_view name, int64_t low,
                  int64_t high, audit_setting_change& out, std::string& error) {
   if (word.substr(0, name.size()) != name || word.size() <= name.size()
@@ -51,8 +52,11 @@ bool read_change(std::string_view word, std::string_view name, int64_t low,
     error = std::string{name} + ": not two decimal numbers ORIGINAL:SET";
     return false;
   }
+  // A setting the run left alone is never applied: any value goes (a
+  // backlog_limit above the bound is simply not raised).
   for (auto value : {*original, *set}) {
-    if (value < low || value > high) {
+    if (value > int64_t{UINT32_MAX}
+        || (*original != *set && (value < low || value > high))) {
       error = std::string{name} + "=" + std::to_string(value)
               + " out of range " + std::to_string(low) + ".."
               + std::to_string(high);

@@ -31,8 +31,9 @@ struct saved_audit_state {
   audit_setting_change audit_pid;
 };
 
-/// Bounds of the values accepted from the file. enabled=2 (locked) is never
-/// restored: it would lock audit until reboot.
+/// Bounds of the values accepted from the file for a setting the run
+/// changed (one it left alone is never applied). enabled=2 (locked) is
+/// never restored: it would lock audit until reboot.
 constexpr int64_t max_saved_pid = 4194304; // PID_MAX_LIMIT
 constexpr uint32_t max_saved_backlog_limit = 1u << 24;
 /// The kernel's own bound: 10 * AUDIT_BACKLOG_WAIT_TIME (60 s) at HZ=1000.

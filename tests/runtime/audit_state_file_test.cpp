@@ -110,6 +110,17 @@ TEST_CASE("parse_audit_state refuses corrupt text and values out of range") {
   }
   std::string error;
   CHECK(parse_audit_state(line("auditree-state pid=12 enabled=0:1"), error));
+  // A setting the run left alone is never applied: out of range is fine.
+  auto untouched = parse_audit_state(
+    "auditree-state pid=12 enabled=1:1 backlog_limit=4294967295:4294967295 "
+    "backlog_wait_time=0:0 audit_pid=0:0\n",
+    error);
+  REQUIRE(untouched);
+  CHECK(untouched->backlog_limit.original == 4294967295u);
+  CHECK_FALSE(parse_audit_state(
+    "auditree-state pid=12 enabled=1:1 backlog_limit=4294967296:4294967296 "
+    "backlog_wait_time=0:0 audit_pid=0:0\n",
+    error));
   CHECK_FALSE(
     parse_audit_state(line("auditree-state pid=12 enabled=+0:1"), error));
   CHECK_FALSE(parse_audit_state(std::string(300, '1') + "\n", error));
