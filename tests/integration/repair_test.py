@@ -14,7 +14,9 @@ daemon registered), so that every restore shows:
 - repair refuses while a live agent owns the state file: its rules and
   settings stay, exit 1;
 - an agent started after a SIGKILL repairs first, so at its own stop it
-  puts back the staged values, not the crashed run's.
+  puts back the staged values, not the crashed run's;
+- a dead run's pid that is now a zombie (killed, not yet reaped), or that
+  another live program has taken, does not stop the repair.
 At the end the kernel is as the test found it.
 """
 import os
@@ -218,6 +220,37 @@ def start_after_crash_repairs_first():
                            "values, not the crashed run's")
 
 
+def dead_owner(how):
+    """The state file's pid is no live auditree: a zombie, or reused."""
+    set_settings(STAGED)
+    staged = audit_state()
+    agent = Run("multicast", f"owner-{how}")
+    if not agent.ok:
+        agent.stop()
+        return
+    agent.proc.send_signal(signal.SIGKILL)
+    other = None
+    if how == "zombie":
+        wait_for(lambda: open(f"/proc/{agent.proc.pid}/stat").read()
+                 .rsplit(")", 1)[1].split()[0] == "Z", 5, "a zombie")
+    else:
+        agent.proc.wait()
+        other = subprocess.Popen(["sleep", "30"])
+        with open(state_file) as f:
+            text = f.read()
+        pid_field = text.split()[1]
+        with open(state_file, "w") as f:
+            f.write(text.replace(pid_field, f"pid={other.pid}", 1))
+    code, err = repair()
+    check(code == 0 and "repaired what a dead run left" in err,
+          f"{how}: repair goes ahead ({code}, {err.strip()[-200:]!r})")
+    check_settings(staged, f"{how}: after repair")
+    agent.proc.wait()
+    if other:
+        other.kill()
+        other.wait()
+
+
 before = audit_state()
 check(before["rules"] == 0, f"no rule with key {KEY} before")
 try:
@@ -230,6 +263,8 @@ try:
     user_change_survives("repair")
     repair_refuses_live_agent()
     start_after_crash_repairs_first()
+    dead_owner("zombie")
+    dead_owner("pid taken by another program")
 finally:
     subprocess.run([AUDITREE, "repair", *COMMON], capture_output=True)
     set_settings(before)
