@@ -67,7 +67,8 @@ agent_config::agent_config() {
     .add(status_interval, "status-interval",
          "how often kernel lost/backlog counters are polled")
     .add(state_file, "state-file",
-         "where settings to restore after a crash are kept")
+         "where the audit settings as found and as set are kept while "
+         "running, for auditree repair after a crash")
     .add(proc_connector, "proc-connector",
          "also listen to the proc connector for exits audit never reports")
     .add(connector_delay, "connector-delay",

@@ -118,8 +118,9 @@ public:
   caf::timespan batch_delay = std::chrono::milliseconds{4};
   /// How often the kernel's lost/backlog counters are polled.
   caf::timespan status_interval = std::chrono::seconds{1};
-  /// Settings to restore after a crash are kept here while running.
-  std::string state_file = "/run/auditree/audit-state";
+  /// Each audit setting as found and as set is kept here while running,
+  /// for `auditree repair` after a crash.
+  std::string state_file = "/var/lib/auditree/audit-state";
   /// Also listen to the proc connector, the exit oracle for deaths audit
   /// never reports (needs CAP_NET_ADMIN).
   bool proc_connector = true;

@@ -1,9 +1,6 @@
 #include "actors/audit_session.hpp"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <fcntl.h>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -12,7 +9,7 @@
 
 #include <libaudit.h>
 
-#include "runtime/audit_state_file.hpp"
+#include "actors/audit_repair.hpp"
 #include "runtime/log.hpp"
 #include "runtime/rule_arches.hpp"
 
@@ -54,91 +51,6 @@ std::string audit_session::fail(const std::string& why) {
   return why;
 }
 
-// A run that crashed left its state file: put back the settings it had
-// found, before reading what "original" means for this run. Root restores
-// from it, so it is trusted only as root's own 0600 regular file (never
-// through a symlink) with values in range; anything else stops the start
-// with nothing applied.
-std::string audit_session::recover_crashed_run() {
-  auto refuse = [&](const std::string& why) {
-    return "refusing the state file " + opts_.state_file + ": " + why
-           + "; nothing restored from it (check it, remove it, start again)";
-  };
-  int fd = ::open(opts_.state_file.c_str(),
-                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return {};
-    return refuse(errno == ELOOP ? "a symlink" : std::strerror(errno));
-  }
-  struct stat info;
-  std::string text;
-  std::string problem;
-  if (::fstat(fd, &info) != 0) {
-    problem = std::strerror(errno);
-  } else {
-    problem = state_file_problem(S_ISREG(info.st_mode), info.st_uid,
-                                 info.st_mode & 07777);
-  }
-  if (problem.empty()) {
-    char buf[max_state_file_bytes + 1];
-    auto n = ::read(fd, buf, sizeof(buf));
-    if (n < 0)
-      problem = std::strerror(errno);
-    else
-      text.assign(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  std::optional<saved_audit_state> saved;
-  if (problem.empty())
-    saved = parse_audit_state(text, problem);
-  if (!saved)
-    return refuse(problem);
-  if (saved->pid != getpid() && ::kill(static_cast<pid_t>(saved->pid), 0) == 0)
-    return "another auditree (pid " + std::to_string(saved->pid)
-           + ") is running (" + opts_.state_file + ")";
-  log::warning("restoring audit settings left by a crashed run (pid ",
-               saved->pid, "): enabled=", saved->enabled,
-               " backlog_limit=", saved->backlog_limit,
-               " backlog_wait_time=", saved->backlog_wait_time);
-  control_.set_backlog_wait_time(saved->backlog_wait_time);
-  control_.set_backlog_limit(saved->backlog_limit);
-  control_.set_enabled(saved->enabled);
-  ::unlink(opts_.state_file.c_str());
-  return {};
-}
-
-// Written to a new file and renamed over the old one: a crash never leaves
-// half a file, and neither name is followed if it is a symlink.
-void audit_session::save_state() const {
-  auto slash = opts_.state_file.rfind('/');
-  if (slash != std::string::npos && slash > 0)
-    ::mkdir(opts_.state_file.substr(0, slash).c_str(), 0700);
-  saved_audit_state state;
-  state.pid = getpid();
-  state.enabled = original_.enabled;
-  state.backlog_limit = original_.backlog_limit;
-  state.backlog_wait_time = original_.backlog_wait_time;
-  auto text = format_audit_state(state);
-  auto tmp = opts_.state_file + ".new";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(),
-                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  bool ok = fd >= 0
-            && ::write(fd, text.data(), text.size())
-                 == static_cast<ssize_t>(text.size())
-            && ::fsync(fd) == 0;
-  if (fd >= 0)
-    ok = ::close(fd) == 0 && ok;
-  ok = ok && ::rename(tmp.c_str(), opts_.state_file.c_str()) == 0;
-  if (!ok) {
-    log::warning("cannot write ", opts_.state_file, ": ",
-                 std::strerror(errno),
-                 ": a crash would leave audit settings changed");
-    ::unlink(tmp.c_str());
-  }
-}
-
 // The rules this host needs, in kernel form: b32 rules only where 32-bit
 // programs run, and without the system calls a machine lacks.
 std::optional<std::vector<kernel_rule>> audit_session::build_rules(
@@ -171,6 +83,24 @@ std::optional<std::vector<kernel_rule>> audit_session::build_rules(
   return rules;
 }
 
+// The values this run will set, saved before any is set: a crash at any
+// point leaves a file that compare-and-restore undoes exactly.
+saved_audit_state audit_session::plan_changes() const {
+  saved_audit_state plan;
+  plan.pid = getpid();
+  plan.enabled = {original_.enabled, original_.enabled == 0 ? 1u
+                                                            : original_.enabled};
+  plan.backlog_limit = {original_.backlog_limit,
+                        std::max(opts_.backlog_limit, original_.backlog_limit)};
+  // Unicast: a stalled agent must never make audited tasks sleep.
+  plan.backlog_wait_time = {original_.backlog_wait_time,
+                            opts_.unicast ? 0u : original_.backlog_wait_time};
+  plan.audit_pid = {original_.pid, opts_.unicast
+                                     ? static_cast<uint32_t>(getpid())
+                                     : original_.pid};
+  return plan;
+}
+
 std::string audit_session::start(const audit_session_options& opts) {
   opts_ = opts;
   started_ = true;
@@ -179,48 +109,41 @@ std::string audit_session::start(const audit_session_options& opts) {
     return fail(opts.rules_origin + ":" + parsed.error);
   if (!control_.open())
     return fail(control_.error());
-  if (auto problem = recover_crashed_run(); !problem.empty())
-    return fail(problem);
-  if (auto stale = control_.rules_with_key(opts.key)) {
-    for (auto& rule : *stale)
-      control_.remove(rule);
-    if (!stale->empty())
-      log::warning("removed ", stale->size(),
-                   " stale rules with key ", opts.key);
-  } else {
-    return fail(control_.error());
-  }
+  // What a dead run left goes first, so its values are never taken for
+  // this run's originals.
+  auto repaired = repair_dead_run(control_, opts.state_file, opts.key);
+  if (repaired.result == repair_result::outcome::refused
+      || repaired.result == repair_result::outcome::failed)
+    return fail(repaired.message);
   auto status = control_.status();
   if (!status)
     return fail(control_.error());
   original_ = *status;
+  if (original_.enabled > 1)
+    return fail("audit is locked (enabled=2): its rules and settings "
+                "cannot change until reboot");
   if (opts.unicast && original_.pid != 0)
     return fail("another audit daemon (pid " + std::to_string(original_.pid)
                 + ") is registered; stop it or use "
                   "--auditree.mode=multicast");
-  save_state();
-  saved_state_ = true;
   auto rules = build_rules(parsed.rules);
   if (!rules)
     return fail(opts.rules_origin + ": " + control_.error());
-  if (opts.unicast) {
-    if (original_.backlog_wait_time != 0) {
-      // A stalled agent must never make audited tasks sleep.
-      if (!control_.set_backlog_wait_time(0))
-        return fail(control_.error());
-      set_wait_time_ = true;
-    }
-  }
-  if (opts.backlog_limit > original_.backlog_limit) {
-    if (!control_.set_backlog_limit(opts.backlog_limit))
-      return fail(control_.error());
-    set_backlog_limit_ = true;
-  }
-  if (original_.enabled == 0) {
-    if (!control_.set_enabled(1))
-      return fail(control_.error());
-    set_enabled_ = true;
-  }
+  saved_ = plan_changes();
+  if (auto problem = write_state_file(opts.state_file, saved_);
+      !problem.empty())
+    return fail("cannot write the state file " + opts.state_file + ": "
+                + problem + " (a crash would leave audit changed)");
+  saved_state_ = true;
+  if (saved_.backlog_wait_time.set != original_.backlog_wait_time
+      && !control_.set_backlog_wait_time(saved_.backlog_wait_time.set))
+    return fail(control_.error());
+  if (saved_.backlog_limit.set != original_.backlog_limit
+      && !control_.set_backlog_limit(saved_.backlog_limit.set))
+    return fail(control_.error());
+  if (saved_.enabled.set != original_.enabled
+      && !control_.set_enabled(saved_.enabled.set))
+    return fail(control_.error());
   for (auto& rule : *rules) {
     if (!control_.add(rule))
       return fail(control_.error());
@@ -238,7 +161,6 @@ std::string audit_session::register_listener(int listener_fd) {
                           WAIT_YES);
   if (rc <= 0)
     return "cannot register as the audit daemon (AUDIT_SET pid)";
-  registered_ = true;
   return {};
 }
 
@@ -255,26 +177,27 @@ std::optional<kernel_audit_status> audit_session::poll_status(
   return status;
 }
 
+// Compare-and-restore: a setting someone changed during the run (auditctl)
+// is theirs and stays; the log says which.
 void audit_session::stop() {
   std::lock_guard<std::mutex> guard{mutex_};
   if (!started_)
     return;
   started_ = false;
-  for (auto i = installed_.rbegin(); i != installed_.rend(); ++i)
-    if (!control_.remove(*i))
+  bool ok = true;
+  for (auto i = installed_.rbegin(); i != installed_.rend(); ++i) {
+    if (!control_.remove(*i)) {
       log::error("removing a rule failed: ", control_.error());
+      ok = false;
+    }
+  }
   installed_.clear();
-  if (registered_ && !control_.set_pid(0))
-    log::error(control_.error());
-  if (set_wait_time_ && !control_.set_backlog_wait_time(original_.backlog_wait_time))
-    log::error(control_.error());
-  if (set_backlog_limit_ && !control_.set_backlog_limit(original_.backlog_limit))
-    log::error(control_.error());
-  if (set_enabled_ && !control_.set_enabled(original_.enabled))
-    log::error(control_.error());
-  registered_ = set_wait_time_ = set_backlog_limit_ = set_enabled_ = false;
-  if (saved_state_)
-    ::unlink(opts_.state_file.c_str());
+  if (saved_state_) {
+    ok = restore_settings(control_, saved_) && ok;
+    // A failed restore keeps the file for `auditree repair`.
+    if (ok)
+      remove_state_file(opts_.state_file);
+  }
   saved_state_ = false;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/audit_control.hpp"
+#include "runtime/audit_state_file.hpp"
 
 namespace auditree {
 
@@ -24,16 +25,17 @@ struct audit_session_options {
   std::string key = "auditree";
   /// Raise backlog_limit to at least this while running (0: leave it).
   uint32_t backlog_limit = 8192;
-  /// Where the settings to restore are kept while running, so that the
-  /// next start can restore them after a crash.
-  std::string state_file = "/run/auditree/audit-state";
+  /// Where each setting as found and as set is kept while running, so
+  /// that `auditree repair` (or the next start) undoes a crashed run.
+  std::string state_file = "/var/lib/auditree/audit-state";
 };
 
 /// The kernel audit state the agent changes while it runs, and the undo of
 /// every change: enabled, backlog_limit, (unicast) backlog_wait_time and
 /// the daemon pid, and the agent's rules. Audit is global state: `stop`
-/// restores exactly what `start` changed and removes exactly the rules it
-/// added. The agent owns it for its whole run, so a source that is
+/// removes exactly the rules `start` added and puts back each setting it
+/// changed unless someone else changed it since (compare-and-restore). The
+/// agent owns it for its whole run, so a source that is
 /// replaced leaves the rules in place: what the kernel emitted meanwhile
 /// shows as serial gaps rather than not being audited at all.
 class audit_session {
@@ -66,23 +68,19 @@ public:
 
 private:
   std::string fail(const std::string& why);
-  /// Restores what a crashed run left; an error if another agent runs.
-  std::string recover_crashed_run();
   std::optional<std::vector<kernel_rule>> build_rules(
     const std::vector<audit_rule_spec>& specs);
-  void save_state() const;
+  saved_audit_state plan_changes() const;
 
   audit_session_options opts_;
   /// Guards control_ between the source's polls and stop().
   std::mutex mutex_;
   audit_control control_;
   kernel_audit_status original_;
+  /// Each setting as found and as set; what the state file holds.
+  saved_audit_state saved_;
   std::vector<kernel_rule> installed_;
   bool started_ = false;
-  bool set_enabled_ = false;
-  bool set_backlog_limit_ = false;
-  bool set_wait_time_ = false;
-  bool registered_ = false;
   bool saved_state_ = false;
 };
 

@@ -1,21 +1,99 @@
 #include "runtime/audit_state_file.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
-#include <vector>
 
 namespace auditree {
+
+namespace {
+
+constexpr std::string_view magic = "auditree-state";
+
+std::string octal(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", mode & 07777);
+  return text;
+}
+
+// A whole decimal number (no sign, no spaces), or nullopt.
+std::optional<int64_t> decimal(std::string_view text) {
+  int64_t x = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()
+      || x < 0)
+    return std::nullopt;
+  return x;
+}
+
+// Takes the next space-separated word off `text`.
+std::string_view next_word(std::string_view& text) {
+  auto space = text.find(' ');
+  auto word = text.substr(0, space);
+  text = space == std::string_view::npos ? std::string_view{}
+                                         : text.substr(space + 1);
+  return word;
+}
+
+// Reads `NAME=ORIGINAL:SET`, both in low..high when they differ.
+bool read_change(std::string_view word, std::string_view name, int64_t low,
+                 int64_t high, audit_setting_change& out, std::string& error) {
+  if (word.substr(0, name.size()) != name || word.size() <= name.size()
+      || word[name.size()] != '=') {
+    error = "expected " + std::string{name} + "=ORIGINAL:SET";
+    return false;
+  }
+  word.remove_prefix(name.size() + 1);
+  auto colon = word.find(':');
+  auto original = decimal(word.substr(0, colon));
+  auto set = colon == std::string_view::npos ? std::nullopt
+                                             : decimal(word.substr(colon + 1));
+  if (!original || !set) {
+    error = std::string{name} + ": not two decimal numbers ORIGINAL:SET";
+    return false;
+  }
+  // A setting the run left alone is never applied: any value goes (a
+  // backlog_limit above the bound is simply not raised).
+  for (auto value : {*original, *set}) {
+    if (value > int64_t{UINT32_MAX}
+        || (*original != *set && (value < low || value > high))) {
+      error = std::string{name} + "=" + std::to_string(value)
+              + " out of range " + std::to_string(low) + ".."
+              + std::to_string(high);
+      return false;
+    }
+  }
+  out.original = static_cast<uint32_t>(*original);
+  out.set = static_cast<uint32_t>(*set);
+  return true;
+}
+
+std::string format_change(const char* name, const audit_setting_change& x) {
+  return std::string{" "} + name + "=" + std::to_string(x.original) + ":"
+         + std::to_string(x.set);
+}
+
+} // namespace
 
 std::string state_file_problem(bool regular, unsigned owner, unsigned mode) {
   if (!regular)
     return "not a regular file";
   if (owner != 0)
     return "owned by uid " + std::to_string(owner) + ", not root";
-  if ((mode & 07777) != 0600) {
-    char octal[8];
-    std::snprintf(octal, sizeof(octal), "%04o", mode & 07777);
-    return std::string{"mode "} + octal + ", not 0600";
-  }
+  if ((mode & 07777) != 0600)
+    return "mode " + octal(mode) + ", not 0600";
+  return {};
+}
+
+std::string state_dir_problem(bool directory, unsigned owner, unsigned mode) {
+  if (!directory)
+    return "its directory is not a directory";
+  if (owner != 0)
+    return "its directory is owned by uid " + std::to_string(owner)
+           + ", not root";
+  if ((mode & 022) != 0)
+    return "its directory has mode " + octal(mode)
+           + ": group or others may write to it";
   return {};
 }
 
@@ -30,55 +108,50 @@ std::optional<saved_audit_state> parse_audit_state(std::string_view text,
     return std::nullopt;
   }
   text.remove_suffix(1);
-  std::vector<int64_t> values;
-  auto fail = [&] {
-    error = "not four decimal numbers separated by single spaces";
+  // next_word cannot tell "a b " from "a b" at the last word.
+  bool trailing_space = !text.empty() && text.back() == ' ';
+  if (next_word(text) != magic) {
+    error = "does not start with " + std::string{magic};
     return std::nullopt;
-  };
-  const char* at = text.data();
-  const char* end = at + text.size();
-  for (;;) {
-    int64_t x = 0;
-    auto [ptr, ec] = std::from_chars(at, end, x);
-    if (ec != std::errc{} || x < 0)
-      return fail();
-    values.push_back(x);
-    if (ptr == end)
-      break;
-    if (*ptr != ' ' || values.size() == 4)
-      return fail();
-    at = ptr + 1;
   }
-  if (values.size() != 4)
-    return fail();
-  auto out_of_range = [&](const char* name, int64_t value, int64_t low,
-                          int64_t high) {
-    error = std::string{name} + "=" + std::to_string(value) + " out of range "
-            + std::to_string(low) + ".." + std::to_string(high);
-    return std::nullopt;
-  };
-  if (values[0] < 1 || values[0] > max_saved_pid)
-    return out_of_range("pid", values[0], 1, max_saved_pid);
-  if (values[1] > 1)
-    return out_of_range("enabled", values[1], 0, 1);
-  if (values[2] > max_saved_backlog_limit)
-    return out_of_range("backlog_limit", values[2], 0,
-                        max_saved_backlog_limit);
-  if (values[3] > max_saved_backlog_wait_time)
-    return out_of_range("backlog_wait_time", values[3], 0,
-                        max_saved_backlog_wait_time);
   saved_audit_state result;
-  result.pid = values[0];
-  result.enabled = static_cast<uint32_t>(values[1]);
-  result.backlog_limit = static_cast<uint32_t>(values[2]);
-  result.backlog_wait_time = static_cast<uint32_t>(values[3]);
+  auto pid_word = next_word(text);
+  auto pid = pid_word.substr(0, 4) == "pid=" ? decimal(pid_word.substr(4))
+                                             : std::nullopt;
+  if (!pid) {
+    error = "expected pid=PID";
+    return std::nullopt;
+  }
+  if (*pid < 1 || *pid > max_saved_pid) {
+    error = "pid=" + std::to_string(*pid) + " out of range 1.."
+            + std::to_string(max_saved_pid);
+    return std::nullopt;
+  }
+  result.pid = *pid;
+  bool ok
+    = read_change(next_word(text), "enabled", 0, 1, result.enabled, error)
+      && read_change(next_word(text), "backlog_limit", 0,
+                     max_saved_backlog_limit, result.backlog_limit, error)
+      && read_change(next_word(text), "backlog_wait_time", 0,
+                     max_saved_backlog_wait_time, result.backlog_wait_time,
+                     error)
+      && read_change(next_word(text), "audit_pid", 0, max_saved_pid,
+                     result.audit_pid, error);
+  if (ok && (!text.empty() || trailing_space)) {
+    error = "more than the five fields";
+    ok = false;
+  }
+  if (!ok)
+    return std::nullopt;
   return result;
 }
 
 std::string format_audit_state(const saved_audit_state& state) {
-  return std::to_string(state.pid) + ' ' + std::to_string(state.enabled) + ' '
-         + std::to_string(state.backlog_limit) + ' '
-         + std::to_string(state.backlog_wait_time) + '\n';
+  return std::string{magic} + " pid=" + std::to_string(state.pid)
+         + format_change("enabled", state.enabled)
+         + format_change("backlog_limit", state.backlog_limit)
+         + format_change("backlog_wait_time", state.backlog_wait_time)
+         + format_change("audit_pid", state.audit_pid) + "\n";
 }
 
 } // namespace auditree

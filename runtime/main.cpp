@@ -4,6 +4,7 @@
 //   auditree [options] replay FILE|-     replay an audit log (RAW, or gzip)
 //   auditree [options] tree|ps|process|containers|stats|health
 //                                        ask the running agent
+//   auditree [options] repair            undo what a dead run left
 //   auditree [options] ctl crash ACTOR [throw|kill]
 //                                        fault injection
 
@@ -16,6 +17,7 @@
 
 #include "actors/agent.hpp"
 #include "actors/agent_config.hpp"
+#include "actors/audit_repair.hpp"
 #include "actors/query_client.hpp"
 #include "actors/replay.hpp"
 #include "runtime/config_files.hpp"
@@ -45,6 +47,13 @@ constexpr const char* commands
     "  stats                   loss ledger and counters\n"
     "  health                  whether every source and the tree answer,\n"
     "                          and no actor is near its restart budget\n"
+    "  repair          undo what a dead run left (the unit's ExecStopPost):\n"
+    "                  remove the rules tagged rule-key, put back each\n"
+    "                  setting of state-file that still holds the value the\n"
+    "                  run set (one changed since is left as it is),\n"
+    "                  unregister a dead audit daemon pid, delete the file;\n"
+    "                  exit 0, also when there is nothing to do; exit 1\n"
+    "                  when a live auditree owns the file or it is refused\n"
     "  ctl crash ACTOR [throw|kill]\n"
     "                          fault injection: make an actor (source,\n"
     "                          connector, sweeper, assembler-K, tree,\n"
@@ -163,6 +172,8 @@ int main(int argc, char** argv) {
     caf::actor_system sys{cfg};
     return auditree::replay(sys, cfg, args[1]);
   }
+  if (args.size() == 1 && args[0] == "repair")
+    return auditree::repair_command(cfg.state_file, cfg.rule_key);
   if (auto target = query_target(cfg); !target.empty()) {
     auto result = auditree::query_agent(cfg.socket, target,
                                         target.rfind("/ctl/", 0) == 0);

@@ -26,8 +26,10 @@ int main(int argc, char** argv) {
     }
     rules = static_cast<long>(found->size());
   }
-  std::printf("{\"enabled\":%u,\"pid\":%u,\"backlog_limit\":%u,"
-              "\"backlog_wait_time\":%u,\"lost\":%u,\"rules\":%ld}\n",
-              status->enabled, status->pid, status->backlog_limit,
-              status->backlog_wait_time, status->lost, rules);
+  std::printf("{\"enabled\":%u,\"failure\":%u,\"rate_limit\":%u,"
+              "\"pid\":%u,\"backlog_limit\":%u,\"backlog_wait_time\":%u,"
+              "\"lost\":%u,\"rules\":%ld}\n",
+              status->enabled, status->failure, status->rate_limit,
+              status->pid, status->backlog_limit, status->backlog_wait_time,
+              status->lost, rules);
 }

@@ -38,7 +38,7 @@ LEFTOVERS = [SBIN, "/etc/auditree", "/usr/lib/systemd/system/auditree.service",
              "/etc/systemd/system/multi-user.target.wants/auditree.service",
              "/var/lib/systemd/deb-systemd-helper-enabled/auditree.service",
              "/var/lib/systemd/deb-systemd-helper-masked/auditree.service",
-             "/var/log/auditree", "/run/auditree"]
+             "/var/log/auditree", "/var/lib/auditree", "/run/auditree"]
 work = tempfile.mkdtemp(prefix="auditree-install-")
 
 
@@ -133,8 +133,10 @@ for tool in ("dpkg", "dpkg-deb", "dpkg-query", "cpack", "dpkg-shlibdeps",
 if installed():
     fail_now("the auditree package is installed already; "
              "dpkg --purge auditree first")
-# /run/auditree is any agent's (the default socket); purge removes it.
-present = [p for p in LEFTOVERS if os.path.lexists(p) and p != "/run/auditree"]
+# /run/auditree and /var/lib/auditree are any agent's (the default socket
+# and state file); purge removes them.
+present = [p for p in LEFTOVERS if os.path.lexists(p)
+           and p not in ("/run/auditree", "/var/lib/auditree")]
 if present:
     fail_now(f"left from an earlier install: {present}")
 before = audit_state()
@@ -212,6 +214,9 @@ try:
     with open("/usr/lib/systemd/system/auditree.service") as f:
         unit = f.read()
     check(f"ExecStart={SBIN} run" in unit, "the unit runs /usr/sbin/auditree")
+    check(f"ExecStopPost={SBIN} repair\n" in unit
+          and "StateDirectory=auditree\n" in unit,
+          "the unit repairs after every stop, from its StateDirectory")
     out = sh("dpkg-query", "-W", "-f=${Conffiles}", "auditree")
     check("/etc/auditree/auditree.conf" in out.stdout
           and "/etc/auditree/audit.rules" in out.stdout,
@@ -256,6 +261,12 @@ try:
         code = stop_agent(agent, err_path)
     check(code == 0, f"the installed agent stops cleanly (exit {code})")
     check_restored(before, "after the installed run")
+    check(not os.path.lexists("/var/lib/auditree/audit-state"),
+          "a clean stop leaves no state file")
+    out = sh(SBIN, "repair", cwd="/")
+    check(out.returncode == 0 and "nothing to repair" in out.stderr,
+          f"the unit's ExecStopPost after a clean stop: nothing to repair "
+          f"({out.returncode}, {out.stderr.strip()[-200:]!r})")
 
     out = sh("man", "auditree", env={**os.environ, "MANPAGER": "cat",
                                      "PAGER": "cat", "MANWIDTH": "80"})
