@@ -62,6 +62,9 @@ void each_tree_counter(tree_counters& x, const tree_counters& y, F f) {
   f(x.num_starts_too_late, y.num_starts_too_late);
   f(x.start_hold_count, y.start_hold_count);
   f(x.latency_count, y.latency_count);
+  f(x.budget.num_evicted, y.budget.num_evicted);
+  f(x.budget.num_args_truncated, y.budget.num_args_truncated);
+  f(x.budget.num_bare, y.budget.num_bare);
 }
 
 } // namespace
@@ -72,6 +75,7 @@ void carry(tree_counters& total, const tree_counters& next) {
   total.num_processes = next.num_processes;
   total.num_containers = next.num_containers;
   total.num_starts_waiting = next.num_starts_waiting;
+  total.budget_pressed = next.budget_pressed;
   if (next.start_hold_count > 0) {
     total.start_hold_p50_us = next.start_hold_p50_us;
     total.start_hold_p99_us = next.start_hold_p99_us;
