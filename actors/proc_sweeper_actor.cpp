@@ -4,7 +4,10 @@
 
 #include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
+#include "runtime/log.hpp"
 #include "runtime/proc_scan.hpp"
+
+#include <cstring>
 
 namespace auditree {
 
@@ -23,12 +26,22 @@ void sweep(self_pointer self) {
   auto& st = self->state;
   st.last_sweep = std::chrono::steady_clock::now();
   auto at = wall_ms();
-  auto live = scan_proc("/proc");
-  // An empty or failed scan says nothing about the host.
-  if (live.empty())
+  auto scan = sweep_proc("/proc");
+  if (scan.error != 0 || !scan.unknown.empty()) {
+    ++st.num_abandoned;
+    st.num_unknown_pids += scan.unknown.size();
+    log::warning("/proc sweep abandoned: ",
+                 scan.error != 0
+                   ? "cannot list /proc: " + std::string{std::strerror(scan.error)}
+                   : std::to_string(scan.unknown.size()) + " pids unreadable ("
+                       + std::strerror(scan.unknown_error) + ")");
+    return;
+  }
+  // An empty scan says nothing about the host.
+  if (scan.live.empty())
     return;
   ++st.num_sweeps;
-  self->send(st.tree, reconcile_atom::value, at, std::move(live));
+  self->send(st.tree, reconcile_atom::value, at, std::move(scan.live));
 }
 
 } // namespace
@@ -71,7 +84,11 @@ caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
       if (name == "tree")
         self->state.tree = tree;
     },
-    [=](stats_atom) { return self->state.num_sweeps; },
+    [=](stats_atom) {
+      auto& st = self->state;
+      return std::make_tuple(st.num_sweeps, st.num_abandoned,
+                             st.num_unknown_pids);
+    },
     [=](crash_atom) { throw injected_fault{"proc_sweeper"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };

@@ -18,18 +18,26 @@ struct proc_sweeper_state {
   caf::timespan min_gap{};
   std::chrono::steady_clock::time_point last_sweep{};
   bool early_pending = false;
+  /// Sweeps sent to the tree, sweeps abandoned because a pid could not be
+  /// read (descriptors ran out: ending it would end a live process), and
+  /// the pids that were unknown in them.
   uint64_t num_sweeps = 0;
+  uint64_t num_abandoned = 0;
+  uint64_t num_unknown_pids = 0;
 };
 
 /// Reconciles the tree with /proc: every `interval` it reads every live
 /// process and sends the snapshot to the tree, which ends what /proc no
 /// longer shows and adds what the events missed. After a loss (a `sweep`
 /// message from a source), it sweeps early, but never twice within
-/// `min_gap`: a burst of losses costs one sweep.
+/// `min_gap`: a burst of losses costs one sweep. A sweep where a pid could
+/// not be read for a reason other than its end is abandoned (and counted):
+/// the tree would take that pid as ended.
 /// Protocol:
 /// - `sweep` (self, periodic; or from a source after a loss).
 /// - `rewire, "tree", handle`: a new tree.
-/// - `stats` -> `uint64_t`: sweeps done.
+/// - `stats` -> `uint64_t, uint64_t, uint64_t`: sweeps done, abandoned,
+///   unknown pids (see proc_sweeper_state).
 /// - `crash`: throws (fault injection).
 /// - `mailbox` -> `uint64_t`: the messages waiting, for /metrics.
 caf::behavior proc_sweeper_actor(caf::stateful_actor<proc_sweeper_state>* self,

@@ -9,10 +9,12 @@
 #include <caf/all.hpp>
 
 #include "actors/supervisor_actor.hpp"
+#include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/container_ref.hpp"
 #include "runtime/docker_names.hpp"
 #include "runtime/terminal_text.hpp"
+#include "runtime/tree_render.hpp"
 
 namespace auditree {
 
@@ -193,6 +195,13 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
       .receive([&](const assembler_stats& x) { m.assembly += x; }, ignore);
   self->request(h.tree, timeout(), stats_atom::value)
     .receive([&](const tree_counters& x) { m.tree = x; }, ignore);
+  if (h.sweeper)
+    self->request(h.sweeper, timeout(), stats_atom::value)
+      .receive(
+        [&](uint64_t sweeps, uint64_t abandoned, uint64_t unknown) {
+          m.sweeps = {sweeps, abandoned, unknown};
+        },
+        ignore);
   self->request(h.supervisor, timeout(), stats_atom::value)
     .receive(
       [&](const supervision_stats& x) {
@@ -220,7 +229,7 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
 // Answers one request of the query API (on the query server's thread).
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                    bool from_stdin, rate_board& board,
-                   query_route route) {
+                   const query_api_stats& api, query_route route) {
   caf::scoped_actor self{sys};
   pipeline h;
   bool ready = false;
@@ -248,13 +257,28 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                             + "\n"};
                });
   };
+  // The tree copies what a view selects; it is rendered here, on the
+  // query server's thread, so a large answer never holds up ingestion.
+  auto view = [&](auto render) {
+    self->request(h.tree, query_timeout, view_atom::value, route.container,
+                  route.host)
+      .receive(
+        [&](const tree_view_ptr& x) {
+          reply.body = route.json ? render_view_json(*x)
+                                  : render_view_text(*x, render);
+        },
+        [&](const caf::error& err) {
+          reply = {503, "text/plain",
+                   "the tree did not answer: " + sys.render(err) + "\n"};
+        });
+  };
   switch (route.kind) {
     case query_route::tree_view:
     case query_route::container_tree:
-      text(tree_atom::value, route.container, route.host, route.json);
+      view(render_pstree);
       break;
     case query_route::process_list:
-      text(ps_atom::value, route.container, route.host, route.json);
+      view(render_ps);
       break;
     case query_route::process_view:
       text(process_atom::value, route.pid, route.host, route.json);
@@ -265,12 +289,15 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
     case query_route::container_list:
       text(containers_atom::value, route.json);
       break;
-    case query_route::metrics:
-      reply = {200, "text/plain; version=0.0.4",
-               render_prometheus(gather(self, h, from_stdin))};
+    case query_route::metrics: {
+      auto m = gather(self, h, from_stdin);
+      m.api = api;
+      reply = {200, "text/plain; version=0.0.4", render_prometheus(m)};
       break;
+    }
     case query_route::stats: {
       auto m = gather(self, h, from_stdin);
+      m.api = api;
       {
         std::lock_guard<std::mutex> guard{board.mutex};
         m.rates = board.rates;
