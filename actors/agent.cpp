@@ -351,6 +351,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   self->send_exit(sup, caf::exit_reason::user_shutdown);
   self->receive([](caf::down_msg&) {});
   final_metrics.rates = board.rates;
+  final_metrics.api = server.stats();
   std::fprintf(stderr, "auditree run summary\n%s",
                render_stats(final_metrics, false).c_str());
   return exit_code;
