@@ -87,6 +87,19 @@ void write_stream_starts(writer& w, const tree_counters& t) {
             t.start_hold_p99_us, t.start_hold_max_us);
 }
 
+// The /proc sweeps, and those abandoned for want of descriptors.
+void write_sweeps(writer& w, const proc_sweep_stats& s) {
+  w.family("proc_sweeps_total", "counter",
+           "Sweeps of /proc: applied to the tree, or abandoned because a "
+           "pid could not be read (descriptors ran out).");
+  w.sample("proc_sweeps_total", s.num_sweeps, "outcome=\"applied\"");
+  w.sample("proc_sweeps_total", s.num_abandoned, "outcome=\"abandoned\"");
+  w.counter("proc_pids_unknown_total",
+            "Pids a /proc sweep could not read for a reason other than "
+            "their end; never taken as ended.",
+            s.num_unknown_pids);
+}
+
 // What the query API's bounds refused (actors/query_server).
 void write_query_api(writer& w, const query_api_stats& a) {
   w.family("api_connections_refused_total", "counter",
@@ -188,16 +201,7 @@ std::string render_prometheus(const agent_metrics& m) {
             "JSON lines dropped: the consumer was too slow, or the output "
             "could not be written or opened.",
             m.lines_dropped);
-  w.family("proc_sweeps_total", "counter",
-           "Sweeps of /proc: applied to the tree, or abandoned because a "
-           "pid could not be read (descriptors ran out).");
-  w.sample("proc_sweeps_total", m.sweeps.num_sweeps, "outcome=\"applied\"");
-  w.sample("proc_sweeps_total", m.sweeps.num_abandoned,
-           "outcome=\"abandoned\"");
-  w.counter("proc_pids_unknown_total",
-            "Pids a /proc sweep could not read for a reason other than "
-            "their end; never taken as ended.",
-            m.sweeps.num_unknown_pids);
+  write_sweeps(w, m.sweeps);
   write_query_api(w, m.api);
   w.family("restarts_total", "counter", "Actor restarts by the supervisor.");
   for (auto& [actor, n] : m.restarts)
