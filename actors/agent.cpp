@@ -22,6 +22,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/proc_scan.hpp"
+#include "runtime/tree_render.hpp"
 
 namespace auditree {
 
@@ -151,16 +152,20 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   // The counters of every actor over the agent's life, restarts or not.
   auto ledger = std::make_shared<counter_ledger>(cfg.num_assemblers());
   rate_board board;
+  // The handler reads the server's own counters: it runs only on the
+  // server's threads, which start after `server` is whole.
   query_server server{[&](const query_route& route) {
-    caf::actor target;
-    {
-      std::lock_guard<std::mutex> guard{supervisor_mutex};
-      target = supervisor;
-    }
-    if (!target)
-      return query_reply{503, "text/plain", "starting\n"};
-    return answer(sys, target, from_stdin, *ledger, board, route);
-  }};
+                        caf::actor target;
+                        {
+                          std::lock_guard<std::mutex> guard{supervisor_mutex};
+                          target = supervisor;
+                        }
+                        if (!target)
+                          return query_reply{503, "text/plain", "starting\n"};
+                        return answer(sys, target, from_stdin, *ledger,
+                                      board, server.stats(), route);
+                      },
+                      cfg.api_limits()};
   if (auto err = server.start(cfg.socket, cfg.http, cfg.http_allow_remote);
       !err.empty()) {
     log::error(err);
@@ -184,7 +189,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
                         [=](const pipeline& p, const tree_checkpoint_ptr&) {
                           return system->spawn(
                             proc_sweeper_actor, p.tree, interval,
-                            caf::timespan{std::chrono::seconds(1)});
+                            caf::timespan{std::chrono::seconds(1)}, ledger);
                         }});
   }
   netlink_source_options src_opts;
@@ -241,32 +246,32 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
       self->send(h->source, run_atom::value); // Replies at the end of stdin.
   }
   // The timeout: a timespan, or caf::infinite for the drained tree.
+  // The tree copies its processes; they are rendered here, off its thread.
   auto dump_tree = [&](const caf::actor& tree, auto timeout) {
-    self->request(tree, timeout, tree_atom::value, std::string{},
-                  std::string{}, false)
-      .receive([&](const std::string& x) { std::fputs(x.c_str(), stderr); },
+    tree_view_ptr view;
+    self->request(tree, timeout, view_atom::value, std::string{},
+                  std::string{})
+      .receive([&](const tree_view_ptr& x) { view = x; },
                [&](const caf::error&) {});
+    if (!view)
+      return;
+    std::fputs(render_view_text(*view, render_pstree).c_str(), stderr);
     if (cfg.tree_json.empty())
       return;
-    self->request(tree, timeout, tree_atom::value, std::string{},
-                  std::string{}, true)
-      .receive(
-        [&](const std::string& x) {
-          // Write then rename: a reader never sees half a file.
-          auto tmp = cfg.tree_json + ".tmp";
-          std::string error;
-          auto* out = output_writer::open_file(tmp, true, error);
-          bool ok = out != nullptr && std::fputs(x.c_str(), out) >= 0
-                    && std::fputc('\n', out) != EOF;
-          if (out != nullptr)
-            ok = std::fclose(out) == 0 && ok;
-          if (ok)
-            std::rename(tmp.c_str(), cfg.tree_json.c_str());
-          else
-            log::error("cannot write ", tmp, ": ",
-                       error.empty() ? std::strerror(errno) : error);
-        },
-        [&](const caf::error&) {});
+    // Write then rename: a reader never sees half a file.
+    auto text = render_view_json(*view);
+    auto tmp = cfg.tree_json + ".tmp";
+    std::string error;
+    auto* out = output_writer::open_file(tmp, true, error);
+    bool ok = out != nullptr && std::fputs(text.c_str(), out) >= 0
+              && std::fputc('\n', out) != EOF;
+    if (out != nullptr)
+      ok = std::fclose(out) == 0 && ok;
+    if (ok)
+      std::rename(tmp.c_str(), cfg.tree_json.c_str());
+    else
+      log::error("cannot write ", tmp, ": ",
+                 error.empty() ? std::strerror(errno) : error);
   };
   // Wait for a signal, the end of stdin, or the supervisor giving up.
   sigset_t signals = agent_signals();
@@ -351,6 +356,7 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   self->send_exit(sup, caf::exit_reason::user_shutdown);
   self->receive([](caf::down_msg&) {});
   final_metrics.rates = board.rates;
+  final_metrics.api = server.stats();
   std::fprintf(stderr, "auditree run summary\n%s",
                render_stats(final_metrics, false).c_str());
   return exit_code;

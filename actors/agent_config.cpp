@@ -82,6 +82,15 @@ agent_config::agent_config() {
          "also serve the query API on HOST:PORT over HTTP (empty: off)")
     .add(http_allow_remote, "http-allow-remote",
          "allow auditree.http on a non-loopback address")
+    .add(http_max_connections, "http-max-connections",
+         "HTTP connections open at once; further ones are closed at once "
+         "(and counted)")
+    .add(socket_max_connections, "socket-max-connections",
+         "connections open at once on the unix socket, a budget apart from "
+         "HTTP's")
+    .add(request_read_timeout, "request-read-timeout",
+         "a request must arrive whole (and its answer be taken) within "
+         "this; slower clients are dropped (and counted)")
     .add(print_interval, "print-interval",
          "print the tree to stderr this often (0: only on SIGUSR1)")
     .add(restart_max, "restart-max",
@@ -331,6 +340,12 @@ std::string agent_config::validate() const {
     return "auditree.max-processes=0: must be positive";
   if (max_args_bytes == 0)
     return "auditree.max-args-bytes=0: must be positive";
+  if (http_max_connections == 0)
+    return "auditree.http-max-connections=0: must be positive";
+  if (socket_max_connections == 0)
+    return "auditree.socket-max-connections=0: must be positive";
+  if (request_read_timeout < std::chrono::milliseconds{1})
+    return "auditree.request-read-timeout must be at least 1ms";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)
@@ -383,6 +398,15 @@ std::vector<fault_spec> agent_config::fault_specs() const {
     if (auto spec = parse_fault(text, error))
       result.push_back(*spec);
   }
+  return result;
+}
+
+query_limits agent_config::api_limits() const {
+  query_limits result;
+  result.http_max_connections = http_max_connections;
+  result.socket_max_connections = socket_max_connections;
+  result.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    request_read_timeout);
   return result;
 }
 

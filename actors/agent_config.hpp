@@ -7,6 +7,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/output_writer.hpp"
+#include "actors/query_server.hpp"
 #include "runtime/config_files.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/memory_budget.hpp"
@@ -136,6 +137,11 @@ public:
   std::string http;
   /// Allow `http` on a non-loopback address.
   bool http_allow_remote = false;
+  /// The query API's bounds (see query_limits): connections open at once
+  /// on HTTP and on the socket, and how long a request may take to arrive.
+  size_t http_max_connections = query_limits{}.http_max_connections;
+  size_t socket_max_connections = query_limits{}.socket_max_connections;
+  caf::timespan request_read_timeout = query_limits{}.read_timeout;
   /// Print the tree to stderr this often (0: only on SIGUSR1).
   caf::timespan print_interval = caf::timespan{0};
 
@@ -164,6 +170,9 @@ public:
   std::string config_file;
   /// The config file read ("built-in" for the compiled-in one).
   std::string config_origin;
+
+  /// The query server's bounds from the keys above.
+  query_limits api_limits() const;
 
   /// The sink's options from the output keys.
   output_writer::options output_options() const;

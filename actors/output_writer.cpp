@@ -19,6 +19,8 @@ namespace {
 constexpr size_t max_spare = 2;
 constexpr size_t max_spare_bytes = 4 << 20;
 constexpr auto write_pause = std::chrono::milliseconds{10};
+/// An output that could not be opened is tried again at most this often.
+constexpr auto reopen_pause = std::chrono::seconds{1};
 
 } // namespace
 
@@ -125,9 +127,55 @@ void output_writer::rotate() {
   std::string error;
   out_ = open_file(opts_.path, false, error);
   file_bytes_ = 0;
+  last_reopen_ = std::chrono::steady_clock::now();
   if (out_ == nullptr)
     log::error("cannot reopen ", opts_.path, " after rotation: ", error,
-               "; event lines are dropped and counted");
+               "; event lines are dropped and counted until it opens again");
+}
+
+bool output_writer::reopen() {
+  auto now = std::chrono::steady_clock::now();
+  if (opts_.path == "-" || now - last_reopen_ < reopen_pause)
+    return false;
+  last_reopen_ = now;
+  std::string error;
+  out_ = open_file(opts_.path, false, error);
+  if (out_ == nullptr)
+    return false;
+  struct stat st {};
+  file_bytes_ = ::fstat(::fileno(out_), &st) == 0
+                  ? static_cast<uint64_t>(st.st_size)
+                  : 0;
+  log::info("output ", opts_.path, " open again");
+  return true;
+}
+
+bool output_writer::write_out(const std::string& text) {
+  if (out_ == nullptr && !reopen())
+    return false;
+  if (opts_.max_file_bytes > 0 && file_bytes_ > 0
+      && file_bytes_ + text.size() > opts_.max_file_bytes) {
+    rotate();
+    if (out_ == nullptr)
+      return false;
+  }
+  bool ok = std::fwrite(text.data(), 1, text.size(), out_) == text.size();
+  ok = std::fflush(out_) == 0 && ok;
+  if (!ok) {
+    // Part of the batch may be out; none of it counts as written.
+    if (!write_failing_)
+      log::error("writing events to ", opts_.path, " failed: ",
+                 std::strerror(errno),
+                 "; event lines are dropped and counted until it works");
+    write_failing_ = true;
+    std::clearerr(out_);
+    return false;
+  }
+  if (write_failing_)
+    log::info("writing events to ", opts_.path, " works again");
+  write_failing_ = false;
+  file_bytes_ += text.size();
+  return true;
 }
 
 void output_writer::run() {
@@ -144,20 +192,7 @@ void output_writer::run() {
     busy_ = true;
     guard.unlock();
     // Written outside the lock: a blocked consumer blocks only this thread.
-    bool lost = out_ == nullptr;
-    if (out_ != nullptr) {
-      if (opts_.max_file_bytes > 0 && file_bytes_ > 0
-          && file_bytes_ + text.size() > opts_.max_file_bytes)
-        rotate();
-      if (out_ != nullptr
-          && std::fwrite(text.data(), 1, text.size(), out_) != text.size())
-        log::error("writing events failed: ", std::strerror(errno));
-      if (out_ != nullptr)
-        std::fflush(out_);
-      else
-        lost = true;
-      file_bytes_ += text.size();
-    }
+    bool lost = !write_out(text);
     guard.lock();
     busy_ = false;
     queued_bytes_ -= text.size();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -30,7 +31,8 @@ public:
     /// Bytes that may wait for the consumer; beyond, text is dropped.
     size_t max_queued = 16 << 20;
     /// Rotate the file once it reaches this size (0: never). When the file
-    /// cannot be opened again after a rotation, lines count as dropped.
+    /// cannot be opened again after a rotation, lines count as dropped
+    /// (as do lines whose write fails) and the open is tried again.
     uint64_t max_file_bytes = 0;
     /// Rotated files kept.
     unsigned keep = 5;
@@ -61,10 +63,18 @@ public:
 private:
   void run();
   void rotate();
+  /// Writes one batch; false when it did not all get out (then it counts
+  /// as dropped, never as written).
+  bool write_out(const std::string& text);
+  /// Opens the file again after a failed open, at most once per pause.
+  bool reopen();
 
   options opts_;
   std::FILE* out_ = nullptr;
   uint64_t file_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_reopen_{};
+  /// A write failed: logged once until one works again.
+  bool write_failing_ = false;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;

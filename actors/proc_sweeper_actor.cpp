@@ -4,7 +4,10 @@
 
 #include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
+#include "runtime/log.hpp"
 #include "runtime/proc_scan.hpp"
+
+#include <cstring>
 
 namespace auditree {
 
@@ -23,21 +26,38 @@ void sweep(self_pointer self) {
   auto& st = self->state;
   st.last_sweep = std::chrono::steady_clock::now();
   auto at = wall_ms();
-  auto live = scan_proc("/proc");
-  // An empty or failed scan says nothing about the host.
-  if (live.empty())
+  auto scan = sweep_proc("/proc");
+  if (scan.error != 0 || !scan.unknown.empty()) {
+    ++st.counters.num_abandoned;
+    st.counters.num_unknown_pids += scan.unknown.size();
+    log::warning("/proc sweep abandoned: ",
+                 scan.error != 0
+                   ? "cannot list /proc: " + std::string{std::strerror(scan.error)}
+                   : std::to_string(scan.unknown.size()) + " pids unreadable ("
+                       + std::strerror(scan.unknown_error) + ")");
     return;
-  ++st.num_sweeps;
-  self->send(st.tree, reconcile_atom::value, at, std::move(live));
+  }
+  // An empty scan says nothing about the host.
+  if (scan.live.empty())
+    return;
+  ++st.counters.num_sweeps;
+  self->send(st.tree, reconcile_atom::value, at, std::move(scan.live));
 }
 
 } // namespace
 
+proc_sweeper_state::~proc_sweeper_state() {
+  if (ledger)
+    ledger->retire(counters);
+}
+
 caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
                                  caf::timespan interval,
-                                 caf::timespan min_gap) {
+                                 caf::timespan min_gap,
+                                 std::shared_ptr<counter_ledger> ledger) {
   log_exceptions(self);
   auto& st = self->state;
+  st.ledger = std::move(ledger);
   st.tree = std::move(tree);
   st.interval = interval;
   st.min_gap = min_gap;
@@ -71,7 +91,14 @@ caf::behavior proc_sweeper_actor(self_pointer self, caf::actor tree,
       if (name == "tree")
         self->state.tree = tree;
     },
-    [=](stats_atom) { return self->state.num_sweeps; },
+    [=](stats_atom) {
+      auto& st = self->state;
+      if (st.ledger)
+        st.ledger->report(st.counters);
+      auto& c = st.counters;
+      return std::make_tuple(c.num_sweeps, c.num_abandoned,
+                             c.num_unknown_pids);
+    },
     [=](crash_atom) { throw injected_fault{"proc_sweeper"}; },
     [=](mailbox_atom) { return uint64_t{self->mailbox().size()}; },
   };

@@ -10,10 +10,12 @@
 #include <caf/all.hpp>
 
 #include "actors/supervisor_actor.hpp"
+#include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/container_ref.hpp"
 #include "runtime/docker_names.hpp"
 #include "runtime/terminal_text.hpp"
+#include "runtime/tree_render.hpp"
 
 namespace auditree {
 
@@ -211,6 +213,11 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
   if (h.sink)
     self->request(h.sink, timeout(), stats_atom::value)
       .receive([](uint64_t, uint64_t) {}, ignore);
+  if (h.sweeper)
+    self->request(h.sweeper, timeout(), stats_atom::value)
+      .receive(
+        [](uint64_t, uint64_t, uint64_t) {},
+        ignore);
   self->request(h.supervisor, timeout(), stats_atom::value)
     .receive(
       [&](const supervision_stats& x) {
@@ -225,7 +232,8 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
 // Answers one request of the query API (on the query server's thread).
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                    bool from_stdin, const counter_ledger& ledger,
-                   rate_board& board, query_route route) {
+                   rate_board& board, const query_api_stats& api,
+                   query_route route) {
   caf::scoped_actor self{sys};
   pipeline h;
   bool ready = false;
@@ -253,13 +261,28 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                             + "\n"};
                });
   };
+  // The tree copies what a view selects; it is rendered here, on the
+  // query server's thread, so a large answer never holds up ingestion.
+  auto view = [&](auto render) {
+    self->request(h.tree, query_timeout, view_atom::value, route.container,
+                  route.host)
+      .receive(
+        [&](const tree_view_ptr& x) {
+          reply.body = route.json ? render_view_json(*x)
+                                  : render_view_text(*x, render);
+        },
+        [&](const caf::error& err) {
+          reply = {503, "text/plain",
+                   "the tree did not answer: " + sys.render(err) + "\n"};
+        });
+  };
   switch (route.kind) {
     case query_route::tree_view:
     case query_route::container_tree:
-      text(tree_atom::value, route.container, route.host, route.json);
+      view(render_pstree);
       break;
     case query_route::process_list:
-      text(ps_atom::value, route.container, route.host, route.json);
+      view(render_ps);
       break;
     case query_route::process_view:
       if (!route.entity_id.empty())
@@ -276,12 +299,15 @@ query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
     case query_route::container_list:
       text(containers_atom::value, route.json);
       break;
-    case query_route::metrics:
-      reply = {200, "text/plain; version=0.0.4",
-               render_prometheus(gather(self, h, from_stdin, ledger))};
+    case query_route::metrics: {
+      auto m = gather(self, h, from_stdin, ledger);
+      m.api = api;
+      reply = {200, "text/plain; version=0.0.4", render_prometheus(m)};
       break;
+    }
     case query_route::stats: {
       auto m = gather(self, h, from_stdin, ledger);
+      m.api = api;
       {
         std::lock_guard<std::mutex> guard{board.mutex};
         m.rates = board.rates;

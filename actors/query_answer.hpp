@@ -41,8 +41,10 @@ agent_metrics gather(caf::scoped_actor& self, const pipeline& h,
                      = std::chrono::steady_clock::time_point::max());
 
 /// Answers one request of the query API.
+/// `api`: the query server's own counters, for /metrics and stats.
 query_reply answer(caf::actor_system& sys, const caf::actor& supervisor,
                    bool from_stdin, const counter_ledger& ledger,
-                   rate_board& board, query_route route);
+                   rate_board& board, const query_api_stats& api,
+                   query_route route);
 
 } // namespace auditree

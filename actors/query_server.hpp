@@ -1,12 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
-#include <boost/asio/io_context.hpp>
-
+#include "messages/pipeline_stats.hpp"
 #include "runtime/query_route.hpp"
 
 namespace auditree {
@@ -18,17 +17,30 @@ struct query_reply {
   std::string body;
 };
 
-/// Answers one routed request; runs on the server's thread and may block
-/// (it asks actors and waits for them).
+/// Answers one routed request; runs on a listener's thread and may block
+/// (it asks actors and waits for them, and renders the tree).
 using query_handler = std::function<query_reply(const query_route&)>;
 
-/// The query API over HTTP/1.1 (Boost.Beast) on its own Asio thread: always
-/// on a unix socket (mode 0600, so only root may ask), and on a TCP address
-/// when configured. Serves one request at a time; requests are small and
-/// rare (the CLI, a Prometheus scrape).
+/// The bounds that keep abuse of the API from stalling it.
+struct query_limits {
+  /// Connections open at once on HTTP; further ones are closed at once.
+  size_t http_max_connections = 64;
+  /// The same for the unix socket, a budget of its own: `auditree health`
+  /// answers while HTTP is flooded.
+  size_t socket_max_connections = 8;
+  /// A request must arrive whole, and its answer be taken, within this;
+  /// a slower client is dropped (one byte a second holds no slot).
+  std::chrono::milliseconds read_timeout{std::chrono::seconds{10}};
+};
+
+/// The query API over HTTP/1.1 (Boost.Beast): always on a unix socket
+/// (mode 0600, so only root may ask), and on a TCP address when
+/// configured. Each listener has its own thread and connection budget, and
+/// serves one request at a time; an accept that fails for want of
+/// descriptors pauses the listener (backing off) instead of spinning.
 class query_server {
 public:
-  query_server(query_handler handler);
+  query_server(query_handler handler, query_limits limits = {});
   query_server(const query_server&) = delete;
   query_server& operator=(const query_server&) = delete;
   ~query_server();
@@ -41,6 +53,9 @@ public:
 
   /// Stops listening and removes the socket file.
   void stop();
+
+  /// What the bounds refused so far; safe from any thread.
+  query_api_stats stats() const;
 
 private:
   struct impl;

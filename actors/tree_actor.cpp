@@ -249,19 +249,24 @@ void apply_connector_batch(self_pointer self, process_event_batch& batch,
   maybe_checkpoint(self);
 }
 
-// The tree or ps view of one container or all, of one host or all.
-template <class Render>
-std::string render_view(tree_state& st, const std::string& container,
-                        const std::string& host, bool json, Render render) {
+// What the tree or ps view of one container or all, of one host or all,
+// shows.
+tree_view select_processes(tree_state& st, const std::string& container,
+                           const std::string& host) {
   auto keys = select_hosts(st.tree, host, st.local_host);
   process_selector select = [&](const process_tree& tree) {
     return container.empty() ? tree.snapshot()
                              : tree.container_tree(container);
   };
-  if (json)
-    return render_hosts_json(st.tree, keys, st.local_host, select,
-                             st.local_boot_id);
-  return render_hosts(st.tree, keys, st.local_host, select, render);
+  return select_view(st.tree, keys, st.local_host, select,
+                     st.local_boot_id);
+}
+
+template <class Render>
+std::string render_view(tree_state& st, const std::string& container,
+                        const std::string& host, bool json, Render render) {
+  auto view = select_processes(st, container, host);
+  return json ? render_view_json(view) : render_view_text(view, render);
 }
 
 } // namespace
@@ -375,6 +380,10 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
     [=](ps_atom, const std::string& container, const std::string& host,
         bool json) {
       return render_view(self->state, container, host, json, render_ps);
+    },
+    [=](view_atom, const std::string& container, const std::string& host) {
+      return tree_view_ptr{std::make_shared<const tree_view>(
+        select_processes(self->state, container, host))};
     },
     [=](process_atom, int32_t pid, const std::string& host, bool json) {
       auto& st = self->state;

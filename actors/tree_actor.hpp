@@ -15,6 +15,7 @@
 #include "runtime/latency_histogram.hpp"
 #include "runtime/memory_budget.hpp"
 #include "runtime/host_trees.hpp"
+#include "runtime/host_views.hpp"
 #include "runtime/process_tree.hpp"
 #include "runtime/start_gate.hpp"
 
@@ -73,6 +74,9 @@ struct tree_checkpoint {
 };
 
 using tree_checkpoint_ptr = std::shared_ptr<const tree_checkpoint>;
+
+/// A query's selection, copied once and shared read-only.
+using tree_view_ptr = std::shared_ptr<const tree_view>;
 
 /// State of the tree actor: a thin shell over `process_tree`.
 struct tree_state {
@@ -156,6 +160,9 @@ struct tree_state {
 ///   hosts, one block per host.
 /// - `ps, container, host, json` -> `std::string`: the same processes like
 ///   `ps`.
+/// - `view, container, host` -> `tree_view_ptr`: the processes `tree`
+///   and `ps` would show, copied, for the query server to render on its
+///   own thread: the tree only copies, however large the answer.
 /// - `process, pid, host, json` -> `std::string`: one process with its
 ///   ancestry and container, from the first host that has the pid; empty
 ///   if none has.
@@ -178,3 +185,4 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self,
 } // namespace auditree
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(auditree::tree_checkpoint_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(auditree::tree_view_ptr)

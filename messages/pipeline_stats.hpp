@@ -152,6 +152,31 @@ struct tree_counters {
   bool budget_pressed = false;
 };
 
+/// Counters of the /proc sweeper (actors/proc_sweeper_actor).
+struct proc_sweep_stats {
+  uint64_t num_sweeps = 0;
+  /// Sweeps not applied: a pid could not be read (EMFILE, ENFILE, ...),
+  /// and the tree would have ended it.
+  uint64_t num_abandoned = 0;
+  uint64_t num_unknown_pids = 0;
+};
+
+/// Counters of the query API (actors/query_server): what its bounds
+/// refused, and the connections open now.
+struct query_api_stats {
+  /// Connections closed at once: http-max-connections (or
+  /// socket-max-connections) were open already.
+  uint64_t num_http_refused = 0;
+  uint64_t num_socket_refused = 0;
+  /// Connections dropped because a request did not arrive whole, or its
+  /// answer was not taken, within request-read-timeout.
+  uint64_t num_read_timeouts = 0;
+  /// Accepts that failed (EMFILE, ENFILE, ...): the listener paused.
+  uint64_t num_accept_backoffs = 0;
+  uint64_t num_http_open = 0;
+  uint64_t num_socket_open = 0;
+};
+
 /// The supervisor's counters.
 struct supervision_stats {
   /// Restarts per child that ever failed (parallel vectors, by name).

@@ -186,6 +186,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(auditree, caf::first_custom_type_id)
   CAF_ADD_ATOM(auditree, auditree, containers_atom, "containers")
   /// Ask the tree whether a host name (`--host`) selects one of its hosts.
   CAF_ADD_ATOM(auditree, auditree, host_atom, "host")
+  /// Ask the tree for a copy of what a query selects, to render elsewhere.
+  CAF_ADD_ATOM(auditree, auditree, view_atom, "view")
   /// A downstream actor took a batch: the sender may send another.
   CAF_ADD_ATOM(auditree, auditree, ack_atom, "ack")
   /// Ask the tree how long audit events took to reach it.

@@ -94,6 +94,12 @@ void carry(sink_counters& total, const sink_counters& next) {
   total.lines_dropped += next.lines_dropped;
 }
 
+void carry(proc_sweep_stats& total, const proc_sweep_stats& next) {
+  total.num_sweeps += next.num_sweeps;
+  total.num_abandoned += next.num_abandoned;
+  total.num_unknown_pids += next.num_unknown_pids;
+}
+
 tree_counters counted_since(const tree_counters& now,
                             const tree_counters& start) {
   auto result = now;
@@ -162,6 +168,16 @@ void counter_ledger::retire(const sink_counters& x) {
   sink_.retire(x);
 }
 
+void counter_ledger::report(const proc_sweep_stats& x) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  sweeps_.report(x);
+}
+
+void counter_ledger::retire(const proc_sweep_stats& x) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  sweeps_.retire(x);
+}
+
 void counter_ledger::fill(agent_metrics& m) const {
   std::lock_guard<std::mutex> guard{mutex_};
   m.audit = source_.total();
@@ -175,6 +191,7 @@ void counter_ledger::fill(agent_metrics& m) const {
   auto sink = sink_.total();
   m.lines_written = sink.lines_written;
   m.lines_dropped = sink.lines_dropped;
+  m.sweeps = sweeps_.total();
 }
 
 } // namespace auditree

@@ -36,6 +36,7 @@ void carry(netlink_source_stats& total, const netlink_source_stats& next);
 void carry(connector_stats& total, const connector_stats& next);
 void carry(tree_counters& total, const tree_counters& next);
 void carry(sink_counters& total, const sink_counters& next);
+void carry(proc_sweep_stats& total, const proc_sweep_stats& next);
 
 /// The tree's counters since `start` (those it resumed with from a
 /// checkpoint): counters are differences, gauges and maxima as `now` has
@@ -89,10 +90,12 @@ public:
   void retire(const tree_counters& x);
   void report(const sink_counters& x);
   void retire(const sink_counters& x);
+  void report(const proc_sweep_stats& x);
+  void retire(const proc_sweep_stats& x);
 
   /// Sets `m`'s audit source, connector, assembly (summed over the
-  /// assemblers), tree, event latency and output lines to their totals
-  /// over the agent's life; leaves the rest.
+  /// assemblers), tree, event latency, output lines and /proc sweeps to
+  /// their totals over the agent's life; leaves the rest.
   void fill(agent_metrics& m) const;
 
 private:
@@ -102,6 +105,7 @@ private:
   ledger_slot<connector_stats> connector_;
   ledger_slot<tree_counters> tree_;
   ledger_slot<sink_counters> sink_;
+  ledger_slot<proc_sweep_stats> sweeps_;
 };
 
 } // namespace auditree

@@ -1,9 +1,6 @@
 #include "runtime/host_trees.hpp"
 
-#include "runtime/ecs_json.hpp"
-#include "runtime/entity_id.hpp"
-#include "runtime/terminal_text.hpp"
-#include "runtime/tree_render.hpp"
+#include "runtime/host_views.hpp"
 
 namespace auditree {
 
@@ -77,16 +74,8 @@ std::string render_hosts(
   std::string_view local_name, const process_selector& select,
   const std::function<std::string(const std::vector<process_info>&)>&
     render) {
-  std::string out;
-  for (auto& key : keys) {
-    auto* tree = trees.find(key);
-    if (tree == nullptr)
-      continue;
-    if (keys.size() > 1)
-      out += "host " + terminal_safe(display_host(key, local_name)) + "\n";
-    out += render(select(*tree));
-  }
-  return out;
+  return render_view_text(select_view(trees, keys, local_name, select, {}),
+                          render);
 }
 
 std::string render_hosts_json(const host_trees& trees,
@@ -94,34 +83,8 @@ std::string render_hosts_json(const host_trees& trees,
                               std::string_view local_name,
                               const process_selector& select,
                               std::string_view local_boot_id) {
-  if (keys.size() == 1) {
-    auto* tree = trees.find(keys.front());
-    return render_json(tree ? select(*tree) : std::vector<process_info>{},
-                       boot_of_host(keys.front(), local_boot_id));
-  }
-  std::string out = "[";
-  bool first = true;
-  std::string one;
-  for (auto& key : keys) {
-    auto* tree = trees.find(key);
-    if (tree == nullptr)
-      continue;
-    std::string name_member = "{\"host\":{\"name\":";
-    // Host names come from records: escaped like every other string.
-    append_json_string(name_member, display_host(key, local_name));
-    name_member += "},";
-    for (auto& p : select(*tree)) {
-      out += first ? "\n" : ",\n";
-      first = false;
-      one.clear();
-      append_process_json(one, p, boot_of_host(key, local_boot_id));
-      // The object's opening brace is the host member's.
-      out += name_member;
-      out.append(one, 1, std::string::npos);
-    }
-  }
-  out += first ? "]\n" : "\n]\n";
-  return out;
+  return render_view_json(
+    select_view(trees, keys, local_name, select, local_boot_id));
 }
 
 } // namespace auditree

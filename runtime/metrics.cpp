@@ -87,6 +87,43 @@ void write_stream_starts(writer& w, const tree_counters& t) {
             t.start_hold_p99_us, t.start_hold_max_us);
 }
 
+// The /proc sweeps, and those abandoned for want of descriptors.
+void write_sweeps(writer& w, const proc_sweep_stats& s) {
+  w.family("proc_sweeps_total", "counter",
+           "Sweeps of /proc: applied to the tree, or abandoned because a "
+           "pid could not be read (descriptors ran out).");
+  w.sample("proc_sweeps_total", s.num_sweeps, "outcome=\"applied\"");
+  w.sample("proc_sweeps_total", s.num_abandoned, "outcome=\"abandoned\"");
+  w.counter("proc_pids_unknown_total",
+            "Pids a /proc sweep could not read for a reason other than "
+            "their end; never taken as ended.",
+            s.num_unknown_pids);
+}
+
+// What the query API's bounds refused (actors/query_server).
+void write_query_api(writer& w, const query_api_stats& a) {
+  w.family("api_connections_refused_total", "counter",
+           "Query API connections closed at once: http-max-connections or "
+           "socket-max-connections were open.");
+  w.sample("api_connections_refused_total", a.num_http_refused,
+           "listener=\"http\"");
+  w.sample("api_connections_refused_total", a.num_socket_refused,
+           "listener=\"socket\"");
+  w.family("api_connections_open", "gauge",
+           "Query API connections open now.");
+  w.sample("api_connections_open", a.num_http_open, "listener=\"http\"");
+  w.sample("api_connections_open", a.num_socket_open,
+           "listener=\"socket\"");
+  w.counter("api_read_timeouts_total",
+            "Query API connections dropped: a request did not arrive (or "
+            "its answer was not taken) within request-read-timeout.",
+            a.num_read_timeouts);
+  w.counter("api_accept_backoffs_total",
+            "Query API accepts that failed (EMFILE, ENFILE, ...) and paused "
+            "the listener.",
+            a.num_accept_backoffs);
+}
+
 } // namespace
 
 std::string render_prometheus(const agent_metrics& m) {
@@ -176,8 +213,11 @@ std::string render_prometheus(const agent_metrics& m) {
             m.audit.delivery_p99_us, m.audit.delivery_max_us);
   w.counter("output_lines_total", "JSON lines written.", m.lines_written);
   w.counter("output_lines_dropped_total",
-            "JSON lines dropped because the consumer was too slow.",
+            "JSON lines dropped: the consumer was too slow, or the output "
+            "could not be written or opened.",
             m.lines_dropped);
+  write_sweeps(w, m.sweeps);
+  write_query_api(w, m.api);
   w.family("restarts_total", "counter", "Actor restarts by the supervisor.");
   for (auto& [actor, n] : m.restarts)
     w.sample("restarts_total", n, "actor=\"" + actor + "\"");
@@ -292,6 +332,15 @@ std::string render_stats(const agent_metrics& m, bool json) {
      static_cast<uint64_t>(m.audit.delivery_max_us)},
     {"lines_written", "lines written", m.lines_written},
     {"lines_dropped", "lines dropped", m.lines_dropped},
+    {"sweeps_abandoned", "/proc sweeps abandoned",
+     m.sweeps.num_abandoned},
+    {"sweep_pids_unknown", "/proc pids unknown", m.sweeps.num_unknown_pids},
+    {"api_http_refused", "API HTTP conns refused", m.api.num_http_refused},
+    {"api_socket_refused", "API socket conns refused",
+     m.api.num_socket_refused},
+    {"api_read_timeouts", "API read timeouts", m.api.num_read_timeouts},
+    {"api_accept_backoffs", "API accept backoffs",
+     m.api.num_accept_backoffs},
   };
   std::string out = json ? "{" : "";
   for (auto& r : rows) {

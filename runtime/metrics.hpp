@@ -28,6 +28,9 @@ struct agent_metrics {
   } latency;
   uint64_t lines_written = 0;
   uint64_t lines_dropped = 0;
+  proc_sweep_stats sweeps;
+  /// The query API's refusals (live only).
+  query_api_stats api;
   /// Restarts per actor name.
   std::vector<std::pair<std::string, uint64_t>> restarts;
   /// Messages waiting in each actor's mailbox, by name.

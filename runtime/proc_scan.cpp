@@ -1,10 +1,10 @@
 #include "runtime/proc_scan.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <dirent.h>
+#include <fcntl.h>
 #include <tuple>
-#include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include "runtime/audit_parser.hpp"
@@ -14,13 +14,40 @@ namespace auditree {
 
 namespace {
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
+// The whole file; nullopt with the reason in `error` (errno) otherwise.
+std::optional<std::string> read_file(const std::string& path, int& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    error = errno;
     return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = errno;
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0)
+      break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  int ignored = 0;
+  return read_file(path, ignored);
+}
+
+// The process is gone (or never was one): not an error of ours.
+bool is_gone(int error) {
+  return error == ENOENT || error == ESRCH || error == ENOTDIR;
 }
 
 std::string read_link(const std::string& path) {
@@ -142,20 +169,42 @@ std::optional<std::string> read_proc_cgroup(const std::string& root,
   return parse_proc_cgroup(*text);
 }
 
-std::optional<proc_process> read_proc_process(const std::string& root,
-                                              int32_t pid,
-                                              uint64_t boot_time) {
+namespace {
+
+// One process; nullopt when it is gone, or (with `error` set) when its
+// stat could not be read for another reason.
+std::optional<proc_process> read_one(const std::string& root, int32_t pid,
+                                     uint64_t boot_time, int& error) {
   auto dir = root + "/" + std::to_string(pid);
   proc_process result;
-  auto stat = read_file(dir + "/stat");
-  if (!stat || !parse_proc_stat(*stat, result))
+  int stat_error = 0;
+  auto stat = read_file(dir + "/stat", stat_error);
+  if (!stat) {
+    error = is_gone(stat_error) ? 0 : stat_error;
     return std::nullopt;
-  if (auto status = read_file(dir + "/status"))
+  }
+  if (!parse_proc_stat(*stat, result))
+    return std::nullopt;
+  // A file that vanished with the process leaves its facts unknown; one
+  // that failed otherwise (descriptors ran out) makes the process unknown.
+  int file_error = 0;
+  auto fact = [&](const char* name) {
+    int e = 0;
+    auto text = read_file(dir + "/" + name, e);
+    if (!text && !is_gone(e))
+      file_error = e;
+    return text;
+  };
+  if (auto status = fact("status"))
     parse_proc_status(*status, result);
-  if (auto cmdline = read_file(dir + "/cmdline"))
+  if (auto cmdline = fact("cmdline"))
     result.argv = split_proctitle(*cmdline);
-  if (auto cgroup = read_file(dir + "/cgroup"))
+  if (auto cgroup = fact("cgroup"))
     result.cgroup = parse_proc_cgroup(*cgroup);
+  if (file_error != 0) {
+    error = file_error;
+    return std::nullopt;
+  }
   result.exe = read_link(dir + "/exe");
   result.cwd = read_link(dir + "/cwd");
   static const auto ticks_per_second = ::sysconf(_SC_CLK_TCK);
@@ -165,22 +214,48 @@ std::optional<proc_process> read_proc_process(const std::string& root,
   return result;
 }
 
-std::vector<proc_process> scan_proc(const std::string& root) {
-  std::vector<proc_process> result;
+} // namespace
+
+std::optional<proc_process> read_proc_process(const std::string& root,
+                                              int32_t pid,
+                                              uint64_t boot_time) {
+  int ignored = 0;
+  return read_one(root, pid, boot_time, ignored);
+}
+
+proc_sweep sweep_proc(const std::string& root) {
+  proc_sweep result;
   auto boot_time = read_boot_time(root).value_or(0);
   auto dir = ::opendir(root.c_str());
-  if (dir == nullptr)
+  if (dir == nullptr) {
+    result.error = errno;
     return result;
-  while (auto entry = ::readdir(dir)) {
+  }
+  for (;;) {
+    errno = 0;
+    auto entry = ::readdir(dir);
+    if (entry == nullptr) {
+      result.error = errno;
+      break;
+    }
     auto pid = parse_unsigned(entry->d_name);
     if (!pid || *pid == 0 || *pid > INT32_MAX)
       continue;
-    auto p = read_proc_process(root, static_cast<int32_t>(*pid), boot_time);
-    if (p && is_live(*p))
-      result.push_back(std::move(*p));
+    int error = 0;
+    auto p = read_one(root, static_cast<int32_t>(*pid), boot_time, error);
+    if (error != 0) {
+      result.unknown.push_back(static_cast<int32_t>(*pid));
+      result.unknown_error = error;
+    } else if (p && is_live(*p)) {
+      result.live.push_back(std::move(*p));
+    }
   }
   ::closedir(dir);
   return result;
+}
+
+std::vector<proc_process> scan_proc(const std::string& root) {
+  return sweep_proc(root).live;
 }
 
 std::vector<process_event>

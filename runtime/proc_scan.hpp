@@ -47,8 +47,24 @@ std::optional<proc_process> read_proc_process(const std::string& root,
                                               int32_t pid,
                                               uint64_t boot_time);
 
-/// Reads every live process under `root` (normally "/proc"); zombies are
-/// left out (see is_live).
+/// A sweep of /proc that tells a process gone from one it could not read.
+struct proc_sweep {
+  /// The live processes (zombies left out, see is_live).
+  std::vector<proc_process> live;
+  /// Pids whose stat could not be read for a reason other than their end
+  /// (EMFILE, ENFILE, ENOMEM, ...): unknown, never to be taken as ended.
+  std::vector<int32_t> unknown;
+  /// The errno of the last unknown pid.
+  int unknown_error = 0;
+  /// The errno when the directory could not be listed whole (0: it was).
+  int error = 0;
+};
+
+/// Reads every process under `root` (normally "/proc").
+proc_sweep sweep_proc(const std::string& root);
+
+/// The live processes of sweep_proc: for a bootstrap, where a process
+/// that could not be read is only missing until events or a sweep add it.
 std::vector<proc_process> scan_proc(const std::string& root);
 
 /// The scan as process events for the tree (source proc_scan, action exec,

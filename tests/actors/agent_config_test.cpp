@@ -75,6 +75,9 @@ TEST_CASE("a key missing from a file takes config/auditree.conf's default",
   SAME(connector_delay);
   SAME(reconcile_interval);
   SAME(bootstrap);
+  SAME(http_max_connections);
+  SAME(socket_max_connections);
+  SAME(request_read_timeout);
   SAME(socket);
   SAME(http);
   SAME(http_allow_remote);

@@ -17,6 +17,7 @@
 
 #include "actors/tree_actor.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/tree_render.hpp"
 #include "tests/actors/actor_fixture.hpp"
 
 using namespace auditree;
@@ -337,4 +338,31 @@ TEST_CASE_METHOD(tree_fixture,
   CHECK(own.num_duplicates == 2);
   ledger->fill(m);
   CHECK(m.tree.num_duplicates == 4);
+}
+
+TEST_CASE_METHOD(tree_fixture,
+                 "a view is a copy, rendered like the tree's own answer",
+                 "[tree_actor]") {
+  // The query server renders views on its own thread: a view must render
+  // as the tree would and must not change as the tree goes on.
+  auto aut = spawn_tree(1000ms);
+  send(aut, {exec(100, 1, "/bin/bash", {"bash"}, 0), fork(100, 200, 1),
+             exec(200, 100, "/bin/sleep", {"sleep", "9"}, 2)});
+  self->send(aut, view_atom::value, std::string{}, std::string{});
+  run();
+  auto view = receive_one<tree_view_ptr>();
+  REQUIRE(view);
+  self->send(aut, tree_atom::value, std::string{}, std::string{}, false);
+  run();
+  auto text = receive_one<std::string>();
+  CHECK(render_view_text(*view, render_pstree) == text);
+  self->send(aut, ps_atom::value, std::string{}, std::string{}, true);
+  run();
+  CHECK(render_view_json(*view) == receive_one<std::string>());
+  REQUIRE(view->size() == 1);
+  auto before = view->front().processes.size();
+  CHECK(before >= 2);
+  send(aut, {fork(100, 300, 3), exec(300, 100, "/bin/true", {"true"}, 4)});
+  CHECK(view->front().processes.size() == before);
+  CHECK(render_view_text(*view, render_pstree) == text);
 }

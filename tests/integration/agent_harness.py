@@ -102,6 +102,28 @@ def proc_cgroup(pid):
     return systemd if unified in ("", "/") and systemd else unified
 
 
+def tree_vs_proc(agent):
+    """Where one tree dump of `agent` and /proc disagree, over the processes
+    /proc shows alive and unchanged through the dump: {kind: pids}. Events
+    reach the tree tens of milliseconds after /proc shows them: callers
+    compare twice and take what is off in both."""
+    before = {pid: proc_stat(pid) for pid in live_pids()}
+    tree = agent.tree()
+    after = {pid: proc_stat(pid) for pid in live_pids()}
+    stable = {pid: st for pid, st in before.items()
+              if st is not None and after.get(pid) == st and st[0] != "Z"}
+    running = {pid for pid, p in tree.items() if "end" not in p["process"]}
+    return {
+        "checked": len(stable),
+        "missing": {pid for pid in stable if pid not in running},
+        "wrong parent": {pid for pid, st in stable.items()
+                         if st[1] != 0 and tree.get(pid, {}).get("process", {})
+                         .get("parent", {}).get("pid") != st[1]},
+        "ghost": {pid for pid in running
+                  if pid not in before and pid not in after},
+    }
+
+
 # -- the agent -----------------------------------------------------------------
 
 class Agent:

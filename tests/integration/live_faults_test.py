@@ -24,8 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_harness import (Agent, check, finish, live_pids, proc_stat,
-                           wait_for)
+from agent_harness import Agent, check, finish, tree_vs_proc
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 # About 4.5 s at this machine's 1,700 spawns/s: both crashes (at about 1.6 s)
@@ -45,26 +44,6 @@ def ctl(*args):
     out = subprocess.run([AUDITREE, f"--auditree.socket={sock}", *args],
                          capture_output=True, text=True, timeout=30)
     return out.returncode, out.stdout + out.stderr
-
-
-def tree_vs_proc():
-    """Where one tree dump and /proc disagree, over the processes /proc shows
-    alive and unchanged through the dump: {kind: pids}."""
-    before = {pid: proc_stat(pid) for pid in live_pids()}
-    tree = agent.tree()
-    after = {pid: proc_stat(pid) for pid in live_pids()}
-    stable = {pid: st for pid, st in before.items()
-              if st is not None and after.get(pid) == st and st[0] != "Z"}
-    running = {pid for pid, p in tree.items() if "end" not in p["process"]}
-    return {
-        "checked": len(stable),
-        "missing": {pid for pid in stable if pid not in running},
-        "wrong parent": {pid for pid, st in stable.items()
-                         if st[1] != 0 and tree.get(pid, {}).get("process", {})
-                         .get("parent", {}).get("pid") != st[1]},
-        "ghost": {pid for pid in running
-                  if pid not in before and pid not in after},
-    }
 
 
 summary = ""
@@ -96,9 +75,9 @@ try:
     # milliseconds after /proc shows them, so a process that started or
     # ended just before a dump (the `auditree health` above) may be off in
     # it. What is off in both, 0.3 s apart, is wrong.
-    first = tree_vs_proc()
+    first = tree_vs_proc(agent)
     time.sleep(0.3)
-    second = tree_vs_proc()
+    second = tree_vs_proc(agent)
     missing, wrong_parent, ghosts = (sorted(first[k] & second[k]) for k in (
         "missing", "wrong parent", "ghost"))
     check(not missing, f"every live process is running in the tree "

@@ -126,3 +126,34 @@ TEST_CASE("stats for people and as JSON", "[metrics]") {
                   "\"lines\":0.0},\"restarts\":{\"tree\":1}}\n")
         != std::string::npos);
 }
+
+TEST_CASE("what the query API and the /proc sweeps refused", "[metrics]") {
+  agent_metrics m;
+  m.api.num_http_refused = 1037;
+  m.api.num_socket_refused = 2;
+  m.api.num_read_timeouts = 64;
+  m.api.num_accept_backoffs = 5;
+  m.api.num_http_open = 3;
+  m.sweeps = {12, 2, 40};
+  auto text = render_prometheus(m);
+  CHECK(text.find("# TYPE auditree_api_connections_refused_total counter\n"
+                  "auditree_api_connections_refused_total{listener=\"http\"} "
+                  "1037\n"
+                  "auditree_api_connections_refused_total{listener="
+                  "\"socket\"} 2\n")
+        != std::string::npos);
+  CHECK(text.find("auditree_api_connections_open{listener=\"http\"} 3\n")
+        != std::string::npos);
+  CHECK(text.find("\nauditree_api_read_timeouts_total 64\n")
+        != std::string::npos);
+  CHECK(text.find("\nauditree_api_accept_backoffs_total 5\n")
+        != std::string::npos);
+  CHECK(text.find("auditree_proc_sweeps_total{outcome=\"applied\"} 12\n"
+                  "auditree_proc_sweeps_total{outcome=\"abandoned\"} 2\n")
+        != std::string::npos);
+  CHECK(text.find("\nauditree_proc_pids_unknown_total 40\n")
+        != std::string::npos);
+  auto json = render_stats(m, true);
+  CHECK(json.find("\"api_http_refused\":1037") != std::string::npos);
+  CHECK(json.find("\"sweeps_abandoned\":2") != std::string::npos);
+}

@@ -1,10 +1,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <dirent.h>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -180,4 +183,51 @@ TEST_CASE("the bootstrap takes the container from the cgroup", "[proc]") {
   CHECK(events[1].pid == 4000);
   CHECK(events[1].container == "docker/" + hex);
   CHECK(events[1].source == fact_source::proc_scan);
+}
+
+TEST_CASE("a sweep tells an unreadable pid from a gone one", "[proc]") {
+  // Descriptors running out make opening a stat fail with EMFILE: that pid
+  // is unknown, never ended. Here its stat is a directory (EISDIR), a
+  // failure that is no end either; a pid without stat is gone.
+  namespace fs = std::filesystem;
+  auto root = fs::temp_directory_path()
+              / ("auditree-sweep-" + std::to_string(getpid()));
+  fs::create_directories(root);
+  std::ofstream{root / "stat"} << "cpu 1 2 3\nbtime 1795990000\n";
+  fs::create_directories(root / "1");
+  std::ofstream{root / "1" / "stat"} << stat_line(1, 'S', 1) << "\n";
+  fs::create_directories(root / "2" / "stat");
+  fs::create_directories(root / "3");
+  auto sweep = sweep_proc(root.string());
+  fs::remove_all(root);
+  CHECK(sweep.error == 0);
+  REQUIRE(sweep.live.size() == 1);
+  CHECK(sweep.live.front().pid == 1);
+  CHECK(sweep.unknown == std::vector<int32_t>{2});
+  CHECK(sweep.unknown_error == EISDIR);
+  // A root that cannot be listed is an error, not an empty host.
+  auto missing = sweep_proc("/nonexistent-auditree-proc");
+  CHECK(missing.error == ENOENT);
+  CHECK(missing.live.empty());
+}
+
+TEST_CASE("a sweep under EMFILE counts pids unknown, ends none", "[proc]") {
+  // The real /proc with the descriptor limit at what is open now: the
+  // directory cannot even be listed, or no stat opens.
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  auto dir = ::opendir("/proc");
+  REQUIRE(dir != nullptr);
+  // Open descriptors now: this directory's is the highest in use, give or
+  // take; the limit lets /proc be opened once more but no stat after it.
+  int highest = ::dirfd(dir);
+  ::closedir(dir);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(highest + 1);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  auto sweep = sweep_proc("/proc");
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  CHECK(sweep.live.empty());
+  CHECK(!sweep.unknown.empty());
+  CHECK(sweep.unknown_error == EMFILE);
 }
