@@ -41,6 +41,11 @@ agent_config::agent_config() {
     .add(start_max_held, "start-max-held",
          "forks that may wait for evidence at once; past it the oldest is "
          "dropped (evicted)")
+    .add(runtime_binaries, "runtime-binaries",
+         "executables that may act as container runtimes (a trailing * "
+         "matches the rest of the name); a process claiming to be one "
+         "counts only if its exe is listed, owned by root, and it runs as "
+         "uid 0")
     .add(max_hosts, "max-hosts",
          "hosts named by node= kept apart; records of further hosts are "
          "refused")
@@ -320,6 +325,9 @@ std::string agent_config::validate() const {
     return "auditree.start-max-held must be at least 1";
   if (max_hosts == 0)
     return "auditree.max-hosts=0: must be positive";
+  for (auto& path : runtime_binaries)
+    if (path.empty() || path[0] != '/')
+      return "auditree.runtime-binaries: " + path + ": not an absolute path";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)

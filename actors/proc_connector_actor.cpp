@@ -13,7 +13,8 @@
 
 #include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
-#include "runtime/cgroup_container.hpp"
+#include "actors/ownership_checks.hpp"
+#include "runtime/terminal_text.hpp"
 #include "runtime/log.hpp"
 #include "runtime/proc_scan.hpp"
 
@@ -77,18 +78,36 @@ uint64_t now_ms() {
 // audit record carries. Audit reports what an exec loaded, and a /proc
 // sweep after any loss mends what it missed: reading all of /proc for an
 // exec (six files) cost a fifth of this thread's CPU.
-void enrich(process_event& ev) {
+// A cgroup named like a container's counts only when root owns it (see
+// actors/ownership_checks); a refusal is counted and logged, at most one
+// line a second.
+void enrich(proc_connector_state& st, process_event& ev, uint64_t now) {
   auto pid = ev.action == process_action::fork ? ev.child : ev.pid;
-  if (auto cgroup = read_proc_cgroup("/proc", pid))
-    ev.container = container_from_cgroup(*cgroup);
+  auto cgroup = read_proc_cgroup("/proc", pid);
+  if (!cgroup)
+    return;
+  auto claim = st.cgroup_owners.container_of(*cgroup);
+  ev.container = std::move(claim.container);
+  if (!claim.rejected)
+    return;
+  ++st.claims_rejected[static_cast<size_t>(*claim.rejected)];
+  ++st.claims_unlogged;
+  if (now < st.claims_logged_ms + 1000)
+    return;
+  log::warning("refused a container claim (", to_string(*claim.rejected),
+               "): pid ", pid, " cgroup ", terminal_safe(*cgroup), " (",
+               st.claims_unlogged, " refused since the last line)");
+  st.claims_logged_ms = now;
+  st.claims_unlogged = 0;
 }
 
 void take_datagram(proc_connector_state& st, const char* data, size_t size) {
-  auto ev = st.decoder.decode(data, size, now_ms());
+  auto now = now_ms();
+  auto ev = st.decoder.decode(data, size, now);
   if (!ev)
     return;
   if (ev->action == process_action::fork || ev->action == process_action::exec)
-    enrich(*ev);
+    enrich(st, *ev, now);
   st.batch.push_back(std::move(*ev));
 }
 
@@ -97,6 +116,10 @@ void send_batch(proc_connector_state& st) {
   {
     std::lock_guard<std::mutex> guard{st.stats_mutex};
     st.stats = st.decoder.stats();
+    for (size_t i = 0; i < num_claim_rejections; ++i)
+      if (st.claims_rejected[i] > 0)
+        st.stats.claims_rejected[to_string(static_cast<claim_rejection>(i))] =
+          st.claims_rejected[i];
     tree = st.tree;
   }
   // Without a tree (it is being replaced) the batch is dropped: the

@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/netlink_reader.hpp"
+#include "actors/ownership_checks.hpp"
 #include "messages/process_event.hpp"
 #include "runtime/proc_connector.hpp"
 
@@ -27,6 +28,12 @@ struct proc_connector_state {
   /// copy that the actor reads.
   proc_connector_decoder decoder;
   process_event_batch batch;
+  /// Cgroup container claims refused on the reader's thread, and when the
+  /// last was logged (at most one line a second).
+  claim_rejection_counts claims_rejected{};
+  cgroup_owner_cache cgroup_owners;
+  uint64_t claims_logged_ms = 0;
+  uint64_t claims_unlogged = 0;
   std::mutex stats_mutex;
   connector_stats stats;
   std::unique_ptr<netlink_reader> reader;

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/fault.hpp"
+#include "actors/ownership_checks.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/proc_scan.hpp"
 
@@ -27,6 +28,8 @@ void sweep(self_pointer self) {
   // An empty or failed scan says nothing about the host.
   if (live.empty())
     return;
+  // The tree counts the claims of delegated cgroups it refuses.
+  mark_delegated_cgroups(live);
   ++st.num_sweeps;
   self->send(st.tree, reconcile_atom::value, at, std::move(live));
 }

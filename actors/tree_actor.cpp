@@ -65,6 +65,22 @@ void send_downstream(self_pointer self, Batch&& batch) {
     st.downstream.send(self, caf::make_message(std::move(batch)), 0);
 }
 
+// The tree's refused container claims, one log line a second at most.
+void log_claims(self_pointer self, process_tree& tree) {
+  auto notes = tree.take_claim_notes();
+  if (notes.empty())
+    return;
+  auto& st = self->state;
+  st.claims_unlogged += notes.size();
+  auto now = self->clock().now();
+  if (now < st.claims_logged + std::chrono::seconds{1})
+    return;
+  log::warning(notes.front(), " (", st.claims_unlogged,
+               " refused since the last line)");
+  st.claims_logged = now;
+  st.claims_unlogged = 0;
+}
+
 // Applies events in the order given and forwards them downstream, each
 // container start or stop after the event that showed it, and each fork
 // once the table placed the process it made.
@@ -86,6 +102,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     tree.apply(ev, now_of(self), reaps);
     for (auto i = first_reap; i < reaps.size(); ++i)
       reaps[i].host = ev.host;
+    log_claims(self, tree);
     if (!st.stream_time && ev.source == fact_source::audit)
       st.latency.add(latency_us(ev.id));
     if (auto container = tree.container_of(ev.pid))
@@ -231,6 +248,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       auto& local = st.tree.local();
       auto r = local.reconcile(live, at, now_of(self), reaps);
       schedule(self, reaps);
+      log_claims(self, local);
       auto containers = local.take_container_events();
       for (auto& c : containers)
         c.host = st.local_host;
@@ -302,6 +320,11 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       result.num_vanished = s.num_vanished;
       result.num_reaped = s.num_reaped;
       result.num_ignored = s.num_ignored;
+      for (size_t i = 0; i < num_claim_rejections; ++i)
+        if (s.claims_rejected[i] > 0)
+          result.claims_rejected[to_string(static_cast<claim_rejection>(i))] =
+            s.claims_rejected[i];
+      result.num_containers_dropped = s.num_containers_dropped;
       result.num_duplicates = self->state.num_duplicates;
       auto& gate = self->state.gate;
       result.num_starts_held = gate.stats().num_held;

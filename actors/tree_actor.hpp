@@ -98,6 +98,10 @@ struct tree_state {
   uint64_t since_checkpoint = 0;
   /// Live: audit stamp -> applied to the tree, per audit event.
   latency_histogram latency;
+  /// Refused container claims logged at most once a second: when the last
+  /// line was written, and how many were refused since.
+  process_tree::time_point claims_logged{};
+  uint64_t claims_unlogged = 0;
   fault_injector faults;
 };
 

@@ -97,6 +97,9 @@ struct connector_stats {
   uint64_t num_thread_events = 0;
   /// ENOBUFS on the connector socket.
   uint64_t num_overruns = 0;
+  /// Container claims of cgroups refused, by reason (the names of
+  /// runtime/container_evidence's claim_rejection).
+  std::map<std::string, uint64_t> claims_rejected;
 };
 
 /// Counters and gauges of the tree.
@@ -129,6 +132,10 @@ struct tree_counters {
   int64_t start_hold_p50_us = 0;
   int64_t start_hold_p99_us = 0;
   int64_t start_hold_max_us = 0;
+  /// Container claims refused (lineage and /proc sweeps), by reason.
+  std::map<std::string, uint64_t> claims_rejected;
+  /// Containers dropped with no member and no init after exit-grace.
+  uint64_t num_containers_dropped = 0;
 };
 
 /// The supervisor's counters.

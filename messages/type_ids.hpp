@@ -81,7 +81,8 @@ typename Inspector::result_type inspect(Inspector& f,
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connector_stats& x) {
   return f(caf::meta::type_name("connector_stats"), x.num_messages,
-           x.num_gaps, x.num_malformed, x.num_thread_events, x.num_overruns);
+           x.num_gaps, x.num_malformed, x.num_thread_events, x.num_overruns,
+           x.claims_rejected);
 }
 
 template <class Inspector>
@@ -93,7 +94,8 @@ typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
            x.num_starts_unresolved, x.num_starts_evicted,
            x.num_starts_too_late,
            x.num_starts_waiting, x.start_hold_count, x.start_hold_p50_us,
-           x.start_hold_p99_us, x.start_hold_max_us);
+           x.start_hold_p99_us, x.start_hold_max_us, x.claims_rejected,
+           x.num_containers_dropped);
 }
 
 template <class Inspector>
@@ -106,7 +108,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
   return f(caf::meta::type_name("proc_process"), x.pid, x.ppid, x.state,
            x.start_ticks, x.start_ms, x.num_threads, x.comm, x.exe, x.cwd,
-           x.argv, x.uid, x.euid, x.cgroup);
+           x.argv, x.uid, x.euid, x.cgroup, x.cgroup_delegated);
 }
 
 template <class Inspector>

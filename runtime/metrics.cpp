@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "runtime/container_evidence.hpp"
+
 namespace auditree {
 
 namespace {
@@ -87,6 +89,30 @@ void write_stream_starts(writer& w, const tree_counters& t) {
             t.start_hold_p99_us, t.start_hold_max_us);
 }
 
+// Container claims refused: by the tree (lineage, sweeps) and by the proc
+// connector (cgroups), summed per reason; every reason is shown.
+void write_container_claims(writer& w, const agent_metrics& m) {
+  w.family("container_claims_rejected_total", "counter",
+           "Container claims refused: argv naming a runtime whose exe is "
+           "no runtime binary, or not run by root; ids outside the "
+           "runtime's grammar; cgroups missing or not root's; a lookalike "
+           "runc delete.");
+  for (size_t i = 0; i < num_claim_rejections; ++i) {
+    std::string reason = to_string(static_cast<claim_rejection>(i));
+    uint64_t n = 0;
+    for (auto* counts : {&m.tree.claims_rejected,
+                         &m.connector.claims_rejected})
+      if (auto j = counts->find(reason); j != counts->end())
+        n += j->second;
+    w.sample("container_claims_rejected_total", n,
+             "reason=\"" + reason + "\"");
+  }
+  w.counter("containers_dropped_total",
+            "Containers dropped with no member and no init after "
+            "exit-grace.",
+            m.tree.num_containers_dropped);
+}
+
 } // namespace
 
 std::string render_prometheus(const agent_metrics& m) {
@@ -152,6 +178,7 @@ std::string render_prometheus(const agent_metrics& m) {
             "Events sent again after a restart and dropped by the tree.",
             m.tree.num_duplicates);
   write_stream_starts(w, m.tree);
+  write_container_claims(w, m);
   w.summary("event_latency_seconds",
             "Audit stamp (syscall entry, ms resolution) to tree update.",
             m.latency.count, m.latency.p50, m.latency.p99, m.latency.max);
