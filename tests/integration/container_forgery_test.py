@@ -4,7 +4,8 @@
 With the agent listening and one real runc container running
 (scripts/containers.sh run-runc), `nobody` tries to write the tree:
 - argv lookalikes of runc, containerd-shim, docker-init, conmon and crun
-  (`exec -a runc /bin/true create fakeN`), some with 100 KB ids;
+  (`exec -a runc /bin/true create fakeN`), some with 100 KB ids (and
+  root's real runc given a 100 KB id: refused as bad_id);
 - forged `runc delete <real id>` and `runc kill <real id> KILL`;
 - a cgroup named docker-<64 hex>.scope (and a containerd-like one) in a
   subtree root delegated to nobody, with processes moved into it.
@@ -217,6 +218,12 @@ try:
                     timeout=120)
     check(out.returncode == 0, f"nobody's forgeries ran ({out.stderr[-300:]})")
     spent = time.time() - t
+    # Root's own runc with ids outside runc's grammar (100 KB, a space):
+    # a runtime's claim, refused for its id. runc itself fails them.
+    bad_ids = ["a" * 102400, "a b", "."]
+    for bad in bad_ids:
+        subprocess.run(["runc", "--root", f"/run/auditree-forge-{os.getpid()}",
+                        "delete", bad], capture_output=True)
     pids, cleanup = delegated_cgroups()
     forged_cgroups = len(pids)
     check(forged_cgroups == 2, f"nobody put {forged_cgroups} processes into "
@@ -228,7 +235,8 @@ try:
     def rejected():
         now = metrics()
         return {k: now[k] - before.get(k, 0) for k in now}
-    wait_for(lambda: sum(rejected().values()) >= tried + forged_cgroups,
+    wait_for(lambda: sum(rejected().values())
+             >= tried + forged_cgroups + len(bad_ids),
              30, "every forgery to be counted")
     time.sleep(agent.grace_s + 1.5)
     rss_after = rss_kb(agent.proc.pid)
@@ -245,6 +253,11 @@ try:
     check(got["not_runtime_binary"] == tried - deletes,
           f"every lookalike counted ({got['not_runtime_binary']} of "
           f"{tried - deletes})")
+    check(got["bad_id"] == len(bad_ids),
+          f"root's runc with bad ids refused ({got['bad_id']} of "
+          f"{len(bad_ids)})")
+    check(got["not_root"] == 0 and got["no_cgroup"] == 0,
+          f"no other refusal ({got})")
     check(got["delegated_cgroup"] >= forged_cgroups,
           f"the delegated cgroups refused ({got['delegated_cgroup']})")
     check(rss_after - rss_before < RSS_BOUND_KB,
