@@ -304,6 +304,16 @@ cgroup_claim classify_cgroup(std::string_view path) {
   return out;
 }
 
+const char* runtime_of_cgroup_container(std::string_view id) {
+  static const std::pair<std::string_view, const char*> runtimes[] = {
+    {"docker/", "docker"}, {"libpod/", "podman"}, {"crio/", "cri-o"},
+    {"lxc/", "lxc"},       {"nspawn/", "systemd-nspawn"}};
+  for (auto& [prefix, runtime] : runtimes)
+    if (starts_with(id, prefix))
+      return runtime;
+  return "containerd";
+}
+
 std::vector<std::string> cgroup_dirs_to_check(std::string_view path) {
   std::vector<std::string> out;
   std::string dir;

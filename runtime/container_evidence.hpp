@@ -111,6 +111,11 @@ struct cgroup_claim {
 /// user's delegated subtree (`user.slice`, `user@UID.service`) is refused.
 cgroup_claim classify_cgroup(std::string_view path);
 
+/// The runtime a container id from classify_cgroup belongs to: docker,
+/// podman, cri-o, lxc, systemd-nspawn, else containerd (its namespaces,
+/// cri's k8s.io, and runc's cgroup parents).
+const char* runtime_of_cgroup_container(std::string_view id);
+
 /// The cgroup directories whose owners decide whether a container-like
 /// cgroup is root's: each ancestor of `path` below the hierarchy's root,
 /// and `path` itself, as relative paths (`docker`, `docker/<id>`).

@@ -1219,9 +1219,7 @@ void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
   if (!c || c->end) {
     c = std::make_shared<container_state>();
     c->id = ev.container;
-    c->runtime = starts_with(ev.container, "docker/")   ? "docker"
-                 : starts_with(ev.container, "libpod/") ? "podman"
-                                                        : "containerd";
+    c->runtime = runtime_of_cgroup_container(ev.container);
     c->first_seen = ev.id;
     container_events_.push_back({true, c->id, c->runtime, 0, ev.id});
     watch_container(c->id);

@@ -166,6 +166,19 @@ TEST_CASE("cgroup layouts of every runtime", "[evidence]") {
   }
 }
 
+TEST_CASE("a cgroup container's runtime follows its layout", "[evidence]") {
+  CHECK(std::string{runtime_of_cgroup_container("docker/" + hex)} == "docker");
+  CHECK(std::string{runtime_of_cgroup_container("libpod/" + hex)} == "podman");
+  CHECK(std::string{runtime_of_cgroup_container("crio/" + hex)} == "cri-o");
+  CHECK(std::string{runtime_of_cgroup_container("lxc/web1")} == "lxc");
+  CHECK(std::string{runtime_of_cgroup_container("nspawn/deb12")}
+        == "systemd-nspawn");
+  CHECK(std::string{runtime_of_cgroup_container("k8s.io/" + hex)}
+        == "containerd");
+  CHECK(std::string{runtime_of_cgroup_container("auditree-runc/r-1")}
+        == "containerd");
+}
+
 TEST_CASE("a container-like cgroup with a bad id is refused", "[evidence]") {
   CHECK(claimed("/system.slice/docker-notahex.scope").empty());
   CHECK(refused("/system.slice/docker-notahex.scope")
