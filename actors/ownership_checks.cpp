@@ -19,8 +19,7 @@ std::vector<std::string> default_cgroup_roots() {
 }
 
 std::optional<claim_rejection>
-cgroup_ownership(std::string_view path,
-                 const std::vector<std::string>& roots) {
+cgroup_ownership(std::string_view path, const std::vector<std::string>& roots) {
   auto dirs = cgroup_dirs_to_check(path);
   if (dirs.empty())
     return claim_rejection::no_cgroup;

@@ -25,10 +25,9 @@ std::vector<std::string> default_cgroup_roots();
 /// nullopt when cgroup `path` exists under one of `roots` and, wherever it
 /// exists, every directory of it is owned by root; delegated_cgroup when
 /// one is someone else's; no_cgroup when it exists nowhere.
-std::optional<claim_rejection>
-cgroup_ownership(std::string_view path,
-                 const std::vector<std::string>& roots
-                 = default_cgroup_roots());
+std::optional<claim_rejection> cgroup_ownership(
+    std::string_view path,
+    const std::vector<std::string>& roots = default_cgroup_roots());
 
 /// The container a process's cgroup names, if the path names one and the
 /// directories are root's; else empty, with the reason in `rejected` when
@@ -40,8 +39,7 @@ public:
   cgroup_claim container_of(std::string_view path);
 
 private:
-  std::map<std::string, std::optional<claim_rejection>, std::less<>>
-    verdicts_;
+  std::map<std::string, std::optional<claim_rejection>, std::less<>> verdicts_;
 };
 
 /// Verdicts of root_owned_file by path, bounded: runtime binaries are few

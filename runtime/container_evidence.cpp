@@ -34,8 +34,7 @@ bool is_hex64(std::string_view s) {
 // containerd's identifier grammar: alphanumeric runs joined by single
 // `.`, `_` or `-`, at most 76 characters.
 bool is_containerd_id(std::string_view s) {
-  if (s.empty() || s.size() > 76 || !is_alnum(s.front())
-      || !is_alnum(s.back()))
+  if (s.empty() || s.size() > 76 || !is_alnum(s.front()) || !is_alnum(s.back()))
     return false;
   for (size_t i = 1; i < s.size(); ++i) {
     bool sep = s[i] == '.' || s[i] == '_' || s[i] == '-';
@@ -67,8 +66,8 @@ bool is_machine_name(std::string_view s) {
 std::optional<std::string_view> between(std::string_view part,
                                         std::string_view prefix,
                                         std::string_view suffix) {
-  if (part.size() <= prefix.size() + suffix.size()
-      || !starts_with(part, prefix) || !ends_with(part, suffix))
+  if (part.size() <= prefix.size() + suffix.size() || !starts_with(part, prefix)
+      || !ends_with(part, suffix))
     return std::nullopt;
   return part.substr(prefix.size(),
                      part.size() - prefix.size() - suffix.size());
@@ -115,13 +114,13 @@ scope_claim(const std::vector<std::string_view>& parts) {
     id_grammar grammar;
   };
   static const layout layouts[] = {
-    {"docker-", ".scope", "docker", id_grammar::hex64},
-    {"cri-containerd-", ".scope", "k8s.io", id_grammar::hex64},
-    {"libpod-conmon-", ".scope", "", id_grammar::hex64},
-    {"libpod-", ".scope", "libpod", id_grammar::hex64},
-    {"crio-conmon-", ".scope", "", id_grammar::hex64},
-    {"crio-", ".scope", "crio", id_grammar::hex64},
-    {"lxc.payload.", "", "lxc", id_grammar::machine},
+      {"docker-", ".scope", "docker", id_grammar::hex64},
+      {"cri-containerd-", ".scope", "k8s.io", id_grammar::hex64},
+      {"libpod-conmon-", ".scope", "", id_grammar::hex64},
+      {"libpod-", ".scope", "libpod", id_grammar::hex64},
+      {"crio-conmon-", ".scope", "", id_grammar::hex64},
+      {"crio-", ".scope", "crio", id_grammar::hex64},
+      {"lxc.payload.", "", "lxc", id_grammar::machine},
   };
   for (size_t i = 0; i < parts.size(); ++i) {
     for (auto& l : layouts) {
@@ -155,18 +154,18 @@ scope_claim(const std::vector<std::string_view>& parts) {
 
 const char* to_string(claim_rejection x) {
   switch (x) {
-    case claim_rejection::not_runtime_binary:
-      return "not_runtime_binary";
-    case claim_rejection::not_root:
-      return "not_root";
-    case claim_rejection::bad_id:
-      return "bad_id";
-    case claim_rejection::no_cgroup:
-      return "no_cgroup";
-    case claim_rejection::delegated_cgroup:
-      return "delegated_cgroup";
-    case claim_rejection::argv_only_delete:
-      return "argv_only_delete";
+  case claim_rejection::not_runtime_binary:
+    return "not_runtime_binary";
+  case claim_rejection::not_root:
+    return "not_root";
+  case claim_rejection::bad_id:
+    return "bad_id";
+  case claim_rejection::no_cgroup:
+    return "no_cgroup";
+  case claim_rejection::delegated_cgroup:
+    return "delegated_cgroup";
+  case claim_rejection::argv_only_delete:
+    return "argv_only_delete";
   }
   return "?";
 }
@@ -222,14 +221,14 @@ check_runtime(const runtime_facts_seen& facts,
 
 bool valid_container_id(std::string_view id, id_grammar grammar) {
   switch (grammar) {
-    case id_grammar::hex64:
-      return is_hex64(id);
-    case id_grammar::containerd:
-      return is_containerd_id(id);
-    case id_grammar::runc:
-      return is_runc_id(id);
-    case id_grammar::machine:
-      return is_machine_name(id);
+  case id_grammar::hex64:
+    return is_hex64(id);
+  case id_grammar::containerd:
+    return is_containerd_id(id);
+  case id_grammar::runc:
+    return is_runc_id(id);
+  case id_grammar::machine:
+    return is_machine_name(id);
   }
   return false;
 }
@@ -306,8 +305,11 @@ cgroup_claim classify_cgroup(std::string_view path) {
 
 const char* runtime_of_cgroup_container(std::string_view id) {
   static const std::pair<std::string_view, const char*> runtimes[] = {
-    {"docker/", "docker"}, {"libpod/", "podman"}, {"crio/", "cri-o"},
-    {"lxc/", "lxc"},       {"nspawn/", "systemd-nspawn"}};
+      {"docker/", "docker"},
+      {"libpod/", "podman"},
+      {"crio/", "cri-o"},
+      {"lxc/", "lxc"},
+      {"nspawn/", "systemd-nspawn"}};
   for (auto& [prefix, runtime] : runtimes)
     if (starts_with(id, prefix))
       return runtime;

@@ -12,8 +12,8 @@ using namespace auditree;
 
 namespace {
 
-const std::string hex
-  = "024d3d17592db9585e520bd53709c85a2ef022f9c93297c3b9d446a8cb7dfd36";
+const std::string hex =
+    "024d3d17592db9585e520bd53709c85a2ef022f9c93297c3b9d446a8cb7dfd36";
 
 const auto binaries = default_runtime_binaries();
 
@@ -27,8 +27,7 @@ std::optional<claim_rejection> refused(std::string_view path) {
 
 } // namespace
 
-TEST_CASE("runtime binaries are exact paths or a name prefix",
-          "[evidence]") {
+TEST_CASE("runtime binaries are exact paths or a name prefix", "[evidence]") {
   CHECK(is_runtime_binary("/usr/sbin/runc", binaries));
   CHECK(is_runtime_binary("/usr/bin/runc", binaries));
   CHECK(is_runtime_binary("/usr/bin/containerd-shim-runc-v2", binaries));
@@ -45,8 +44,8 @@ TEST_CASE("runtime binaries are exact paths or a name prefix",
 }
 
 TEST_CASE("argv or exe naming a runtime is a claim", "[evidence]") {
-  for (auto name : {"runc", "/usr/sbin/runc", "crun", "docker-init",
-                    "conmon", "containerd-shim", "containerd-shim-runc-v2"})
+  for (auto name : {"runc", "/usr/sbin/runc", "crun", "docker-init", "conmon",
+                    "containerd-shim", "containerd-shim-runc-v2"})
     CHECK(names_runtime(name, "/usr/bin/true"));
   CHECK(names_runtime("sh", "/usr/bin/containerd-shim-runc-v2"));
   CHECK_FALSE(names_runtime("bash", "/usr/bin/bash"));
@@ -190,18 +189,15 @@ TEST_CASE("a container-like cgroup with a bad id is refused", "[evidence]") {
         == claim_rejection::bad_id);
 }
 
-TEST_CASE("a user's delegated subtree never holds a container",
-          "[evidence]") {
+TEST_CASE("a user's delegated subtree never holds a container", "[evidence]") {
   auto user = std::string{"/user.slice/user-1000.slice/user@1000.service"};
   for (auto inside :
        {user + "/app.slice/docker-" + hex + ".scope",
         user + "/user.slice/libpod-" + hex + ".scope",
         user + "/app.slice/cri-containerd-" + hex + ".scope",
         user + "/lxc.payload.web1", user + "/docker-bad.scope",
-        "/user.slice/user-1000.slice/session-2.scope/docker-" + hex
-          + ".scope",
-        std::string{"/system.slice/user@0.service/docker-"} + hex
-          + ".scope"}) {
+        "/user.slice/user-1000.slice/session-2.scope/docker-" + hex + ".scope",
+        std::string{"/system.slice/user@0.service/docker-"} + hex + ".scope"}) {
     CHECK(claimed(inside).empty());
     CHECK(refused(inside) == claim_rejection::delegated_cgroup);
   }

@@ -66,10 +66,10 @@ TEST_CASE("argv lookalikes of runtimes create no container", "[evidence]") {
   tree_world w;
   int32_t pid = 1000;
   uint64_t at = 100;
-  for (auto name : {"runc", "containerd-shim", "docker-init", "conmon",
-                    "crun"}) {
-    forge(w, ++pid, nobody, "/usr/bin/true",
-          {name, "create", "fake1"}, at += 10);
+  for (auto name :
+       {"runc", "containerd-shim", "docker-init", "conmon", "crun"}) {
+    forge(w, ++pid, nobody, "/usr/bin/true", {name, "create", "fake1"},
+          at += 10);
     forge(w, ++pid, nobody, "/usr/bin/true",
           {name, "-namespace", "moby", "-id", "fake2"}, at += 10);
   }
@@ -110,10 +110,10 @@ TEST_CASE("a lookalike delete ends no container", "[evidence]") {
   REQUIRE(w.get(63).container == "default/web");
   w.aut.take_container_events();
   forge(w, 2001, nobody, "/usr/bin/true", {"runc", "delete", "web"}, 500);
-  forge(w, 2002, nobody, "/usr/bin/true",
-        {"runc", "--root", "/run/containerd/runc/default", "kill", "web",
-         "KILL"},
-        510);
+  forge(
+      w, 2002, nobody, "/usr/bin/true",
+      {"runc", "--root", "/run/containerd/runc/default", "kill", "web", "KILL"},
+      510);
   forge(w, 2003, nobody, "/usr/sbin/runc", {"runc", "delete", "web"}, 520);
   CHECK(refused(w.aut, claim_rejection::argv_only_delete) == 3);
   for (int32_t pid : {63, 64})
