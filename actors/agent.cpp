@@ -12,6 +12,7 @@
 
 #include "actors/file_source_actor.hpp"
 #include "actors/netlink_source_actor.hpp"
+#include "actors/ownership_checks.hpp"
 #include "actors/pipeline.hpp"
 #include "actors/proc_connector_actor.hpp"
 #include "actors/proc_sweeper_actor.hpp"
@@ -177,7 +178,11 @@ int run_agent(caf::actor_system& sys, const agent_config& cfg,
   // Processes older than the agent: the tree has them before any event.
   process_event_batch bootstrap;
   if (cfg.bootstrap) {
-    bootstrap = to_process_events(scan_proc("/proc"));
+    auto procs = scan_proc("/proc");
+    if (auto refused = mark_delegated_cgroups(procs))
+      log::warning("bootstrap: ", refused, " processes in container-like "
+                   "cgroups that root does not own: no container");
+    bootstrap = to_process_events(std::move(procs));
     log::info("bootstrap: ", bootstrap.size(), " processes from /proc");
   }
   auto children = pipeline_children(sys, cfg, false, ledger,

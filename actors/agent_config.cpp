@@ -41,6 +41,11 @@ agent_config::agent_config() {
     .add(start_max_held, "start-max-held",
          "forks that may wait for evidence at once; past it the oldest is "
          "dropped (evicted)")
+    .add(runtime_binaries, "runtime-binaries",
+         "executables that may act as container runtimes (a trailing * "
+         "matches the rest of the name); a process claiming to be one "
+         "counts only if its exe is listed, owned by root, and it runs as "
+         "uid 0")
     .add(max_hosts, "max-hosts",
          "hosts named by node= kept apart; records of further hosts are "
          "refused")
@@ -346,6 +351,9 @@ std::string agent_config::validate() const {
     return "auditree.socket-max-connections=0: must be positive";
   if (request_read_timeout < std::chrono::milliseconds{1})
     return "auditree.request-read-timeout must be at least 1ms";
+  for (auto& path : runtime_binaries)
+    if (path.empty() || path[0] != '/')
+      return "auditree.runtime-binaries: " + path + ": not an absolute path";
   if (mode != "multicast" && mode != "unicast" && mode != "stdin")
     return "auditree.mode=" + mode + ": multicast, unicast or stdin";
   if (rule_key.empty() || rule_key.size() > 31)

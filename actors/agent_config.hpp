@@ -9,6 +9,7 @@
 #include "actors/output_writer.hpp"
 #include "actors/query_server.hpp"
 #include "runtime/config_files.hpp"
+#include "runtime/container_evidence.hpp"
 #include "runtime/fault_plan.hpp"
 #include "runtime/memory_budget.hpp"
 #include "runtime/restart_policy.hpp"
@@ -92,6 +93,9 @@ public:
   caf::timespan start_hold = start_gate::options{}.hold;
   /// Bound on forks waiting at once; past it the oldest is evicted.
   size_t start_max_held = start_gate::options{}.max_held;
+  /// Executables that may act as container runtimes (see
+  /// runtime/container_evidence): argv alone never makes a runtime.
+  std::vector<std::string> runtime_binaries = default_runtime_binaries();
   /// Hosts named by node= the agent keeps apart; records of further hosts
   /// are refused (and counted).
   size_t max_hosts = 1024;

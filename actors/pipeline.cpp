@@ -9,6 +9,7 @@
 
 #include "actors/assembler_actor.hpp"
 #include "actors/json_sink_actor.hpp"
+#include "actors/ownership_checks.hpp"
 #include "actors/tree_actor.hpp"
 #include "messages/type_ids.hpp"
 
@@ -69,6 +70,15 @@ pipeline_children(caf::actor_system& sys, const agent_config& cfg,
   tree_opts.tree.exit_grace = duration_cast<milliseconds>(cfg.exit_grace);
   tree_opts.tree.keep_exited = cfg.keep_exited;
   tree_opts.tree.budget = {cfg.max_processes, cfg.max_args_bytes};
+  tree_opts.tree.runtime_binaries = cfg.runtime_binaries;
+  // Live, a runtime binary must be root's now; replay trusts the log's
+  // exe= and uid= (see process_tree::options::binary_root_owned).
+  if (!stream_time) {
+    auto owners = std::make_shared<binary_owner_cache>();
+    tree_opts.tree.binary_root_owned = [owners](const std::string& exe) {
+      return owners->root_owned(exe);
+    };
+  }
   tree_opts.gate.hold = duration_cast<milliseconds>(cfg.start_hold);
   tree_opts.gate.max_held = cfg.start_max_held;
   tree_opts.num_inputs = n;

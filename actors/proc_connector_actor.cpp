@@ -14,7 +14,8 @@
 
 #include "actors/fault.hpp"
 #include "messages/type_ids.hpp"
-#include "runtime/cgroup_container.hpp"
+#include "actors/ownership_checks.hpp"
+#include "runtime/terminal_text.hpp"
 #include "runtime/log.hpp"
 #include "runtime/proc_scan.hpp"
 
@@ -78,10 +79,27 @@ uint64_t now_ms() {
 // audit record carries. Audit reports what an exec loaded, and a /proc
 // sweep after any loss mends what it missed: reading all of /proc for an
 // exec (six files) cost a fifth of this thread's CPU.
-void enrich(process_event& ev) {
+// A cgroup named like a container's counts only when root owns it (see
+// actors/ownership_checks); a refusal is counted and logged, at most one
+// line a second.
+void enrich(connector_carry& carry, process_event& ev, uint64_t now) {
   auto pid = ev.action == process_action::fork ? ev.child : ev.pid;
-  if (auto cgroup = read_proc_cgroup("/proc", pid))
-    ev.container = container_from_cgroup(*cgroup);
+  auto cgroup = read_proc_cgroup("/proc", pid);
+  if (!cgroup)
+    return;
+  auto claim = carry.cgroup_owners.container_of(*cgroup);
+  ev.container = std::move(claim.container);
+  if (!claim.rejected)
+    return;
+  ++carry.claims_rejected[static_cast<size_t>(*claim.rejected)];
+  ++carry.claims_unlogged;
+  if (now < carry.claims_logged_ms + 1000)
+    return;
+  log::warning("refused a container claim (", to_string(*claim.rejected),
+               "): pid ", pid, " cgroup ", terminal_safe(*cgroup), " (",
+               carry.claims_unlogged, " refused since the last line)");
+  carry.claims_logged_ms = now;
+  carry.claims_unlogged = 0;
 }
 
 // The reader thread belongs to no actor: it sends anonymously.
@@ -92,19 +110,29 @@ struct anonymous_sender {
 };
 
 void take_datagram(connector_carry& carry, const char* data, size_t size) {
-  auto ev = carry.decoder.decode(data, size, now_ms());
+  auto now = now_ms();
+  auto ev = carry.decoder.decode(data, size, now);
   if (!ev)
     return;
   if (ev->action == process_action::fork || ev->action == process_action::exec)
-    enrich(*ev);
+    enrich(carry, *ev, now);
   carry.batch.push_back(std::move(*ev));
+}
+
+// The reader's counts as the actor reads them; `carry.mutex` held.
+void refresh_stats(connector_carry& carry) {
+  carry.stats = carry.decoder.stats();
+  for (size_t i = 0; i < num_claim_rejections; ++i)
+    if (carry.claims_rejected[i] > 0)
+      carry.stats.claims_rejected[to_string(static_cast<claim_rejection>(i))] =
+        carry.claims_rejected[i];
 }
 
 // Numbers the batch and sends it, kept until a tree checkpoint covers it:
 // a tree being replaced gets it from its successor's rewire.
 void send_batch(connector_carry& carry) {
   std::lock_guard<std::mutex> guard{carry.mutex};
-  carry.stats = carry.decoder.stats();
+  refresh_stats(carry);
   if (carry.batch.empty())
     return;
   auto number = ++carry.last_batch;
@@ -140,7 +168,7 @@ proc_connector_state::~proc_connector_state() {
   {
     // The reader is stopped: what it decoded since its last batch counts.
     std::lock_guard<std::mutex> guard{carry->mutex};
-    carry->stats = carry->decoder.stats();
+    refresh_stats(*carry);
   }
   if (ledger)
     ledger->retire(counters_of(*carry, reader.get()));

@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/netlink_reader.hpp"
+#include "actors/ownership_checks.hpp"
 #include "actors/reliable_link.hpp"
 #include "runtime/counter_ledger.hpp"
 #include "messages/process_event.hpp"
@@ -37,6 +38,12 @@ struct connector_carry {
   std::mutex mutex;
   proc_connector_decoder decoder;
   process_event_batch batch;
+  /// Cgroup container claims refused on the reader's thread, and when the
+  /// last was logged (at most one line a second).
+  claim_rejection_counts claims_rejected{};
+  cgroup_owner_cache cgroup_owners;
+  uint64_t claims_logged_ms = 0;
+  uint64_t claims_unlogged = 0;
   /// The last batch number given (batches count from 1).
   uint64_t last_batch = 0;
   /// To the tree; batches stay until a checkpoint covers them (`trim`).

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/fault.hpp"
+#include "actors/ownership_checks.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/log.hpp"
 #include "runtime/proc_scan.hpp"
@@ -40,6 +41,8 @@ void sweep(self_pointer self) {
   // An empty scan says nothing about the host.
   if (scan.live.empty())
     return;
+  // The tree counts the claims of delegated cgroups it refuses.
+  mark_delegated_cgroups(scan.live);
   ++st.counters.num_sweeps;
   self->send(st.tree, reconcile_atom::value, at, std::move(scan.live));
 }

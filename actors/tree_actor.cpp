@@ -87,6 +87,22 @@ void stamp_lineage(tree_state& st, process_event& ev, const process_tree& tree,
   }
 }
 
+// The tree's refused container claims, one log line a second at most.
+void log_claims(self_pointer self, process_tree& tree) {
+  auto notes = tree.take_claim_notes();
+  if (notes.empty())
+    return;
+  auto& st = self->state;
+  st.claims_unlogged += notes.size();
+  auto now = self->clock().now();
+  if (now < st.claims_logged + std::chrono::seconds{1})
+    return;
+  log::warning(notes.front(), " (", st.claims_unlogged,
+               " refused since the last line)");
+  st.claims_logged = now;
+  st.claims_unlogged = 0;
+}
+
 // Applies events in the order given and forwards them downstream, each
 // container start or stop after the event that showed it, and each fork
 // once the table placed the process it made.
@@ -110,6 +126,7 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     tree.apply(ev, now_of(self), reaps);
     for (auto i = first_reap; i < reaps.size(); ++i)
       reaps[i].host = ev.host;
+    log_claims(self, tree);
     if (!st.stream_time && ev.source == fact_source::audit)
       st.latency.add(latency_us(ev.id));
     if (auto container = tree.container_of(ev.pid))
@@ -167,6 +184,11 @@ tree_counters counters_of(tree_state& st) {
   result.num_vanished = s.num_vanished;
   result.num_reaped = s.num_reaped;
   result.num_ignored = s.num_ignored;
+  for (size_t i = 0; i < num_claim_rejections; ++i)
+    if (s.claims_rejected[i] > 0)
+      result.claims_rejected[to_string(static_cast<claim_rejection>(i))] =
+        s.claims_rejected[i];
+  result.num_containers_dropped = s.num_containers_dropped;
   result.budget = s.budget;
   result.num_duplicates = st.num_duplicates;
   auto& gate = st.gate;
@@ -346,6 +368,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
       auto r = local.reconcile(live, at, now_of(self), reaps);
       note_budget(st, now_of(self));
       schedule(self, reaps);
+      log_claims(self, local);
       auto containers = local.take_container_events();
       for (auto& c : containers)
         c.host = st.local_host;

@@ -127,6 +127,10 @@ struct tree_state {
   latency_histogram latency;
   /// When the memory budget last evicted or kept an exec bare (/healthz).
   budget_watch budget;
+  /// Refused container claims logged at most once a second: when the last
+  /// line was written, and how many were refused since.
+  process_tree::time_point claims_logged{};
+  uint64_t claims_unlogged = 0;
   fault_injector faults;
   /// The counters this tree resumed with from a checkpoint: the ledger
   /// gets what it counted itself, those of the trees before it are there.

@@ -96,6 +96,9 @@ struct connector_stats {
   uint64_t num_thread_events = 0;
   /// ENOBUFS on the connector socket.
   uint64_t num_overruns = 0;
+  /// Container claims of cgroups refused, by reason (the names of
+  /// runtime/container_evidence's claim_rejection).
+  std::map<std::string, uint64_t> claims_rejected;
 };
 
 /// Counters and gauges of the tree.
@@ -150,6 +153,10 @@ struct tree_counters {
   budget_stats budget;
   /// The budget evicted or kept an exec bare within budget_health_window.
   bool budget_pressed = false;
+  /// Container claims refused (lineage and /proc sweeps), by reason.
+  std::map<std::string, uint64_t> claims_rejected;
+  /// Containers dropped with no member and no init after exit-grace.
+  uint64_t num_containers_dropped = 0;
 };
 
 /// Counters of the /proc sweeper (actors/proc_sweeper_actor).

@@ -27,6 +27,10 @@ struct proc_process {
   /// The unified (0::) cgroup path, or the name=systemd one when the
   /// unified path is `/`.
   std::string cgroup;
+  /// The cgroup looks like a container's, but a directory of it is not
+  /// root's (a delegated subtree) or is gone: no container (the sweeper's
+  /// stat, see actors/ownership_checks).
+  bool cgroup_delegated = false;
 };
 
 /// Every live process at one moment: what a /proc sweep sends the tree.

@@ -89,7 +89,8 @@ typename Inspector::result_type inspect(Inspector& f,
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connector_stats& x) {
   return f(caf::meta::type_name("connector_stats"), x.num_messages,
-           x.num_gaps, x.num_malformed, x.num_thread_events, x.num_overruns);
+           x.num_gaps, x.num_malformed, x.num_thread_events, x.num_overruns,
+           x.claims_rejected);
 }
 
 template <class Inspector>
@@ -109,7 +110,8 @@ typename Inspector::result_type inspect(Inspector& f, tree_counters& x) {
            x.num_starts_waiting, x.start_hold_count, x.start_hold_p50_us,
            x.start_hold_p99_us, x.start_hold_max_us, x.latency_count,
            x.latency_p50_us, x.latency_p99_us, x.latency_max_us, x.budget,
-           x.budget_pressed);
+           x.budget_pressed, x.claims_rejected,
+           x.num_containers_dropped);
 }
 
 template <class Inspector>
@@ -122,7 +124,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
   return f(caf::meta::type_name("proc_process"), x.pid, x.ppid, x.state,
            x.start_ticks, x.start_ms, x.num_threads, x.comm, x.exe, x.cwd,
-           x.argv, x.uid, x.euid, x.cgroup);
+           x.argv, x.uid, x.euid, x.cgroup, x.cgroup_delegated);
 }
 
 template <class Inspector>

@@ -39,6 +39,7 @@ void carry(connector_stats& total, const connector_stats& next) {
   total.num_gaps = next.num_gaps;
   total.num_malformed = next.num_malformed;
   total.num_thread_events = next.num_thread_events;
+  total.claims_rejected = next.claims_rejected;
   total.num_overruns += next.num_overruns;
 }
 
@@ -65,6 +66,9 @@ void each_tree_counter(tree_counters& x, const tree_counters& y, F f) {
   f(x.budget.num_evicted, y.budget.num_evicted);
   f(x.budget.num_args_truncated, y.budget.num_args_truncated);
   f(x.budget.num_bare, y.budget.num_bare);
+  f(x.num_containers_dropped, y.num_containers_dropped);
+  for (auto& [reason, n] : y.claims_rejected)
+    f(x.claims_rejected[reason], n);
 }
 
 } // namespace

@@ -45,6 +45,9 @@ tree_stats host_trees::stats() const {
     result.num_reaped += s.num_reaped;
     result.num_ignored += s.num_ignored;
     result.budget += s.budget;
+    result.num_containers_dropped += s.num_containers_dropped;
+    for (size_t i = 0; i < num_claim_rejections; ++i)
+      result.claims_rejected[i] += s.claims_rejected[i];
   }
   return result;
 }

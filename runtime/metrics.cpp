@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "runtime/container_evidence.hpp"
+
 namespace auditree {
 
 namespace {
@@ -124,6 +126,30 @@ void write_query_api(writer& w, const query_api_stats& a) {
             a.num_accept_backoffs);
 }
 
+// Container claims refused: by the tree (lineage, sweeps) and by the proc
+// connector (cgroups), summed per reason; every reason is shown.
+void write_container_claims(writer& w, const agent_metrics& m) {
+  w.family("container_claims_rejected_total", "counter",
+           "Container claims refused: argv naming a runtime whose exe is "
+           "no runtime binary, or not run by root; ids outside the "
+           "runtime's grammar; cgroups missing or not root's; a lookalike "
+           "runc delete.");
+  for (size_t i = 0; i < num_claim_rejections; ++i) {
+    std::string reason = to_string(static_cast<claim_rejection>(i));
+    uint64_t n = 0;
+    for (auto* counts : {&m.tree.claims_rejected,
+                         &m.connector.claims_rejected})
+      if (auto j = counts->find(reason); j != counts->end())
+        n += j->second;
+    w.sample("container_claims_rejected_total", n,
+             "reason=\"" + reason + "\"");
+  }
+  w.counter("containers_dropped_total",
+            "Containers dropped with no member and no init after "
+            "exit-grace.",
+            m.tree.num_containers_dropped);
+}
+
 } // namespace
 
 std::string render_prometheus(const agent_metrics& m) {
@@ -204,6 +230,7 @@ std::string render_prometheus(const agent_metrics& m) {
           "1 while the memory budget evicted or kept an exec bare within "
           "the last 60 s (/healthz says degraded).",
           m.tree.budget_pressed ? 1 : 0);
+  write_container_claims(w, m);
   w.summary("event_latency_seconds",
             "Audit stamp (syscall entry, ms resolution) to tree update.",
             m.latency.count, m.latency.p50, m.latency.p99, m.latency.max);

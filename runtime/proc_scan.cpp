@@ -282,7 +282,8 @@ to_process_events(std::vector<proc_process> procs) {
     ev.euid = p.euid;
     // The cgroup is the container's own word; lineage cannot name the
     // containers that started before the agent.
-    ev.container = container_from_cgroup(p.cgroup);
+    if (!p.cgroup_delegated)
+      ev.container = container_from_cgroup(p.cgroup);
     result.push_back(std::move(ev));
   }
   return result;

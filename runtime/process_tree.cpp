@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "runtime/cgroup_container.hpp"
+#include "runtime/container_evidence.hpp"
 #include "runtime/container_lineage.hpp"
 #include "runtime/joined_argv.hpp"
 #include "runtime/pid_facts.hpp"
@@ -241,6 +242,14 @@ struct process_tree::impl {
                                                  const event_id& at);
   void recognise_runtime(node& n, const process_event& ev, time_point now,
                          std::vector<reap_request>& reaps);
+  bool runtime_refused(const process_event& ev,
+                       const std::optional<runc_args>& runc);
+  bool id_refused(const process_event& ev, const std::string& ns,
+                  const std::string& id);
+  void refuse(claim_rejection why, const process_event& ev);
+  void watch_container(const std::string& id);
+  void drop_unproven(const event_id& at, time_point now);
+  bool held_by_runtime(const container_state& c) const;
   bool takes_image(const node& n, const process_event& ev) const;
   void take_image(node& n, const process_event& ev, time_point now,
                   std::vector<reap_request>& reaps);
@@ -267,6 +276,13 @@ struct process_tree::impl {
   std::map<std::string, std::shared_ptr<container_state>> containers_;
   /// Container starts and stops not yet taken by the caller.
   std::vector<container_event> container_events_;
+  /// Containers to look at once the exit grace passed (id, when): still no
+  /// member and no init, and no runtime process holding them: dropped.
+  std::deque<std::pair<std::string, time_point>> unproven_;
+  /// The latest `now` the table was given.
+  time_point now_{};
+  /// Refused claims for the caller's log.
+  std::vector<std::string> claim_notes_;
   /// Starts from audit forks not yet taken by the caller.
   std::vector<process_start> starts_;
   uint64_t next_generation_ = 0;
@@ -780,6 +796,8 @@ node* process_tree::impl::subject(const process_event& ev, time_point now,
 void process_tree::impl::apply(const process_event& ev, time_point now,
                                std::vector<reap_request>& reaps) {
   ++stats_.num_events;
+  now_ = std::max(now_, now);
+  drop_unproven(ev.id, now);
   if (ev.pid <= 0) {
     ++stats_.num_ignored;
     return;
@@ -1210,11 +1228,10 @@ void process_tree::impl::adopt_cgroup(node& n, const process_event& ev) {
   if (!c || c->end) {
     c = std::make_shared<container_state>();
     c->id = ev.container;
-    c->runtime = starts_with(ev.container, "docker/")   ? "docker"
-                 : starts_with(ev.container, "libpod/") ? "podman"
-                                                        : "containerd";
+    c->runtime = runtime_of_cgroup_container(ev.container);
     c->first_seen = ev.id;
     container_events_.push_back({true, c->id, c->runtime, 0, ev.id});
+    watch_container(c->id);
   }
   n.container = c;
   c->members.push_back(n.key);
@@ -1263,6 +1280,7 @@ process_tree::impl::container_for(const std::string& ns, const std::string& id,
   c->first_seen = at;
   containers_[full] = c;
   container_events_.push_back({true, full, runtime, 0, at});
+  watch_container(full);
   return c;
 }
 
@@ -1282,6 +1300,8 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
       facts->container = parent->runtime->container;
       facts->creates = parent->runtime->creates;
       n.runtime = std::move(facts);
+    } else {
+      runtime_refused(ev, runc);
     }
     return;
   }
@@ -1307,11 +1327,15 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
     return;
   }
   n.runtime.reset();
+  if (runtime_refused(ev, runc))
+    return;
   if (runc && runc->command != runc_command::other) {
     auto ns = shim_namespace(n);
     if (ns.empty())
       ns = runc->ns;
     bool plain = ns.empty();
+    if (id_refused(ev, ns, runc->id))
+      return;
     if (runc->command == runc_command::stop) {
       if (auto c = container_for(ns, runc->id, plain, false, ev.id))
         teardown(*c, ev.id, nullptr, now, reaps);
@@ -1328,6 +1352,8 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
     return;
   }
   if (auto shim = parse_shim(ev.argv, ev.exe)) {
+    if (shim->serves && id_refused(ev, shim->ns, shim->id))
+      return;
     auto facts = std::make_shared<runtime_facts>();
     facts->role = runtime_facts::shim;
     facts->ns = shim->ns;
@@ -1338,6 +1364,80 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
     // containerd shims set PR_SET_CHILD_SUBREAPER: a container's init
     // goes to its shim when runc exits.
     n.subreaper = true;
+  }
+}
+
+// -- evidence (see container_evidence) -----------------------------------------
+
+bool process_tree::impl::runtime_refused(const process_event& ev,
+                                         const std::optional<runc_args>& runc) {
+  auto argv0 = ev.argv.empty() ? std::string_view{} : ev.argv[0];
+  if (!names_runtime(argv0, ev.exe))
+    return false;
+  // The connector's exec carries no uid: audit's report of it judges.
+  if (ev.uid == process_event::unset_id)
+    return true;
+  runtime_facts_seen seen{ev.exe, ev.uid, ev.euid, true};
+  if (opts_.binary_root_owned
+      && is_runtime_binary(ev.exe, opts_.runtime_binaries))
+    seen.binary_root_owned = opts_.binary_root_owned(ev.exe);
+  auto why = check_runtime(seen, opts_.runtime_binaries);
+  if (!why)
+    return false;
+  if (runc && runc->command == runc_command::stop)
+    why = claim_rejection::argv_only_delete;
+  refuse(*why, ev);
+  return true;
+}
+
+bool process_tree::impl::id_refused(const process_event& ev,
+                                    const std::string& ns,
+                                    const std::string& id) {
+  if (valid_runtime_id(ns, id))
+    return false;
+  refuse(claim_rejection::bad_id, ev);
+  return true;
+}
+
+void process_tree::impl::refuse(claim_rejection why, const process_event& ev) {
+  ++stats_.claims_rejected[static_cast<size_t>(why)];
+  if (claim_notes_.size() < 32)
+    claim_notes_.push_back(claim_note(why, ev.pid, ev.uid, ev.exe, ev.argv));
+}
+
+void process_tree::impl::watch_container(const std::string& id) {
+  if (!opts_.keep_exited)
+    unproven_.emplace_back(id, now_ + opts_.exit_grace);
+}
+
+bool process_tree::impl::held_by_runtime(const container_state& c) const {
+  for (auto& [key, n] : nodes_)
+    if (n.running() && n.runtime && n.runtime->container.get() == &c)
+      return true;
+  return false;
+}
+
+void process_tree::impl::drop_unproven(const event_id& at, time_point now) {
+  // Those looked at again go to the back: each entry once per call.
+  for (auto n = unproven_.size();
+       n > 0 && !unproven_.empty() && unproven_.front().second <= now; --n) {
+    auto id = std::move(unproven_.front().first);
+    unproven_.pop_front();
+    auto i = containers_.find(id);
+    if (i == containers_.end())
+      continue;
+    auto& c = *i->second;
+    auto* init = find_node(c.init);
+    if (!c.members.empty() || (init != nullptr && init->running()))
+      continue;
+    if (held_by_runtime(c)) {
+      watch_container(id); // a shim or runc still holds it: look again
+      continue;
+    }
+    if (!c.end)
+      container_events_.push_back({false, c.id, c.runtime, c.init.pid, at});
+    containers_.erase(i);
+    ++stats_.num_containers_dropped;
   }
 }
 
@@ -1407,7 +1507,12 @@ void process_tree::impl::add_from_proc(const proc_process& p, node& n,
   ev.cwd = p.cwd;
   ev.uid = p.uid;
   ev.euid = p.euid;
-  ev.container = container_from_cgroup(p.cgroup);
+  auto claim = classify_cgroup(p.cgroup);
+  if (p.cgroup_delegated && !claim.container.empty())
+    claim = {{}, claim_rejection::delegated_cgroup};
+  ev.container = std::move(claim.container);
+  if (claim.rejected)
+    refuse(*claim.rejected, ev);
   // As the bootstrap's exec would: the image, a runtime's role (a shim
   // adopts orphans), the container.
   fill_subject_facts(n, ev);
@@ -1463,6 +1568,8 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
                               const event_id& at, time_point now,
                               std::vector<reap_request>& reaps) {
   reconcile_result result;
+  now_ = std::max(now_, now);
+  drop_unproven(at, now);
   std::unordered_map<int32_t, const proc_process*> alive;
   for (auto& p : live)
     if (p.pid > 0 && is_live(p))
@@ -1562,6 +1669,8 @@ bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
       auto c = containers_.find(n.container->id);
       if (c != containers_.end() && c->second == n.container)
         containers_.erase(c);
+    } else if (members.empty()) {
+      watch_container(n.container->id);
     }
   }
   if (auto ns = namespaced_.find(key.pid); ns != namespaced_.end()) {
@@ -1783,6 +1892,10 @@ std::vector<container_info> process_tree::containers() const {
 
 size_t process_tree::size() const {
   return impl_->nodes_.size();
+}
+
+std::vector<std::string> process_tree::take_claim_notes() {
+  return std::exchange(impl_->claim_notes_, {});
 }
 
 const tree_stats& process_tree::stats() const {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "messages/container_event.hpp"
 #include "messages/process_event.hpp"
 #include "runtime/memory_budget.hpp"
+#include "runtime/container_evidence.hpp"
 #include "runtime/proc_scan.hpp"
 
 namespace auditree {
@@ -223,6 +225,10 @@ struct tree_stats {
   uint64_t num_ignored = 0;
   /// What the memory budget did (see memory_limits).
   budget_stats budget;
+  /// Container claims refused, by reason (see container_evidence).
+  claim_rejection_counts claims_rejected{};
+  /// Containers dropped with no member and no init after the exit grace.
+  uint64_t num_containers_dropped = 0;
 };
 
 /// What one process_tree::reconcile() changed.
@@ -263,6 +269,11 @@ struct reconcile_result {
 ///   container and every descendant inherits it. When the init exits, or
 ///   runc deletes or SIGKILLs the container, its other members vanish. An
 ///   event's `container` (from /proc/<pid>/cgroup) overrides lineage.
+/// - Only kernel facts make a runtime: argv naming runc or a shim counts
+///   when exe= is a configured runtime binary run as uid 0; else the claim
+///   is refused and counted (a lookalike `runc delete` ends nothing). Ids
+///   must fit their runtime's grammar. A container with no member and no
+///   init that no runtime process holds is dropped after the exit grace.
 /// - The same fork or exec reported by audit and the connector within
 ///   `cross_source_window` is one fact: audit's stamp and argv, the
 ///   connector's parent.
@@ -308,6 +319,15 @@ public:
     std::string runc_prefix;
     /// max-processes and max-args-bytes (runtime/memory_budget.hpp).
     memory_limits budget;
+    /// Executables that may act as container runtimes; a process whose
+    /// argv names one is a runtime only when its exe is one of these, it
+    /// runs as uid 0 and binary_root_owned agrees (container_evidence).
+    std::vector<std::string> runtime_binaries = default_runtime_binaries();
+    /// Live: whether a runtime binary is owned and writable by root only
+    /// (the tree actor's stat). Empty in replay, which has no binaries to
+    /// stat: a log's exe= and uid= are the kernel's words, and the log is
+    /// root's.
+    std::function<bool(const std::string& exe)> binary_root_owned;
   };
 
   process_tree();
@@ -394,6 +414,10 @@ public:
   /// later for a clone3 or namespaced child, when its own record (or the
   /// connector) showed it.
   std::vector<process_start> take_starts();
+
+  /// Refused container claims since the last call, one line each for the
+  /// log (at most 32 kept between calls; stats() counts them all).
+  std::vector<std::string> take_claim_notes();
 
   /// Containers known from lineage, ordered by first_seen.
   std::vector<container_info> containers() const;

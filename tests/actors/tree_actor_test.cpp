@@ -70,6 +70,8 @@ struct tree_fixture : test::actor_fixture {
                      std::vector<std::string> argv, uint64_t at_ms) {
     auto ev = event(process_action::exec, pid, ppid, at_ms);
     ev.syscall = "execve";
+    // Audit's SYSCALL record always names the uid; root runs the runtimes.
+    ev.uid = ev.euid = 0;
     ev.exe = std::move(exe);
     ev.argv = std::move(argv);
     return ev;
