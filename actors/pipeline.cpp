@@ -75,6 +75,7 @@ std::vector<child_spec> pipeline_children(caf::actor_system& sys,
   tree_opts.tree.orphan_wait = std::min(
     tree_opts.tree.exit_grace,
     duration_cast<milliseconds>(2 * cfg.connector_delay) + milliseconds{100});
+  tree_opts.ancestors_depth = cfg.ancestors_depth;
   tree_opts.gate.hold = duration_cast<milliseconds>(cfg.start_hold);
   tree_opts.gate.max_held = cfg.start_max_held;
   tree_opts.num_inputs = n;

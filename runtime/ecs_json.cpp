@@ -389,6 +389,26 @@ void write_host(json_writer& out, const process_event& ev) {
   out.put('}');
 }
 
+// auditree.process.ancestors (ECS has no such field): beyond the parent.
+void write_ancestors(json_writer& out,
+                     const std::vector<lineage_ancestor>& ancestors) {
+  if (ancestors.empty())
+    return;
+  out.put(",\"process\":{\"ancestors\":[");
+  bool first = true;
+  for (auto& a : ancestors) {
+    out.put(first ? "{\"pid\":" : ",{\"pid\":");
+    first = false;
+    out.number(a.pid);
+    write_string_field(out, "entity_id", a.entity_id);
+    write_string_field(out, "executable", a.exe);
+    if (!a.args.empty())
+      write_args(out, a.args);
+    out.put('}');
+  }
+  out.put("]}");
+}
+
 void write_auditree(json_writer& out, const process_event& ev) {
   bool fork = ev.action == process_action::fork;
   out.put(",\"auditree\":{\"source\":\"");
@@ -432,6 +452,7 @@ void write_auditree(json_writer& out, const process_event& ev) {
     out.number(ev.auid);
     out.put("\"}}");
   }
+  write_ancestors(out, ev.lineage.ancestors);
   out.put('}');
 }
 

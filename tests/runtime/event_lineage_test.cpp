@@ -78,3 +78,50 @@ TEST_CASE("fill_lineage: a reused pid is a new entity") {
   CHECK(chain[2].pid == 1);
   CHECK_FALSE(find_entity(w.aut, "node=beta", second));
 }
+
+TEST_CASE("fill_lineage: ancestors beyond the parent, up to pid 1, at most "
+          "the depth asked") {
+  // init(1)───sshd(10)───bash(20)───sh(30)───cat(40)
+  tree_world w;
+  w.fork(1, 0, 10, 0, fork_flags, "init");
+  w.exec(10, 1, 1, "/usr/sbin/sshd", {"sshd: alice [priv]"});
+  w.fork(10, 1, 20, 2, fork_flags, "sshd");
+  w.exec(20, 10, 3, "/usr/bin/bash", {"-bash"});
+  w.fork(20, 10, 30, 4);
+  w.exec(30, 20, 5, "/bin/sh", {"sh", "-c", "cat"});
+  w.fork(30, 20, 40, 6, fork_flags, "sh");
+  process_event ev;
+  ev.action = process_action::exec;
+  ev.id = stamp(7, ++w.serial);
+  ev.pid = 40;
+  ev.ppid = 30;
+  ev.exe = "/usr/bin/cat";
+  ev.argv = {"cat"};
+  w.apply(ev);
+  auto with_depth = [&](size_t depth) {
+    auto out = ev;
+    out.lineage = {};
+    fill_lineage(out, w.aut, "node=alpha", depth);
+    return out.lineage;
+  };
+  CHECK(with_depth(0).ancestors.empty());
+  auto all = with_depth(10);
+  CHECK(all.parent_pid == 30);
+  REQUIRE(all.ancestors.size() == 3); // 20, 10, then pid 1 ends the chain
+  CHECK(all.ancestors[0].pid == 20);
+  CHECK(all.ancestors[0].entity_id == id_of(w.get(20)));
+  CHECK(all.ancestors[0].exe == "/usr/bin/bash");
+  CHECK(all.ancestors[0].args == std::vector<std::string>{"-bash"});
+  CHECK(all.ancestors[1].pid == 10);
+  CHECK(all.ancestors[1].exe == "/usr/sbin/sshd");
+  CHECK(all.ancestors[2].pid == 1);
+  auto two = with_depth(2);
+  REQUIRE(two.ancestors.size() == 2);
+  CHECK(two.ancestors[1].pid == 10);
+  // A pid reused since is not an ancestor: the chain follows lifetimes and
+  // stops at the first one the table no longer holds.
+  w.exit(20, 10, 8);
+  w.advance(std::chrono::seconds{5});
+  w.fork(1, 0, 20, 6000, fork_flags, "init");
+  CHECK(with_depth(10).ancestors.empty());
+}
