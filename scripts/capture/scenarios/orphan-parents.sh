@@ -31,7 +31,10 @@ KIDS=$(ps -o pid= --ppid "$G" | tr -d ' ' | tr '\n' ' ')
 kill -9 -- "-$G"; wait "$G" 2>/dev/null
 sleep 0.1
 note "pgroup: leader pid=$G children ${KIDS}killed with kill -9 -$G"
-for p in $KIDS $G; do note "reuse: pid $p given to a new /bin/true: $(reuse "$p")"; done
+# The leader's pid first (its end is then seen while its children still
+# run in the table); it stays taken while a zombie child holds it as pgid.
+for p in $KIDS; do for _ in $(seq 100); do [ -e "/proc/$p" ] || break; sleep 0.05; done; done
+for p in $G $KIDS; do note "reuse: pid $p given to a new /bin/true: $(reuse "$p")"; done
 
 # 2. forks that die unrecorded, then their parent exits normally
 OUT=$(python3 - <<'PYEOF'
