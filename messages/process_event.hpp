@@ -47,6 +47,14 @@ struct process_lineage {
   /// The parent's parent and on, up to pid 1 or the container's init, at
   /// most `ancestors-depth` of them (none by default).
   std::vector<lineage_ancestor> ancestors;
+  /// process.entry_leader (runtime/entry_leader): pid 0 when none.
+  int32_t entry_pid = 0;
+  std::string entry_entity_id;
+  std::string entry_exe;
+  std::string entry_name;
+  event_id entry_start;
+  /// entry_meta.type: container, sshd, terminal or init.
+  std::string entry_type;
   /// Live, local host only: /etc/machine-id and the boot id.
   std::string host_id;
   std::string boot_id;

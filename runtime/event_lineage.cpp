@@ -1,6 +1,7 @@
 #include "runtime/event_lineage.hpp"
 
 #include "runtime/entity_id.hpp"
+#include "runtime/entry_leader.hpp"
 
 namespace auditree {
 
@@ -8,6 +9,21 @@ namespace {
 
 bool is_known(const event_id& id) {
   return id.seconds != 0 || id.millis != 0;
+}
+
+void fill_entry_leader(process_lineage& out, const process_tree& tree,
+                       std::string_view boot, const process_info& self) {
+  auto leader = find_entry_leader(tree, self);
+  if (!leader)
+    return;
+  auto& p = leader->process;
+  out.entry_pid = p.pid;
+  out.entry_entity_id = make_entity_id(boot, p.pid, stamp_ms(p.key.first_seen));
+  out.entry_exe = std::move(p.exe);
+  out.entry_name = std::move(p.comm);
+  if (p.start)
+    out.entry_start = *p.start;
+  out.entry_type = std::move(leader->type);
 }
 
 void fill_ancestors(process_lineage& out, const process_tree& tree,
@@ -46,6 +62,7 @@ void fill_lineage(process_event& ev, const process_tree& tree,
       make_entity_id(boot, self->pid, stamp_ms(self->key.first_seen));
   if (self->start)
     out.start = *self->start;
+  fill_entry_leader(out, tree, boot, *self);
   auto parent_pid = stream_parent_pid(ev);
   if (parent_pid <= 0)
     parent_pid = self->ppid;
