@@ -35,6 +35,9 @@ agent_config::agent_config() {
     .add(log_level, "log-level", "error, warning, info or debug")
     .add(exit_grace, "exit-grace",
          "how long an ended process stays in the tree before removal")
+    .add(ancestors_depth, "ancestors-depth",
+         "ancestors beyond the parent each event carries, up to pid 1 or "
+         "the container's init (auditree.process.ancestors; 0: none)")
     .add(start_hold, "start-hold",
          "how long a fork may wait for evidence that it made a process "
          "before the stream drops it as a thread")

@@ -87,6 +87,9 @@ public:
   std::string log_level = "info";
   /// How long an ended process stays in the tree before it is removed.
   caf::timespan exit_grace = std::chrono::seconds{1};
+  /// Ancestors beyond the parent each stream event carries, up to pid 1
+  /// or the container's init (auditree.process.ancestors); 0: none.
+  size_t ancestors_depth = 0;
   /// How long a fork of the stream may wait for evidence that it made a
   /// process (clone3, a caller in a pid namespace) before it is dropped.
   /// The gate's own default, which config/auditree.conf repeats (tested).

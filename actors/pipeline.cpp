@@ -1,5 +1,6 @@
 #include "actors/pipeline.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <fstream>
@@ -79,6 +80,14 @@ pipeline_children(caf::actor_system& sys, const agent_config& cfg,
       return owners->root_owned(exe);
     };
   }
+  // Only the live connector reports every death. Its word comes in batches
+  // up to connector-delay late, and a child's death may be read just after
+  // its parent's: orphans wait twice that plus 100 ms, within exit-grace.
+  tree_opts.tree.deaths_reported = !stream_time && cfg.proc_connector;
+  tree_opts.tree.orphan_wait = std::min(
+    tree_opts.tree.exit_grace,
+    duration_cast<milliseconds>(2 * cfg.connector_delay) + milliseconds{100});
+  tree_opts.ancestors_depth = cfg.ancestors_depth;
   tree_opts.gate.hold = duration_cast<milliseconds>(cfg.start_hold);
   tree_opts.gate.max_held = cfg.start_max_held;
   tree_opts.num_inputs = n;

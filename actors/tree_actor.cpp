@@ -80,7 +80,7 @@ void send_downstream(self_pointer self, Batch&& batch) {
 // events also name the machine and its boot.
 void stamp_lineage(tree_state& st, process_event& ev, const process_tree& tree,
                    const std::string& boot) {
-  fill_lineage(ev, tree, boot);
+  fill_lineage(ev, tree, boot, st.ancestors_depth);
   if (!st.local_host.empty() && ev.host == st.local_host) {
     ev.lineage.host_id = st.local_machine_id;
     ev.lineage.boot_id = st.local_boot_id;
@@ -307,6 +307,7 @@ caf::behavior tree_actor(self_pointer self, tree_actor_options opts,
   st.local_host = opts.local_host;
   st.local_boot_id = opts.local_boot_id;
   st.local_machine_id = opts.local_machine_id;
+  st.ancestors_depth = opts.ancestors_depth;
   st.gate = start_gate{opts.gate};
   st.has_sink = opts.has_sink || downstream;
   st.downstream = reliable_link{std::move(downstream)};

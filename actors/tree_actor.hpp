@@ -56,6 +56,8 @@ struct tree_actor_options {
   std::string local_machine_id;
   /// Where the tree's counters outlive it; may be null.
   std::shared_ptr<counter_ledger> ledger;
+  /// Ancestors beyond the parent each stream event carries (0: none).
+  size_t ancestors_depth = 0;
 };
 
 /// What a new tree actor needs to go on where a lost one checkpointed:
@@ -90,6 +92,7 @@ struct tree_state {
   std::string local_host;
   std::string local_boot_id;
   std::string local_machine_id;
+  size_t ancestors_depth = 0;
   /// The stream's forks that wait until the table knows what they made.
   start_gate gate;
   /// To the sink, which receives the process events with their container

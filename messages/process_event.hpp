@@ -21,6 +21,14 @@ enum class process_action : uint8_t {
 /// Who reported a fact about a process.
 enum class fact_source : uint8_t { audit, proc_connector, proc_scan };
 
+/// One ancestor beyond the parent (auditree.process.ancestors).
+struct lineage_ancestor {
+  std::string entity_id;
+  int32_t pid = 0;
+  std::string exe;
+  std::vector<std::string> args;
+};
+
 /// Where a process event's process stands in the tree as the event leaves
 /// the tree actor (runtime/event_lineage): filled there, empty before.
 struct process_lineage {
@@ -36,6 +44,17 @@ struct process_lineage {
   std::string parent_name;
   std::vector<std::string> parent_args;
   event_id parent_start;
+  /// The parent's parent and on, up to pid 1 or the container's init, at
+  /// most `ancestors-depth` of them (none by default).
+  std::vector<lineage_ancestor> ancestors;
+  /// process.entry_leader (runtime/entry_leader): pid 0 when none.
+  int32_t entry_pid = 0;
+  std::string entry_entity_id;
+  std::string entry_exe;
+  std::string entry_name;
+  event_id entry_start;
+  /// entry_meta.type: container, sshd, terminal or init.
+  std::string entry_type;
   /// Live, local host only: /etc/machine-id and the boot id.
   std::string host_id;
   std::string boot_id;

@@ -43,10 +43,18 @@ typename Inspector::result_type inspect(Inspector& f, audit_event& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lineage_ancestor& x) {
+  return f(caf::meta::type_name("lineage_ancestor"), x.entity_id, x.pid,
+           x.exe, x.args);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_lineage& x) {
   return f(caf::meta::type_name("process_lineage"), x.entity_id, x.start,
            x.parent_pid, x.parent_entity_id, x.parent_exe, x.parent_name,
-           x.parent_args, x.parent_start, x.host_id, x.boot_id);
+           x.parent_args, x.parent_start, x.ancestors, x.entry_pid,
+           x.entry_entity_id, x.entry_exe, x.entry_name, x.entry_start,
+           x.entry_type, x.host_id, x.boot_id);
 }
 
 template <class Inspector>

@@ -314,6 +314,22 @@ void write_parent(json_writer& out, const process_event& ev) {
   out.put('}');
 }
 
+// process.entry_leader, with entry_meta.type (runtime/entry_leader).
+void write_entry_leader(json_writer& out, const process_lineage& lin) {
+  if (lin.entry_pid <= 0)
+    return;
+  out.put(",\"entry_leader\":{\"pid\":");
+  out.number(lin.entry_pid);
+  write_string_field(out, "entity_id", lin.entry_entity_id);
+  write_string_field(out, "executable", lin.entry_exe);
+  write_string_field(out, "name", lin.entry_name);
+  if (is_known(lin.entry_start))
+    write_stamp_field(out, "start", lin.entry_start);
+  out.put(",\"entry_meta\":{\"type\":\"");
+  out.put(lin.entry_type);
+  out.put("\"}}");
+}
+
 void write_process(json_writer& out, const process_event& ev) {
   out.put(",\"process\":{\"pid\":");
   out.number(subject_pid(ev));
@@ -325,6 +341,7 @@ void write_process(json_writer& out, const process_event& ev) {
   if (is_known(ev.lineage.start))
     write_stamp_field(out, "start", ev.lineage.start);
   write_parent(out, ev);
+  write_entry_leader(out, ev.lineage);
   write_string_field(out, "name", ev.comm);
   write_string_field(out, "executable", ev.exe);
   if (ev.action == process_action::exec) {
@@ -389,6 +406,26 @@ void write_host(json_writer& out, const process_event& ev) {
   out.put('}');
 }
 
+// auditree.process.ancestors (ECS has no such field): beyond the parent.
+void write_ancestors(json_writer& out,
+                     const std::vector<lineage_ancestor>& ancestors) {
+  if (ancestors.empty())
+    return;
+  out.put(",\"process\":{\"ancestors\":[");
+  bool first = true;
+  for (auto& a : ancestors) {
+    out.put(first ? "{\"pid\":" : ",{\"pid\":");
+    first = false;
+    out.number(a.pid);
+    write_string_field(out, "entity_id", a.entity_id);
+    write_string_field(out, "executable", a.exe);
+    if (!a.args.empty())
+      write_args(out, a.args);
+    out.put('}');
+  }
+  out.put("]}");
+}
+
 void write_auditree(json_writer& out, const process_event& ev) {
   bool fork = ev.action == process_action::fork;
   out.put(",\"auditree\":{\"source\":\"");
@@ -439,6 +476,7 @@ void write_auditree(json_writer& out, const process_event& ev) {
     out.number(ev.auid);
     out.put("\"}}");
   }
+  write_ancestors(out, ev.lineage.ancestors);
   out.put('}');
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/event_lineage.hpp"
 
 #include "runtime/entity_id.hpp"
+#include "runtime/entry_leader.hpp"
 
 namespace auditree {
 
@@ -10,10 +11,49 @@ bool is_known(const event_id& id) {
   return id.seconds != 0 || id.millis != 0;
 }
 
+void fill_entry_leader(process_lineage& out, const process_tree& tree,
+                       std::string_view boot, const process_info& self) {
+  auto leader = find_entry_leader(tree, self);
+  if (!leader)
+    return;
+  auto& p = leader->process;
+  out.entry_pid = p.pid;
+  out.entry_entity_id = make_entity_id(boot, p.pid, stamp_ms(p.key.first_seen));
+  out.entry_exe = std::move(p.exe);
+  out.entry_name = std::move(p.comm);
+  if (p.start)
+    out.entry_start = *p.start;
+  out.entry_type = std::move(leader->type);
+}
+
+void fill_ancestors(process_lineage& out, const process_tree& tree,
+                    std::string_view boot, const process_info& parent,
+                    size_t depth) {
+  // Tetragon's ancestors: beyond the parent, which the event names already.
+  auto end_of_chain = [](const process_info& p) {
+    return p.pid == 1 || p.container_init;
+  };
+  if (end_of_chain(parent))
+    return;
+  auto next = parent.parent;
+  while (out.ancestors.size() < depth && next.pid > 0
+         && is_known(next.first_seen)) {
+    auto a = tree.find(next);
+    if (!a)
+      break;
+    out.ancestors.push_back(lineage_ancestor{
+        make_entity_id(boot, a->pid, stamp_ms(a->key.first_seen)), a->pid,
+        std::move(a->exe), std::move(a->argv)});
+    if (end_of_chain(*a))
+      break;
+    next = a->parent;
+  }
+}
+
 } // namespace
 
 void fill_lineage(process_event& ev, const process_tree& tree,
-                  std::string_view boot) {
+                  std::string_view boot, size_t ancestors_depth) {
   auto& out = ev.lineage;
   auto self = tree.find(subject_pid(ev));
   if (!self)
@@ -22,6 +62,7 @@ void fill_lineage(process_event& ev, const process_tree& tree,
       make_entity_id(boot, self->pid, stamp_ms(self->key.first_seen));
   if (self->start)
     out.start = *self->start;
+  fill_entry_leader(out, tree, boot, *self);
   auto parent_pid = stream_parent_pid(ev);
   if (parent_pid <= 0)
     parent_pid = self->ppid;
@@ -37,6 +78,8 @@ void fill_lineage(process_event& ev, const process_tree& tree,
     return;
   out.parent_entity_id =
       make_entity_id(boot, parent->pid, stamp_ms(parent->key.first_seen));
+  if (ancestors_depth > 0)
+    fill_ancestors(out, tree, boot, *parent, ancestors_depth);
   out.parent_exe = std::move(parent->exe);
   out.parent_name = std::move(parent->comm);
   out.parent_args = std::move(parent->argv);

@@ -17,9 +17,11 @@ namespace auditree {
 /// `boot`, see entity_id.hpp): the newest lifetime of the subject pid, and
 /// its parent's lifetime (the table's link when it names the same pid,
 /// else the newest lifetime of the parent pid the event names; the
-/// table's parent when the event names none).
+/// table's parent when the event names none); and up to `ancestors_depth`
+/// lifetimes beyond the parent, as the table links them, ending with pid 1
+/// or the container's init.
 void fill_lineage(process_event& ev, const process_tree& tree,
-                  std::string_view boot);
+                  std::string_view boot, size_t ancestors_depth = 0);
 
 /// The lifetime in `tree` (booted as `boot`) whose entity id is `entity`.
 std::optional<process_key> find_entity(const process_tree& tree,

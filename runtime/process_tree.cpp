@@ -1,4 +1,5 @@
 #include "runtime/process_tree.hpp"
+#include "runtime/orphan_watch.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -187,7 +188,9 @@ struct process_tree::impl {
   void fill_subject_facts(node& n, const process_event& ev);
   void request_reap(node& n, time_point now, std::vector<reap_request>& reaps);
   node* reaper_for(const node& dead, const event_id& at);
-  void reparent_orphans(node& dead, const event_id& at);
+  void reparent_orphans(node& dead, const event_id& at, time_point now);
+  void adopt_orphan(node& child, node& dead, const event_id& at);
+  void settle_orphans(std::vector<orphan_watch::entry> due);
   void resolve_pending_threads(node& caller);
   void end(node& n, process_state state, const event_id& at, fact_origin origin,
            time_point now, std::vector<reap_request>& reaps);
@@ -288,6 +291,9 @@ struct process_tree::impl {
   uint64_t next_generation_ = 0;
   /// The largest host pid any record showed (see is_namespace_pid).
   int32_t highest_pid_ = 0;
+  /// Children of ended parents waiting for the word on their own end (by
+  /// `now_`).
+  orphan_watch orphans_;
   tree_stats stats_;
   /// Ended lifetimes, oldest first, for max-processes; and whether only
   /// running ones were left at the last event (execs are then kept bare).
@@ -396,12 +402,16 @@ void process_tree::impl::add_child(node& parent, const process_key& child) {
 void process_tree::impl::set_parent(node& child, node* parent,
                                     fact_origin origin) {
   // A record older than the parent's death (a late fork, an exec's ppid):
-  // the kernel has handed the live child to the parent's reaper since.
+  // if the child lives, the kernel has handed it to the parent's reaper.
   if (parent != nullptr && !parent->running() && child.running()) {
-    if (auto* reaper = reaper_for(*parent, parent->end);
-        reaper != nullptr && reaper != parent) {
+    auto rule = orphan_rule_for(opts_.deaths_reported, opts_.orphan_wait);
+    auto* reaper = rule == orphan_rule::move ? reaper_for(*parent, parent->end)
+                                             : nullptr;
+    if (reaper != nullptr && reaper != parent) {
       parent = reaper;
       origin = fact_origin::inferred;
+    } else if (rule == orphan_rule::wait) {
+      orphans_.watch(child.key, parent->key, now_ + opts_.orphan_wait);
     }
   }
   if (parent != nullptr) {
@@ -507,22 +517,45 @@ node* process_tree::impl::reaper_for(const node& dead, const event_id& at) {
   return parent_for_record(1, at);
 }
 
-void process_tree::impl::reparent_orphans(node& dead, const event_id& at) {
+void process_tree::impl::reparent_orphans(node& dead, const event_id& at,
+                                          time_point now) {
   if (dead.children.empty())
     return;
-  node* reaper = nullptr;
+  auto rule = orphan_rule_for(opts_.deaths_reported, opts_.orphan_wait);
   auto kids = dead.children;
   for (auto& key : kids) {
     auto* child = find_node(key);
     if (child == nullptr || child->parent != dead.key || !child->running())
       continue;
-    if (reaper == nullptr)
-      reaper = reaper_for(dead, at);
-    if (reaper == nullptr || reaper == &dead)
-      break;
-    set_parent(*child, reaper, fact_origin::inferred);
-    child->parent_at = at;
-    ++stats_.num_reparented;
+    if (rule == orphan_rule::keep) {
+      ++stats_.num_orphans_kept;
+    } else if (rule == orphan_rule::wait) {
+      orphans_.watch(child->key, dead.key, now + opts_.orphan_wait);
+      ++stats_.num_orphans_waited;
+    } else {
+      adopt_orphan(*child, dead, at);
+    }
+  }
+}
+
+void process_tree::impl::adopt_orphan(node& child, node& dead,
+                                      const event_id& at) {
+  auto* reaper = reaper_for(dead, at);
+  if (reaper == nullptr || reaper == &dead)
+    return;
+  set_parent(child, reaper, fact_origin::inferred);
+  child.parent_at = at;
+  ++stats_.num_reparented;
+}
+
+void process_tree::impl::settle_orphans(std::vector<orphan_watch::entry> due) {
+  // No word of its end came: the child lives and has its reaper by now.
+  for (auto& e : due) {
+    auto* child = find_node(e.child);
+    auto* dead = find_node(e.parent);
+    if (child != nullptr && dead != nullptr && child->running()
+        && !dead->running() && child->parent == dead->key)
+      adopt_orphan(*child, *dead, dead->end);
   }
 }
 
@@ -557,7 +590,7 @@ void process_tree::impl::end(node& n, process_state state, const event_id& at,
       && ((n.runtime->role == runtime_facts::runc && n.runtime->foreground)
           || (n.runtime->role == runtime_facts::shim && n.runtime->serves)))
     teardown(*n.runtime->container, at, nullptr, now, reaps);
-  reparent_orphans(n, at);
+  reparent_orphans(n, at, now);
   resolve_pending_threads(n);
   // clone3 calls made inside a pid namespace that no record claimed were
   // threads. They stay pending: a late record may still claim one.
@@ -798,6 +831,8 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
   ++stats_.num_events;
   now_ = std::max(now_, now);
   drop_unproven(ev.id, now);
+  if (!orphans_.empty())
+    settle_orphans(orphans_.take_due(now_));
   if (ev.pid <= 0) {
     ++stats_.num_ignored;
     return;
@@ -1660,6 +1695,8 @@ bool process_tree::impl::reap(const process_key& key, uint64_t generation) {
   auto& n = i->second;
   if (n.running() || n.reap_generation != generation)
     return false;
+  if (!orphans_.empty())
+    settle_orphans(orphans_.take_of(key));
   auto end_ms = n.end_ms();
   if (n.container) {
     auto& members = n.container->members;

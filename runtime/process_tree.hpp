@@ -209,6 +209,12 @@ struct tree_stats {
   uint64_t num_revived = 0;
   /// Orphans handed to a reaper by rule.
   uint64_t num_reparented = 0;
+  /// Children of an ended parent left with it: nothing reports their own
+  /// deaths, so whether they live is unknown (see orphan_watch).
+  uint64_t num_orphans_kept = 0;
+  /// Children of an ended parent that waited for the connector's word on
+  /// their own end before moving.
+  uint64_t num_orphans_waited = 0;
   /// A record's `ppid=` changed the parent the table had.
   uint64_t num_parent_corrections = 0;
   /// Lifetimes ended by inference (process_state::vanished).
@@ -262,8 +268,9 @@ struct reconcile_result {
 ///   into it; a fork for a pid that already exited does not resurrect it.
 /// - An exit marks the process and requests a reap after the grace period;
 ///   orphans go to the nearest live subreaper ancestor in their pid
-///   namespace, else the namespace's init, else pid 1. A later `ppid=`
-///   corrects the guess (and proves the old parent died).
+///   namespace, else the namespace's init, else pid 1, when they are known
+///   to live (see orphan_watch); else they keep their parent. A later
+///   `ppid=` corrects the parent (and proves the old one died).
 /// - Containers come from lineage: a shim's `-namespace/-id`, runc's
 ///   `create/run/exec <id>`; the first exec of runc's init lineage joins the
 ///   container and every descendant inherits it. When the init exits, or
@@ -328,6 +335,13 @@ public:
     /// stat: a log's exe= and uid= are the kernel's words, and the log is
     /// root's.
     std::function<bool(const std::string& exe)> binary_root_owned;
+    /// A source reports every death (live, with the proc connector): a
+    /// child still running when its parent ends is alive and moves to the
+    /// reaper. Without one (replay, plugin) it keeps its parent.
+    bool deaths_reported = false;
+    /// How late such reports may come: children wait this long for the
+    /// word of their own end before they move (0: at once).
+    std::chrono::milliseconds orphan_wait{0};
   };
 
   process_tree();

@@ -93,8 +93,10 @@ def replay(log, tmp):
     for f in (stream, tree):
         if os.path.exists(f):
             os.remove(f)
+    # ancestors-depth on: its list must conform too (auditree.*).
     run = subprocess.run([auditree, "replay", log, "--keep-exited",
-                          "--tree-json", tree, "--auditree.output=" + stream],
+                          "--tree-json", tree, "--auditree.output=" + stream,
+                          "--auditree.ancestors-depth=8"],
                          capture_output=True, text=True, timeout=300)
     check(run.returncode == 0, f"replay {log}: exit {run.returncode}")
     lines = [json.loads(l) for l in open(stream)]
@@ -135,6 +137,8 @@ for log in logs:
 for where, seen in paths.items():
     print(f"{where}: {len(seen)} field paths checked")
     check("process.entity_id" in seen, f"{where}: no process.entity_id")
+check("auditree.process.ancestors" in paths["stream"],
+      "stream: no auditree.process.ancestors with ancestors-depth=8")
 if failures:
     print(f"{len(failures)} checks failed")
     sys.exit(1)

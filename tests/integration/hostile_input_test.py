@@ -265,6 +265,7 @@ def without_host(line):
     process = event.get("process", {})
     process.pop("entity_id", None)
     process.get("parent", {}).pop("entity_id", None)
+    process.get("entry_leader", {}).pop("entity_id", None)
     return json.dumps(event, sort_keys=True)
 
 

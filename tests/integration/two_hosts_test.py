@@ -38,6 +38,7 @@ def without_ids(event):
     process = event.get("process", {})
     process.pop("entity_id", None)
     process.get("parent", {}).pop("entity_id", None)
+    process.get("entry_leader", {}).pop("entity_id", None)
     return event
 
 

@@ -350,3 +350,23 @@ TEST_CASE("append_ecs_json: every process event of the excerpts is one valid "
   }
   CHECK(num_lines > 0);
 }
+
+TEST_CASE("append_ecs_json: ancestors go under auditree.process, only when "
+          "asked") {
+  auto events = test::events_by_stamp("long-argv.log");
+  auto ev = interpreted(events, 327486);
+  auto plain = line_of(ev);
+  CHECK_FALSE(contains(plain, "ancestors"));
+  ev.lineage.ancestors.push_back({"0123456789abcdef", 20, "/usr/bin/bash",
+                                  {"-bash"}});
+  ev.lineage.ancestors.push_back({"fedcba9876543210", 1, "/sbin/init", {}});
+  auto line = line_of(ev);
+  INFO(line);
+  CHECK(valid_json(line));
+  CHECK(contains(line, R"(,"process":{"ancestors":[{"pid":20,)"
+                       R"("entity_id":"0123456789abcdef",)"
+                       R"("executable":"/usr/bin/bash","args":["-bash"],)"
+                       R"("args_count":1},{"pid":1,)"
+                       R"("entity_id":"fedcba9876543210",)"
+                       R"("executable":"/sbin/init"}]}}})"));
+}

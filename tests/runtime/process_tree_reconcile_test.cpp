@@ -80,7 +80,8 @@ proc_process proc(int32_t pid, int32_t ppid, int64_t start_offset_ms,
 /// The tree world with a /proc: init(1) and bash(100) are older than the
 /// agent, and processes run as uid 1000 in /home/u.
 struct world : test::tree_world {
-  world() {
+  explicit world(process_tree::options opts = {})
+    : tree_world(std::move(opts)) {
     uid = 1000;
     cwd = "/home/u";
     host_ = {proc(1, 0, -3'600'000, "/sbin/init", {"/sbin/init"}),
@@ -290,7 +291,9 @@ TEST_CASE("/proc's start matches a lifetime within the tolerance",
 
 TEST_CASE("a wrong parent is corrected from /proc", "[tree][reconcile]") {
   SECTION("an orphan's guessed reaper: /proc names the subreaper") {
-    world w;
+    process_tree::options live; // the connector reports every death
+    live.deaths_reported = true;
+    world w{live};
     w.fork(200, 1, 201, 50, fork_flags, "python3");
     w.fork(201, 200, 202, 51);
     w.exec(202, 201, 52, "/usr/bin/sleep", {"sleep", "60"});
@@ -311,6 +314,21 @@ TEST_CASE("a wrong parent is corrected from /proc", "[tree][reconcile]") {
     // Only a subreaper adopts an orphan that is not its namespace's.
     CHECK(w.get(200).subreaper);
     CHECK(w.get(201).state == process_state::exited);
+  }
+  SECTION("replay: the orphan kept its parent; /proc names the subreaper") {
+    world w;
+    w.fork(200, 1, 201, 50, fork_flags, "python3");
+    w.fork(201, 200, 202, 51);
+    w.exec(202, 201, 52, "/usr/bin/sleep", {"sleep", "60"});
+    w.exit(201, 200, 60);
+    REQUIRE(w.get(202).ppid == 201);
+    auto r = w.sweep(w.scan(
+        {proc(200, 1, -30'000, "/usr/bin/python3", {"python3", "sup.py"}),
+         proc(202, 200, 51, "/usr/bin/sleep", {"sleep", "60"})}));
+    CHECK(r.num_parents_corrected == 1);
+    CHECK(w.get(202).ppid == 200);
+    CHECK(w.get(202).parent_origin == fact_origin::proc_scan);
+    CHECK(w.get(200).subreaper);
   }
   SECTION("a parent that lives on was a wrong guess, not a death") {
     world w;

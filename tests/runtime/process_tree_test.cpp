@@ -9,7 +9,7 @@
 //     bash(100)───sleep(101)            101 exits at +10, reaped at +1 s;
 //                                      a new 101 is forked at +20
 //
-//   orphan to a subreaper:
+//   orphan to a subreaper (live, the connector reporting every death):
 //
 //     containerd-shim(50)───runc(60)───sh(61)     runc exits: sh goes to the
 //                                                 shim (a subreaper), not 1
@@ -71,6 +71,14 @@ struct world : test::tree_world {
     exec(101, 100, 1, "/usr/bin/sleep", {"sleep", "2"});
   }
 };
+
+/// Live with the proc connector: a child running when its parent ends is
+/// alive (see orphan_watch_test.cpp for the other sources).
+process_tree::options deaths_reported() {
+  process_tree::options opts;
+  opts.deaths_reported = true;
+  return opts;
+}
 
 } // namespace
 
@@ -209,7 +217,7 @@ TEST_CASE("records of a process arrive in any order", "[tree]") {
 
 TEST_CASE("orphans go to the nearest live subreaper ancestor", "[tree]") {
   SECTION("a containerd shim is a subreaper") {
-    world w;
+    world w{deaths_reported()};
     w.exec(50, 1, 0, "/usr/bin/containerd-shim-runc-v2",
            {"/usr/bin/containerd-shim-runc-v2", "-namespace", "default", "-id",
             "web", "-address", "/run/containerd/containerd.sock"});
@@ -229,7 +237,7 @@ TEST_CASE("orphans go to the nearest live subreaper ancestor", "[tree]") {
   SECTION("a record from before the parent's death does not undo it") {
     // runc run -d: the container's init execs while runc still runs (its
     // record names runc); runc's exit is applied first.
-    world w;
+    world w{deaths_reported()};
     w.fork(200, 1, 201, 0, fork_flags, "python3");
     w.fork(201, 200, 202, 1);
     w.exit(201, 200, 3);
@@ -242,7 +250,7 @@ TEST_CASE("orphans go to the nearest live subreaper ancestor", "[tree]") {
     CHECK(w.get(203).ppid == 1);
   }
   SECTION("without one they go to pid 1, and a record corrects the guess") {
-    world w;
+    world w{deaths_reported()};
     w.fork(200, 1, 201, 0, fork_flags, "python3");
     w.fork(201, 200, 202, 1);
     w.exec(202, 201, 2, "/usr/bin/sleep", {"sleep", "1"});
