@@ -14,6 +14,7 @@ Prints the health latency and the CPU share.
 import os
 import re
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,8 +25,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_harness import Agent, check, finish, tree_vs_proc, wait_for
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
-CLIENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+# `nobody` may not be able to read the checkout (a 0700 home or temp
+# folder): it runs a copy from a folder of its own.
+CLIENTS = os.path.join(tempfile.mkdtemp(prefix="auditree-clients-"),
                        "api_clients.py")
+shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "api_clients.py"), CLIENTS)
+os.chmod(os.path.dirname(CLIENTS), 0o755)
+os.chmod(CLIENTS, 0o644)
 FLOOD = 1100
 READ_TIMEOUT_S = 4
 HTTP_CAP = 64  # config/auditree.conf's http-max-connections
@@ -186,6 +193,7 @@ finally:
             client.kill()
             client.wait()
     agent.stop()
+    shutil.rmtree(os.path.dirname(CLIENTS), ignore_errors=True)
 
 for name, value in figures.items():
     print(f"figure: {name}: {value}")
