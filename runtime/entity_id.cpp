@@ -34,21 +34,34 @@ void compress(uint32_t state[8], const uint8_t block[64]) {
     auto s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  uint32_t v[8];
-  std::memcpy(v, state, sizeof(v));
+  // Named working variables rather than a shifted array: they stay in
+  // registers (the array's memmove each round was most of the hash).
+  uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+  uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
   for (int i = 0; i < 64; ++i) {
-    auto s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
-    auto choice = (v[4] & v[5]) ^ (~v[4] & v[6]);
-    auto t1 = v[7] + s1 + choice + round_constants[i] + w[i];
-    auto s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
-    auto majority = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+    auto s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+    auto choice = (e & f) ^ (~e & g);
+    auto t1 = h + s1 + choice + round_constants[i] + w[i];
+    auto s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+    auto majority = (a & b) ^ (a & c) ^ (b & c);
     auto t2 = s0 + majority;
-    std::memmove(v + 1, v, 7 * sizeof(uint32_t));
-    v[4] += t1;
-    v[0] = t1 + t2;
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
   }
-  for (int i = 0; i < 8; ++i)
-    state[i] += v[i];
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+  state[5] += f;
+  state[6] += g;
+  state[7] += h;
 }
 
 constexpr char base64url[] =

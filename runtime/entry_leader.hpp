@@ -21,13 +21,14 @@
 namespace auditree {
 
 struct entry_leader {
-  process_info process;
+  /// A view into the tree: valid until the tree changes.
+  process_view process;
   /// container, sshd, terminal or init.
   std::string type;
 };
 
 /// The entry leader of `self`, a lifetime of `tree`.
 std::optional<entry_leader> find_entry_leader(const process_tree& tree,
-                                              const process_info& self);
+                                              const process_view& self);
 
 } // namespace auditree

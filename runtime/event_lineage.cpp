@@ -12,25 +12,25 @@ bool is_known(const event_id& id) {
 }
 
 void fill_entry_leader(process_lineage& out, const process_tree& tree,
-                       std::string_view boot, const process_info& self) {
+                       std::string_view boot, const process_view& self) {
   auto leader = find_entry_leader(tree, self);
   if (!leader)
     return;
   auto& p = leader->process;
   out.entry_pid = p.pid;
   out.entry_entity_id = make_entity_id(boot, p.pid, stamp_ms(p.key.first_seen));
-  out.entry_exe = std::move(p.exe);
-  out.entry_name = std::move(p.comm);
+  out.entry_exe = std::string{p.exe};
+  out.entry_name = std::string{p.comm};
   if (p.start)
     out.entry_start = *p.start;
   out.entry_type = std::move(leader->type);
 }
 
 void fill_ancestors(process_lineage& out, const process_tree& tree,
-                    std::string_view boot, const process_info& parent,
+                    std::string_view boot, const process_view& parent,
                     size_t depth) {
   // Tetragon's ancestors: beyond the parent, which the event names already.
-  auto end_of_chain = [](const process_info& p) {
+  auto end_of_chain = [](const process_view& p) {
     return p.pid == 1 || p.container_init;
   };
   if (end_of_chain(parent))
@@ -38,12 +38,12 @@ void fill_ancestors(process_lineage& out, const process_tree& tree,
   auto next = parent.parent;
   while (out.ancestors.size() < depth && next.pid > 0
          && is_known(next.first_seen)) {
-    auto a = tree.find(next);
+    auto a = tree.view(next);
     if (!a)
       break;
     out.ancestors.push_back(lineage_ancestor{
         make_entity_id(boot, a->pid, stamp_ms(a->key.first_seen)), a->pid,
-        std::move(a->exe), std::move(a->argv)});
+        std::string{a->exe}, a->argv()});
     if (end_of_chain(*a))
       break;
     next = a->parent;
@@ -55,7 +55,7 @@ void fill_ancestors(process_lineage& out, const process_tree& tree,
 void fill_lineage(process_event& ev, const process_tree& tree,
                   std::string_view boot, size_t ancestors_depth) {
   auto& out = ev.lineage;
-  auto self = tree.find(subject_pid(ev));
+  auto self = tree.view(subject_pid(ev));
   if (!self)
     return;
   out.entity_id =
@@ -69,20 +69,20 @@ void fill_lineage(process_event& ev, const process_tree& tree,
   if (parent_pid <= 0)
     return;
   out.parent_pid = parent_pid;
-  std::optional<process_info> parent;
+  std::optional<process_view> parent;
   if (self->parent.pid == parent_pid && is_known(self->parent.first_seen))
-    parent = tree.find(self->parent);
+    parent = tree.view(self->parent);
   if (!parent)
-    parent = tree.find(parent_pid);
+    parent = tree.view(parent_pid);
   if (!parent)
     return;
   out.parent_entity_id =
       make_entity_id(boot, parent->pid, stamp_ms(parent->key.first_seen));
   if (ancestors_depth > 0)
     fill_ancestors(out, tree, boot, *parent, ancestors_depth);
-  out.parent_exe = std::move(parent->exe);
-  out.parent_name = std::move(parent->comm);
-  out.parent_args = std::move(parent->argv);
+  out.parent_exe = std::string{parent->exe};
+  out.parent_name = std::string{parent->comm};
+  out.parent_args = parent->argv();
   if (parent->start)
     out.parent_start = *parent->start;
 }

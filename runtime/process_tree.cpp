@@ -1856,6 +1856,42 @@ std::optional<process_info> process_tree::find(const process_key& key) const {
   return std::nullopt;
 }
 
+namespace {
+
+process_view view_of(const node& n) {
+  process_view x;
+  x.key = n.key;
+  x.pid = n.key.pid;
+  x.ppid = n.parent.pid;
+  x.parent = n.parent;
+  x.comm = n.name.comm;
+  if (n.image) {
+    x.exe = n.image->exe;
+    x.joined_args = &n.image->args;
+    x.argc = n.image->argc;
+  }
+  if (n.has_start)
+    x.start = n.start;
+  if (n.container)
+    x.container = n.container->id;
+  x.container_init = n.container_init;
+  return x;
+}
+
+} // namespace
+
+std::optional<process_view> process_tree::view(int32_t pid) const {
+  if (auto* n = impl_->newest(pid))
+    return view_of(*n);
+  return std::nullopt;
+}
+
+std::optional<process_view> process_tree::view(const process_key& key) const {
+  if (auto* n = impl_->find_node(key))
+    return view_of(*n);
+  return std::nullopt;
+}
+
 std::optional<std::string_view> process_tree::container_of(int32_t pid) const {
   auto* n = impl_->newest(pid);
   if (n == nullptr)

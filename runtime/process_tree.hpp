@@ -18,6 +18,7 @@
 #include "messages/process_event.hpp"
 #include "runtime/memory_budget.hpp"
 #include "runtime/container_evidence.hpp"
+#include "runtime/joined_argv.hpp"
 #include "runtime/proc_scan.hpp"
 
 namespace auditree {
@@ -137,6 +138,28 @@ struct process_info {
   fact_origin exec_origin = fact_origin::unknown;
   fact_origin start_origin = fact_origin::unknown;
   fact_origin end_origin = fact_origin::unknown;
+};
+
+/// The fields of a lifetime the per-event path reads, viewing the table's
+/// strings: valid until the table changes.
+struct process_view {
+  process_key key;
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  process_key parent;
+  std::string_view comm;
+  std::string_view exe;
+  /// The last exec's argv joined with NUL bytes; null when none was seen.
+  const std::string* joined_args = nullptr;
+  uint32_t argc = 0;
+  std::optional<event_id> start;
+  std::string_view container;
+  bool container_init = false;
+
+  std::vector<std::string> argv() const {
+    return joined_args ? split_argv(*joined_args, argc)
+                       : std::vector<std::string>{};
+  }
 };
 
 /// One container as lineage shows it.
@@ -396,6 +419,14 @@ public:
   /// was requested with. Returns whether it removed something; a stale
   /// timer (the lifetime is gone or rescheduled) is a no-op.
   bool reap(const process_key& key, uint64_t generation);
+
+  /// The newest lifetime of `pid` as a view into the table, valid until
+  /// the table changes: the per-event lineage reads self, parent and
+  /// ancestors, where find()'s full copy was most of the replay's cost.
+  std::optional<process_view> view(int32_t pid) const;
+
+  /// One lifetime by key, as a view (see above).
+  std::optional<process_view> view(const process_key& key) const;
 
   /// The newest lifetime of `pid`, if the table holds one.
   std::optional<process_info> find(int32_t pid) const;
