@@ -100,6 +100,10 @@ struct process_info {
   int32_t fork_ppid = 0;
   /// `comm=` of the newest record (at most 15 bytes).
   std::string comm;
+  /// Its process group and session (host pids; runtime/session_ids); 0
+  /// when unknown.
+  int32_t pgid = 0;
+  int32_t sid = 0;
   /// The last exec's exe, argv and cwd; a process that never exec'd has
   /// its parent's (fork copies the image), or the exe= of its records.
   std::string exe;
@@ -137,6 +141,18 @@ struct process_info {
   fact_origin exec_origin = fact_origin::unknown;
   fact_origin start_origin = fact_origin::unknown;
   fact_origin end_origin = fact_origin::unknown;
+};
+
+/// The few facts of one lifetime a stream event names of its leaders,
+/// without process_info's copies; the views are valid until the table
+/// changes.
+struct process_brief {
+  process_key key;
+  int32_t pgid = 0;
+  int32_t sid = 0;
+  std::string_view comm;
+  std::string_view exe;
+  std::optional<event_id> start;
 };
 
 /// One container as lineage shows it.
@@ -402,6 +418,10 @@ public:
 
   /// One lifetime by key.
   std::optional<process_info> find(const process_key& key) const;
+
+  /// The newest lifetime of `pid` in brief, if the table holds one (see
+  /// process_brief).
+  std::optional<process_brief> brief(int32_t pid) const;
 
   /// The container of the newest lifetime of `pid` (empty on the host), if
   /// the table holds one; valid until the table changes. For the per-event
