@@ -55,6 +55,15 @@ FLOOD_SECONDS = float(os.environ.get("BENCH_FLOOD_SECONDS", "5"))
 KEY = os.environ.get("BENCH_KEY", "auditree-bench")
 # Extra options for `auditree run` and `auditree replay` (A/B trials).
 EXTRA_ARGS = os.environ.get("BENCH_AUDITREE_ARGS", "").split()
+# Another rules file for both live agents (A/B trials of the rules, e.g.
+# without setsid and setpgid); empty: config/audit.rules.
+RULES_FILE = os.path.abspath(os.environ["BENCH_RULES"]) \
+    if os.environ.get("BENCH_RULES") else ""
+# A second rules file: both agents run with it too, at the fixed rate, in
+# the same live run (the cost of rules: BENCH_RULES without a call,
+# BENCH_RULES_B with it).
+RULES_B = os.path.abspath(os.environ["BENCH_RULES_B"]) \
+    if os.environ.get("BENCH_RULES_B") else ""
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The clock of audit stamps (the kernel's ktime_get_coarse_real_ts64).
 CLOCK_REALTIME_COARSE = 5
@@ -276,12 +285,14 @@ def stop(proc, sig=signal.SIGINT, seconds=30):
 class auditree_daemon:
     """`auditree run` with its rules tagged with the bench key."""
 
-    def __init__(self, mode, tmp, variant=""):
+    def __init__(self, mode, tmp, variant="", rules=None):
         self.mode = mode
         self.tmp = tmp
         # A variant sets one more option: "batch-delay=0s".
         self.variant = variant
-        self.name = f"auditree {mode}" + (f", {variant}" if variant else "")
+        self.rules = RULES_FILE if rules is None else rules
+        self.name = f"auditree {mode}" + (f", {variant}" if variant else "") \
+            + (", rules B" if rules else "")
 
     def start(self):
         self.err_path = os.path.join(self.tmp,
@@ -290,6 +301,7 @@ class auditree_daemon:
         variant = [f"--auditree.{self.variant}"] if self.variant else []
         self.proc = subprocess.Popen(
             [AUDITREE, "run", *EXTRA_ARGS, *variant,
+             *([f"--auditree.rules-file={self.rules}"] if self.rules else []),
              f"--auditree.mode={self.mode}",
              "--auditree.output=/dev/null", f"--auditree.rule-key={KEY}",
              "--auditree.log-level=warning",
@@ -336,9 +348,10 @@ class auditd_daemon:
     """Debian's auditd in the foreground with a private config: RAW log in
     a temp dir, no plugins, the same rules as config/audit.rules."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, rules=None):
         self.tmp = tmp
-        self.name = "auditd"
+        self.rules = RULES_FILE if rules is None else rules
+        self.name = "auditd" + (", rules B" if rules else "")
 
     def write_config(self):
         self.dir = os.path.join(self.tmp, "auditd")
@@ -397,7 +410,8 @@ end_of_event_timeout = 2
         # As the agent does: backlog_limit raised to the same value, and the
         # rules of config/audit.rules, tagged.
         auditctl("-b", "8192")
-        with open(os.path.join(ROOT, "config", "audit.rules")) as f:
+        with open(self.rules
+                  or os.path.join(ROOT, "config", "audit.rules")) as f:
             for line in f:
                 line = line.strip()
                 if line and not line.startswith("#"):
@@ -560,6 +574,9 @@ def bench_live():
     # that never waits).
     delays = [auditree_daemon("multicast", tmp, f"batch-delay={d}")
               for d in ("0s", "2ms")]
+    if RULES_B:
+        delays += [auditree_daemon("multicast", tmp, rules=RULES_B),
+                   auditd_daemon(tmp, rules=RULES_B)]
     fixed = {d.name: [] for d in daemons + delays}
     flood = {d.name: [] for d in daemons}
     problems = []
@@ -726,6 +743,22 @@ def main():
             k = per10k(runs, "kauditd_cpu")
             row(f"  kernel kauditd CPU s per 10k, {mode}", fmt(k, 3),
                 "kauditd with auditd", fmt(auditd_k, 3), ratio(k, auditd_k))
+        if RULES_B:
+            b = per10k(fixed["auditree multicast, rules B"])
+            b_peer = per10k(fixed["auditd, rules B"])
+            a = per10k(fixed["auditree multicast"])
+            row(f"live CPU s per 10k, multicast, rules B "
+                f"({os.path.basename(RULES_B)})", fmt(b, 3),
+                "auditd, rules B", fmt(b_peer, 3), ratio(b, b_peer))
+            row("  rules B against the rules, auditree multicast", fmt(b, 3),
+                "auditree multicast", fmt(a, 3), ratio(b, a))
+            row("  rules B against the rules, auditd", fmt(b_peer, 3),
+                "auditd", fmt(auditd_cpu, 3), ratio(b_peer, auditd_cpu))
+            for name in ("auditree multicast", "auditree multicast, rules B",
+                         "auditd", "auditd, rules B"):
+                row(f"  kernel kauditd CPU s per 10k, {name}",
+                    fmt(per10k(fixed[name], "kauditd_cpu"), 3), "—", "—", "—")
+
         def medians(runs, key):
             """(p50, p99, max), each the median over `runs`; or None."""
             got = [r[key] for r in runs if r.get(key)]

@@ -14,7 +14,9 @@
 # BENCH_CORPUS (tests/data/corpus/fork-storm.log.gz, replayed as plain
 # text by both), BENCH_KEY (the key on every rule the live part adds,
 # auditree-bench), BENCH_AUDITREE_ARGS (extra options for every auditree
-# run, for A/B trials).
+# run, for A/B trials), BENCH_RULES (a rules file for both live agents
+# instead of config/audit.rules), BENCH_RULES_B (a second rules file both
+# live agents also run with at the fixed rate, in the same run: A/B of rules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

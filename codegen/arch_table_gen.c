@@ -11,7 +11,7 @@
 /* The calls of enum process_call, spelled as libaudit names them. */
 static const char* const calls[] = {"fork",   "vfork",    "clone",
                                     "clone3", "execve",   "execveat",
-                                    "exit_group"};
+                                    "exit_group", "setsid", "setpgid"};
 enum { call_count = sizeof calls / sizeof calls[0] };
 
 /* machine_t grows with libaudit; probe well past its last value. */

@@ -18,6 +18,9 @@ struct proc_process {
   /// The same start as Unix time in milliseconds (boot time + ticks).
   uint64_t start_ms = 0;
   int32_t num_threads = 0;
+  /// Fields 5 and 6 of /proc/<pid>/stat: process group and session.
+  int32_t pgid = 0;
+  int32_t sid = 0;
   std::string comm;
   std::string exe;
   std::string cwd;

@@ -16,6 +16,19 @@ enum class process_action : uint8_t {
   exit,  ///< exit_group (audit) or the task's death (proc connector).
   abend, ///< ANOM_ABEND: killed by a core-dumping signal.
   rename, ///< A new `comm` (prctl PR_SET_NAME; the proc connector).
+  setsid,  ///< A successful setsid: a new session and process group.
+  setpgid, ///< A successful setpgid: a process joined or made a group.
+};
+
+/// A process group or session leader on a stream event
+/// (runtime/process_leaders): pid 0 when unknown.
+struct lineage_leader {
+  int32_t pid = 0;
+  /// Empty when the table does not hold the leader's lifetime.
+  std::string entity_id;
+  std::string exe;
+  std::string name;
+  event_id start;
 };
 
 /// Who reported a fact about a process.
@@ -55,6 +68,9 @@ struct process_lineage {
   event_id entry_start;
   /// entry_meta.type: container, sshd, terminal or init.
   std::string entry_type;
+  /// process.group_leader and process.session_leader.
+  lineage_leader group_leader;
+  lineage_leader session_leader;
   /// Live, local host only: /etc/machine-id and the boot id.
   std::string host_id;
   std::string boot_id;
@@ -113,6 +129,12 @@ struct process_event {
   /// fork, in the stream: the child's pid in the caller's pid namespace
   /// (`exit=`) when that is not the host's; `child` is then its host pid.
   int32_t vpid = 0;
+  /// setpgid: a0 and a1 as the caller passed them (pids in its pid
+  /// namespace; 0: itself). proc_scan: /proc's pgid and session (host
+  /// pids). 0 otherwise.
+  int32_t target = 0;
+  int32_t pgid = 0;
+  int32_t sid = 0;
   /// The tree's view of the process and its parent (see process_lineage).
   process_lineage lineage;
   /// exec whose argv was cut to max-args-bytes: its bytes (joined with NUL
@@ -153,6 +175,10 @@ inline const char* to_string(process_action x) {
       return "abend";
     case process_action::rename:
       return "rename";
+    case process_action::setsid:
+      return "setsid";
+    case process_action::setpgid:
+      return "setpgid";
   }
   return "?";
 }

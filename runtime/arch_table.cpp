@@ -10,10 +10,10 @@ constexpr uint32_t em_s390 = 22;
 
 } // namespace
 
-const process_call all_process_calls[7] = {
+const process_call all_process_calls[9] = {
   process_call::fork,   process_call::vfork,    process_call::clone,
   process_call::clone3, process_call::execve,   process_call::execveat,
-  process_call::exit_group,
+  process_call::exit_group, process_call::setsid, process_call::setpgid,
 };
 
 std::string_view call_name(process_call call) {
@@ -32,6 +32,10 @@ std::string_view call_name(process_call call) {
       return "execveat";
     case process_call::exit_group:
       return "exit_group";
+    case process_call::setsid:
+      return "setsid";
+    case process_call::setpgid:
+      return "setpgid";
     case process_call::none:
       break;
   }

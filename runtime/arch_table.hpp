@@ -13,14 +13,15 @@ namespace auditree {
 
 /// The system calls the process tree follows.
 enum class process_call : uint8_t {
-  none, fork, vfork, clone, clone3, execve, execveat, exit_group
+  none, fork, vfork, clone, clone3, execve, execveat, exit_group,
+  setsid, setpgid ///< a new session, a new process group
 };
 
 /// The syscall name of a call ("" for none), as libaudit spells it.
 std::string_view call_name(process_call call);
 
 /// Every call but none, in declaration order.
-extern const process_call all_process_calls[7];
+extern const process_call all_process_calls[9];
 
 struct arch_syscall {
   uint32_t number;

@@ -237,6 +237,8 @@ const char* ecs_event_type(process_action action) {
     case process_action::abend:
       return "end";
     case process_action::rename:
+    case process_action::setsid:
+    case process_action::setpgid:
       return "change";
   }
   return "info";
@@ -330,6 +332,22 @@ void write_entry_leader(json_writer& out, const process_lineage& lin) {
   out.put("\"}}");
 }
 
+// process.group_leader or process.session_leader (runtime/process_leaders).
+void write_leader(json_writer& out, const char* key, const lineage_leader& l) {
+  if (l.pid <= 0)
+    return;
+  out.put(",\"");
+  out.put(key);
+  out.put("\":{\"pid\":");
+  out.number(l.pid);
+  write_string_field(out, "entity_id", l.entity_id);
+  write_string_field(out, "executable", l.exe);
+  write_string_field(out, "name", l.name);
+  if (is_known(l.start))
+    write_stamp_field(out, "start", l.start);
+  out.put('}');
+}
+
 void write_process(json_writer& out, const process_event& ev) {
   out.put(",\"process\":{\"pid\":");
   out.number(subject_pid(ev));
@@ -342,6 +360,8 @@ void write_process(json_writer& out, const process_event& ev) {
     write_stamp_field(out, "start", ev.lineage.start);
   write_parent(out, ev);
   write_entry_leader(out, ev.lineage);
+  write_leader(out, "group_leader", ev.lineage.group_leader);
+  write_leader(out, "session_leader", ev.lineage.session_leader);
   write_string_field(out, "name", ev.comm);
   write_string_field(out, "executable", ev.exe);
   if (ev.action == process_action::exec) {

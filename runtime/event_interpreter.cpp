@@ -146,6 +146,18 @@ bool read_fork(const arch_info& arch, process_call what,
   return true;
 }
 
+// setpgid's pid (a0) and pgid (a1), both in the caller's pid namespace.
+bool read_setpgid(const record_fields& fields, process_event& ev) {
+  ev.action = process_action::setpgid;
+  auto target = parse_unsigned(fields.a0, 16);
+  auto pgid = parse_unsigned(fields.a1, 16);
+  if (!target || !pgid || *target > INT32_MAX || *pgid > INT32_MAX)
+    return false;
+  ev.target = static_cast<int32_t>(*target);
+  ev.pgid = static_cast<int32_t>(*pgid);
+  return true;
+}
+
 // An exec's argv (from its EXECVE records) and cwd; the error says what
 // did not reassemble.
 const char* read_exec(const audit_event& event, process_event& ev) {
@@ -242,6 +254,15 @@ interpretation interpret(const audit_event& event) {
       ev.exit_code = code ? static_cast<int32_t>(*code & 0xff) : 0;
       break;
     }
+    case process_call::setsid:
+      ev.action = process_action::setsid;
+      break;
+    case process_call::setpgid:
+      if (!read_setpgid(fields, ev)) {
+        result.event.reset();
+        result.error = "setpgid with malformed a0= or a1=";
+      }
+      break;
     case process_call::none:
       break;
   }

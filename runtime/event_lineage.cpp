@@ -2,6 +2,7 @@
 
 #include "runtime/entity_id.hpp"
 #include "runtime/entry_leader.hpp"
+#include "runtime/process_leaders.hpp"
 
 namespace auditree {
 
@@ -63,6 +64,7 @@ void fill_lineage(process_event& ev, const process_tree& tree,
   if (self->start)
     out.start = *self->start;
   fill_entry_leader(out, tree, boot, *self);
+  fill_leaders(out, tree, boot, self->pgid, self->sid);
   auto parent_pid = stream_parent_pid(ev);
   if (parent_pid <= 0)
     parent_pid = self->ppid;

@@ -95,6 +95,10 @@ bool parse_proc_stat(std::string_view text, proc_process& out) {
       if (!ppid || *ppid > INT32_MAX)
         return false;
       out.ppid = static_cast<int32_t>(*ppid);
+    } else if (field == 5 || field == 6) {
+      auto id = parse_unsigned(word);
+      auto value = id && *id <= INT32_MAX ? static_cast<int32_t>(*id) : 0;
+      (field == 5 ? out.pgid : out.sid) = value;
     } else if (field == 20) {
       auto n = parse_unsigned(word);
       out.num_threads = n && *n <= INT32_MAX ? static_cast<int32_t>(*n) : 0;
@@ -280,6 +284,8 @@ to_process_events(std::vector<proc_process> procs) {
     ev.cwd = std::move(p.cwd);
     ev.uid = p.uid;
     ev.euid = p.euid;
+    ev.pgid = p.pgid;
+    ev.sid = p.sid;
     // The cgroup is the container's own word; lineage cannot name the
     // containers that started before the agent.
     if (!p.cgroup_delegated)

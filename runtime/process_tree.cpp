@@ -15,6 +15,7 @@
 #include "runtime/joined_argv.hpp"
 #include "runtime/pid_facts.hpp"
 #include "runtime/process_name.hpp"
+#include "runtime/session_ids.hpp"
 
 namespace auditree {
 
@@ -93,6 +94,7 @@ struct node {
   std::shared_ptr<container_state> container;
   std::shared_ptr<const runtime_facts> runtime;
   process_name name;
+  session_ids ids;
   /// Children, possibly with stale entries (moved away or reaped): a
   /// child belongs here only while its `parent` is this lifetime. Lazy, so
   /// that reaping an orphan of pid 1 costs no scan of pid 1's children.
@@ -170,6 +172,8 @@ struct process_tree::impl {
                   std::vector<reap_request>& reaps);
   void apply_exit(const process_event& ev, time_point now,
                   std::vector<reap_request>& reaps);
+  void apply_session(const process_event& ev, time_point now,
+                     std::vector<reap_request>& reaps);
   bool reap(const process_key& key, uint64_t generation);
 
   node* find_node(const process_key& key);
@@ -463,6 +467,7 @@ void process_tree::impl::inherit(node& child, const node& creator) {
     child.euid = creator.euid;
     child.auid = creator.auid;
   }
+  child.ids.inherit(creator.ids);
   inherit_lineage(child, creator);
 }
 
@@ -481,6 +486,8 @@ void process_tree::impl::fill_subject_facts(node& n, const process_event& ev) {
     n.euid = ev.euid;
     n.auid = ev.auid;
   }
+  if (ev.source == fact_source::proc_scan && (ev.pgid > 0 || ev.sid > 0))
+    n.ids.take(ev.pgid, ev.sid, ev.id);
 }
 
 void process_tree::impl::request_reap(node& n, time_point now,
@@ -818,6 +825,10 @@ node* process_tree::impl::subject(const process_event& ev, time_point now,
       return nullptr;
     n = &create(ev.pid, ev.id);
     link_new(*n, ev.ppid, ev.id, origin_of(ev.source), 0, t);
+    // Its own record before its fork's: it is still in the group and
+    // session fork gave it, its parent's.
+    if (auto* parent = find_node(n->parent))
+      n->ids.inherit(parent->ids);
   }
   correct_parent(*n, ev.ppid, ev.id, origin_of(ev.source), now, reaps);
   fill_subject_facts(*n, ev);
@@ -852,7 +863,30 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
   case process_action::rename: // the newest name wins (fill_subject_facts)
     subject(ev, now, reaps);
     break;
+  case process_action::setsid:
+  case process_action::setpgid:
+    apply_session(ev, now, reaps);
+    break;
   }
+}
+
+void process_tree::impl::apply_session(const process_event& ev,
+                                       time_point now,
+                                       std::vector<reap_request>& reaps) {
+  auto* caller = subject(ev, now, reaps);
+  if (caller != nullptr && ev.action == process_action::setsid) {
+    caller->ids.take(ev.pid, ev.pid, ev.id);
+    return;
+  }
+  auto change = caller ? resolve_setpgid(ev, caller->in_pid_ns) : std::nullopt;
+  auto* target = !change                     ? nullptr
+                 : change->target == ev.pid ? caller
+                     : lifetime_at(change->target, stamp_ms(ev.id));
+  if (target == nullptr) {
+    ++stats_.num_ignored;
+    return;
+  }
+  target->ids.take(change->pgid, target->ids.sid, ev.id);
 }
 
 void process_tree::impl::apply_fork(const process_event& ev, time_point now,
@@ -1542,6 +1576,8 @@ void process_tree::impl::add_from_proc(const proc_process& p, node& n,
   ev.cwd = p.cwd;
   ev.uid = p.uid;
   ev.euid = p.euid;
+  ev.pgid = p.pgid;
+  ev.sid = p.sid;
   auto claim = classify_cgroup(p.cgroup);
   if (p.cgroup_delegated && !claim.container.empty())
     claim = {{}, claim_rejection::delegated_cgroup};
@@ -1675,6 +1711,7 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
     if (n == nullptr || newer_than_scan(*n, t) || !same_start(*n, p->start_ms))
       continue;
     auto before = n->parent;
+    n->ids.take(p->pgid, p->sid, at);
     correct_parent(*n, p->ppid, at, fact_origin::proc_scan, now, reaps);
     if (n->parent != before)
       ++result.num_parents_corrected;
@@ -1773,6 +1810,8 @@ process_info process_tree::impl::info(const node& n) const {
   x.parent = n.parent;
   x.fork_ppid = n.fork_ppid;
   x.comm = n.name.comm;
+  x.pgid = n.ids.pgid;
+  x.sid = n.ids.sid;
   if (n.image) {
     x.exe = n.image->exe;
     x.argv = split_argv(n.image->args, n.image->argc);
@@ -1864,6 +1903,8 @@ process_view view_of(const node& n) {
   x.pid = n.key.pid;
   x.ppid = n.parent.pid;
   x.parent = n.parent;
+  x.pgid = n.ids.pgid;
+  x.sid = n.ids.sid;
   x.comm = n.name.comm;
   if (n.image) {
     x.exe = n.image->exe;

@@ -101,6 +101,10 @@ struct process_info {
   int32_t fork_ppid = 0;
   /// `comm=` of the newest record (at most 15 bytes).
   std::string comm;
+  /// Its process group and session (host pids; runtime/session_ids); 0
+  /// when unknown.
+  int32_t pgid = 0;
+  int32_t sid = 0;
   /// The last exec's exe, argv and cwd; a process that never exec'd has
   /// its parent's (fork copies the image), or the exe= of its records.
   std::string exe;
@@ -147,6 +151,9 @@ struct process_view {
   int32_t pid = 0;
   int32_t ppid = 0;
   process_key parent;
+  /// Process group and session, 0 when unknown.
+  int32_t pgid = 0;
+  int32_t sid = 0;
   std::string_view comm;
   std::string_view exe;
   /// The last exec's argv joined with NUL bytes; null when none was seen.

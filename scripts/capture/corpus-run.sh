@@ -40,9 +40,11 @@ if grep -q -- '--prepare' "$SCEN"; then
     bash "$SCEN" --prepare > "$W/prepare.out" 2>&1 || { echo "corpus-run.sh: $SCEN --prepare failed, see $W/prepare.out" >&2; exit 1; }
 fi
 
+# CAPTURE_SYSCALLS adds calls to the rules (e.g. setsid,setpgid).
+CALLS="fork,vfork,clone,clone3,execve,execveat,exit_group${CAPTURE_SYSCALLS:+,$CAPTURE_SYSCALLS}"
 RULES=(
-  "always,exit -F arch=b64 -S fork,vfork,clone,clone3,execve,execveat,exit_group -k feasibility"
-  "always,exit -F arch=b32 -S fork,vfork,clone,clone3,execve,execveat,exit_group -k feasibility"
+  "always,exit -F arch=b64 -S $CALLS -k feasibility"
+  "always,exit -F arch=b32 -S $CALLS -k feasibility"
 )
 rules_on()  { for r in "${RULES[@]}"; do auditctl -a $r >/dev/null; done; }
 rules_off() { for r in "${RULES[@]}"; do auditctl -d $r >/dev/null 2>&1; done; }

@@ -110,6 +110,9 @@ tmp = tempfile.mkdtemp()
 logs = sorted(glob.glob(os.path.join(repo, "tests", "data", "corpus",
                                      "*.log.gz")))
 check(len(logs) >= 4, f"only {len(logs)} corpus logs")
+# Captured with setsid and setpgid: its events name their leaders.
+logs.append(os.path.join(repo, "tests", "data", "lineage",
+                         "session-leaders.log.gz"))
 two = os.path.join(tmp, "two")
 subprocess.run([sys.executable, os.path.join(repo, "scripts",
                                              "two_host_log.py"),
@@ -137,6 +140,9 @@ for log in logs:
 for where, seen in paths.items():
     print(f"{where}: {len(seen)} field paths checked")
     check("process.entity_id" in seen, f"{where}: no process.entity_id")
+for leader in ("group_leader", "session_leader"):
+    check(f"process.{leader}.entity_id" in paths["stream"],
+          f"stream: no process.{leader}")
 check("auditree.process.ancestors" in paths["stream"],
       "stream: no auditree.process.ancestors with ancestors-depth=8")
 if failures:

@@ -476,6 +476,10 @@ TEST_CASE("interpret: every event of the excerpts, checked against its lines") {
     case process_action::rename:
       FAIL("audit reports no rename");
       break;
+    case process_action::setsid:
+    case process_action::setpgid:
+      FAIL("the corpus was captured without setsid and setpgid rules");
+      break;
     }
     auto first =
         std::find_if(ev.records.begin(), ev.records.end(), [](auto& rec) {
