@@ -123,8 +123,14 @@ struct process_info {
   /// Container id (`default/c-life-1`, `docker/<64-hex>`, ...); empty on
   /// the host.
   std::string container;
+  /// Its runtime (see container_info::runtime).
+  std::string container_runtime;
   /// The first process of its container (its pid namespace's init).
   bool container_init = false;
+  /// Its pid and its parent's inside its own pid namespace (a container's),
+  /// see runtime/pid_views; 0 when unknown or the host's.
+  int32_t vpid = 0;
+  int32_t parent_vpid = 0;
   /// Threads created in this lifetime (CLONE_THREAD clones, and clone3
   /// children that never turned out to be processes).
   uint32_t threads = 0;
