@@ -84,6 +84,11 @@ void stamp_lineage(tree_state& st, process_event& ev, const process_tree& tree,
   if (!st.local_host.empty() && ev.host == st.local_host) {
     ev.lineage.host_id = st.local_machine_id;
     ev.lineage.boot_id = st.local_boot_id;
+    if (!ev.container.empty()) {
+      auto& labels = st.containers.of(ev.container, ev.lineage.container_runtime);
+      ev.lineage.container_name = labels.name;
+      ev.lineage.container_image = labels.image;
+    }
   }
 }
 
@@ -137,6 +142,11 @@ void apply_batch(self_pointer self, process_event_batch& batch) {
     for (auto& c : tree.take_container_events()) {
       c.sequence = ev.sequence;
       c.host = ev.host;
+      if (!st.local_host.empty() && c.host == st.local_host) {
+        auto& labels = st.containers.of(c.id, c.runtime);
+        c.name = labels.name;
+        c.image = labels.image;
+      }
       containers.push_back(std::move(c));
     }
     auto first_out = stream.size();

@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/container_facts.hpp"
 #include "actors/reliable_link.hpp"
 #include "runtime/counter_ledger.hpp"
 #include "runtime/fault_plan.hpp"
@@ -92,6 +93,8 @@ struct tree_state {
   std::string local_host;
   std::string local_boot_id;
   std::string local_machine_id;
+  /// Live, the local containers' names and images (their runtime's state).
+  container_facts containers;
   size_t ancestors_depth = 0;
   /// The stream's forks that wait until the table knows what they made.
   start_gate gate;

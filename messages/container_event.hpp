@@ -24,6 +24,10 @@ struct container_event {
   uint64_t sequence = 0;
   /// The host it runs on (see process_event::host).
   std::string host{};
+  /// Live, local host only: its name and image as its runtime's state says
+  /// (actors/container_facts); empty when unknown.
+  std::string name{};
+  std::string image{};
 };
 
 using container_event_batch = std::vector<container_event>;

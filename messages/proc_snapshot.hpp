@@ -27,6 +27,9 @@ struct proc_process {
   std::vector<std::string> argv;
   uint32_t uid = 4294967295u;
   uint32_t euid = 4294967295u;
+  /// The last NSpid: of /proc/<pid>/status, its pid in its own pid
+  /// namespace; 0 when that is the host's (one value) or unknown.
+  int32_t vpid = 0;
   /// The unified (0::) cgroup path, or the name=systemd one when the
   /// unified path is `/`.
   std::string cgroup;

@@ -50,8 +50,12 @@ struct process_lineage {
   std::string entity_id;
   /// The stamp of its fork when the tree saw it; zero when unknown.
   event_id start;
-  /// Its parent as the tree knows it: pid, id, image and start.
+  /// Its pid inside its own pid namespace (runtime/pid_views); 0 when
+  /// unknown or the host's.
+  int32_t vpid = 0;
+  /// Its parent as the tree knows it: pid, vpid, id, image and start.
   int32_t parent_pid = 0;
+  int32_t parent_vpid = 0;
   std::string parent_entity_id;
   std::string parent_exe;
   std::string parent_name;
@@ -71,6 +75,13 @@ struct process_lineage {
   /// process.group_leader and process.session_leader.
   lineage_leader group_leader;
   lineage_leader session_leader;
+  /// The runtime of its container, as the tree knows it (`docker`,
+  /// `containerd`, `runc`, ...); empty on the host.
+  std::string container_runtime;
+  /// Live, local host only: the container's name and image as its
+  /// runtime's state says (actors/container_facts); empty when unknown.
+  std::string container_name;
+  std::string container_image;
   /// Live, local host only: /etc/machine-id and the boot id.
   std::string host_id;
   std::string boot_id;

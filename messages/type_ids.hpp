@@ -51,10 +51,11 @@ typename Inspector::result_type inspect(Inspector& f, lineage_ancestor& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_lineage& x) {
   return f(caf::meta::type_name("process_lineage"), x.entity_id, x.start,
-           x.parent_pid, x.parent_entity_id, x.parent_exe, x.parent_name,
+           x.vpid, x.parent_pid, x.parent_vpid, x.parent_entity_id, x.parent_exe, x.parent_name,
            x.parent_args, x.parent_start, x.ancestors, x.entry_pid,
            x.entry_entity_id, x.entry_exe, x.entry_name, x.entry_start,
-           x.entry_type, x.host_id, x.boot_id);
+           x.entry_type, x.container_runtime, x.container_name,
+           x.container_image, x.host_id, x.boot_id);
 }
 
 template <class Inspector>
@@ -138,7 +139,8 @@ typename Inspector::result_type inspect(Inspector& f, proc_process& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, container_event& x) {
   return f(caf::meta::type_name("container_event"), x.started, x.id,
-           x.runtime, x.init_pid, x.at, x.sequence, x.host);
+           x.runtime, x.init_pid, x.at, x.sequence, x.host, x.name,
+           x.image);
 }
 
 template <class Inspector>

@@ -123,8 +123,8 @@ std::optional<std::string> read_root_owned_in(const std::string& dir,
 
 } // namespace
 
-std::optional<std::string> json_top_string(std::string_view json,
-                                           std::string_view key) {
+std::optional<std::string_view> json_top_value(std::string_view json,
+                                               std::string_view key) {
   size_t i = 0;
   skip_space(json, i);
   if (i >= json.size() || json[i] != '{')
@@ -146,18 +146,22 @@ std::optional<std::string> json_top_string(std::string_view json,
     auto value_start = i;
     if (!skip_value(json, i))
       return std::nullopt;
-    if (found) {
-      auto value = json.substr(value_start, i - value_start);
-      if (value.size() < 2 || value.front() != '"'
-          || value.find('\\') != std::string_view::npos)
-        return std::nullopt;
-      return std::string{value.substr(1, value.size() - 2)};
-    }
+    if (found)
+      return json.substr(value_start, i - value_start);
     skip_space(json, i);
     if (i >= json.size() || json[i] != ',')
       return std::nullopt;
     ++i;
   }
+}
+
+std::optional<std::string> json_top_string(std::string_view json,
+                                           std::string_view key) {
+  auto value = json_top_value(json, key);
+  if (!value || value->size() < 2 || value->front() != '"'
+      || value->find('\\') != std::string_view::npos)
+    return std::nullopt;
+  return std::string{value->substr(1, value->size() - 2)};
 }
 
 std::optional<std::string> docker_name_from_config(std::string_view json) {

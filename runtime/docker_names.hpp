@@ -23,6 +23,12 @@
 
 namespace auditree {
 
+/// The raw text of the top-level value `key` of a JSON object (a string
+/// with its quotes, an object with its braces); nullopt when absent or the
+/// text is malformed.
+std::optional<std::string_view> json_top_value(std::string_view json,
+                                               std::string_view key);
+
 /// The top-level string `key` of a JSON object; nullopt when absent, not a
 /// string, holding an escape, or the text is malformed.
 std::optional<std::string> json_top_string(std::string_view json,

@@ -1,6 +1,7 @@
 #include "runtime/ecs_json.hpp"
 
 #include "runtime/arch_table.hpp"
+#include "runtime/container_labels.hpp"
 #include "runtime/terminal_text.hpp"
 
 #include <charconv>
@@ -293,6 +294,14 @@ void write_event_fields(json_writer& out, const process_event& ev) {
   out.put("\"}");
 }
 
+// process.vpid / process.parent.vpid: the pid inside its own namespace.
+void write_vpid(json_writer& out, int32_t vpid) {
+  if (vpid <= 0)
+    return;
+  out.put(",\"vpid\":");
+  out.number(vpid);
+}
+
 // process.parent: the pid the event names (the tree's when it names
 // none), with the tree's lifetime of it.
 void write_parent(json_writer& out, const process_event& ev) {
@@ -305,6 +314,7 @@ void write_parent(json_writer& out, const process_event& ev) {
   out.put(",\"parent\":{\"pid\":");
   out.number(parent);
   if (parent == lin.parent_pid) {
+    write_vpid(out, lin.parent_vpid);
     write_string_field(out, "entity_id", lin.parent_entity_id);
     write_string_field(out, "executable", lin.parent_exe);
     write_string_field(out, "name", lin.parent_name);
@@ -352,10 +362,12 @@ void write_process(json_writer& out, const process_event& ev) {
   out.put(",\"process\":{\"pid\":");
   out.number(subject_pid(ev));
   write_string_field(out, "entity_id", ev.lineage.entity_id);
-  if (ev.action == process_action::fork && ev.vpid > 0) {
-    out.put(",\"vpid\":");
-    out.number(ev.vpid);
-  }
+  // The tree's view, else a fork's own exit= (a child the table placed
+  // under another pid).
+  auto vpid = ev.lineage.vpid;
+  if (vpid <= 0 && ev.action == process_action::fork)
+    vpid = ev.vpid;
+  write_vpid(out, vpid);
   if (is_known(ev.lineage.start))
     write_stamp_field(out, "start", ev.lineage.start);
   write_parent(out, ev);
@@ -446,6 +458,43 @@ void write_ancestors(json_writer& out,
   out.put("]}");
 }
 
+// container: the runtime's own id, the runtime, and what its state said.
+void write_container(json_writer& out, std::string_view key,
+                     std::string_view runtime, std::string_view name,
+                     std::string_view image) {
+  out.put(",\"container\":{\"id\":");
+  write_string(out, split_container_key(key, runtime).id);
+  if (!name.empty()) {
+    out.put(",\"name\":");
+    write_string(out, name);
+  }
+  if (!runtime.empty()) {
+    out.put(",\"runtime\":");
+    write_string(out, runtime);
+  }
+  if (!image.empty()) {
+    out.put(",\"image\":{\"name\":");
+    write_string(out, image);
+    out.put('}');
+  }
+  out.put('}');
+}
+
+// auditree.container.namespace: the tree key's part before the id when
+// it is not the runtime's name (containerd's namespace, runc's cgroup
+// parent), so that the key is `namespace/id`, else `runtime/id`.
+void write_container_namespace(json_writer& out, std::string_view key,
+                               std::string_view runtime) {
+  if (key.empty())
+    return;
+  auto ns = split_container_key(key, runtime).ns;
+  if (ns.empty())
+    return;
+  out.put(",\"container\":{\"namespace\":");
+  write_string(out, ns);
+  out.put('}');
+}
+
 void write_auditree(json_writer& out, const process_event& ev) {
   bool fork = ev.action == process_action::fork;
   out.put(",\"auditree\":{\"source\":\"");
@@ -497,6 +546,7 @@ void write_auditree(json_writer& out, const process_event& ev) {
     out.put("\"}}");
   }
   write_ancestors(out, ev.lineage.ancestors);
+  write_container_namespace(out, ev.container, ev.lineage.container_runtime);
   out.put('}');
 }
 
@@ -521,11 +571,9 @@ void append_ecs_json(std::string& out_string, const process_event& ev) {
   write_event_fields(out, ev);
   write_process(out, ev);
   write_user(out, ev);
-  if (!ev.container.empty()) {
-    out.put(",\"container\":{\"id\":");
-    write_string(out, ev.container);
-    out.put('}');
-  }
+  if (!ev.container.empty())
+    write_container(out, ev.container, ev.lineage.container_runtime,
+                    ev.lineage.container_name, ev.lineage.container_image);
   write_host(out, ev);
   write_auditree(out, ev);
   out.put("}\n");
@@ -538,13 +586,7 @@ void append_ecs_json(std::string& out_string, const container_event& ev) {
   write_timestamp(out, ev.at);
   out.put("\",\"event\":{\"kind\":\"event\",\"action\":\"");
   out.put(ev.started ? "container-start\"}" : "container-stop\"}");
-  out.put(",\"container\":{\"id\":");
-  write_string(out, ev.id);
-  if (!ev.runtime.empty()) {
-    out.put(",\"runtime\":");
-    write_string(out, ev.runtime);
-  }
-  out.put('}');
+  write_container(out, ev.id, ev.runtime, ev.name, ev.image);
   if (ev.init_pid > 0) {
     out.put(",\"process\":{\"pid\":");
     out.number(ev.init_pid);
@@ -554,6 +596,12 @@ void append_ecs_json(std::string& out_string, const container_event& ev) {
     out.put(",\"host\":{\"name\":");
     write_string(out, ev.host);
     out.put('}');
+  }
+  // auditree.container.namespace, as write_container_namespace.
+  if (auto ns = split_container_key(ev.id, ev.runtime).ns; !ns.empty()) {
+    out.put(",\"auditree\":{\"container\":{\"namespace\":");
+    write_string(out, ns);
+    out.put("}}");
   }
   out.put("}\n");
   out.flush();

@@ -63,6 +63,8 @@ void fill_lineage(process_event& ev, const process_tree& tree,
       make_entity_id(boot, self->pid, stamp_ms(self->key.first_seen));
   if (self->start)
     out.start = *self->start;
+  out.vpid = self->vpid;
+  out.container_runtime = self->container_runtime;
   fill_entry_leader(out, tree, boot, *self);
   fill_leaders(out, tree, boot, self->pgid, self->sid);
   auto parent_pid = stream_parent_pid(ev);
@@ -80,6 +82,7 @@ void fill_lineage(process_event& ev, const process_tree& tree,
     return;
   out.parent_entity_id =
       make_entity_id(boot, parent->pid, stamp_ms(parent->key.first_seen));
+  out.parent_vpid = parent->vpid;
   if (ancestors_depth > 0)
     fill_ancestors(out, tree, boot, *parent, ancestors_depth);
   out.parent_exe = std::string{parent->exe};

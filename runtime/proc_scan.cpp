@@ -9,6 +9,7 @@
 
 #include "runtime/audit_parser.hpp"
 #include "runtime/cgroup_container.hpp"
+#include "runtime/pid_views.hpp"
 
 namespace auditree {
 
@@ -133,6 +134,7 @@ bool parse_proc_status(std::string_view text, proc_process& out) {
     return false;
   out.uid = static_cast<uint32_t>(*real);
   out.euid = static_cast<uint32_t>(*effective);
+  out.vpid = parse_nspid(text);
   return true;
 }
 
@@ -286,6 +288,7 @@ to_process_events(std::vector<proc_process> procs) {
     ev.euid = p.euid;
     ev.pgid = p.pgid;
     ev.sid = p.sid;
+    ev.vpid = p.vpid;
     // The cgroup is the container's own word; lineage cannot name the
     // containers that started before the agent.
     if (!p.cgroup_delegated)

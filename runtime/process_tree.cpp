@@ -14,6 +14,7 @@
 #include "runtime/container_lineage.hpp"
 #include "runtime/joined_argv.hpp"
 #include "runtime/pid_facts.hpp"
+#include "runtime/pid_views.hpp"
 #include "runtime/process_name.hpp"
 #include "runtime/session_ids.hpp"
 
@@ -117,6 +118,8 @@ struct node {
   uint32_t other_execs = 0;
   /// clone3 children of this process still pending.
   uint32_t pending_clones = 0;
+  /// Its pid in its own pid namespace (runtime/pid_views); 0: unknown.
+  int32_t vpid = 0;
   process_state state = process_state::running;
   vanish_cause cause = vanish_cause::none;
   fact_origin parent_origin = fact_origin::unknown;
@@ -472,6 +475,7 @@ void process_tree::impl::inherit(node& child, const node& creator) {
 }
 
 void process_tree::impl::fill_subject_facts(node& n, const process_event& ev) {
+  n.vpid = vpid_after(n.vpid, ev);
   // comm changes without an exec (prctl, busybox applets): the newest
   // record wins, but never one from before the last exec.
   if (n.name.comm.empty() || !(ev.id < n.last_exec))
@@ -692,6 +696,8 @@ void process_tree::impl::set_start(node& n, const event_id& at,
   n.has_start = true;
   n.start = at;
   n.start_origin = origin;
+  if (vpid > 0)
+    n.vpid = vpid;
   if (origin == fact_origin::audit)
     starts_.push_back(process_start{n.key, at, 0, vpid});
 }
@@ -1392,6 +1398,7 @@ void process_tree::impl::recognise_runtime(node& n, const process_event& ev,
         && n.container->init.pid == 0) {
       n.container_init = true;
       n.container->init = n.key;
+      n.vpid = init_vpid(n.vpid);
     }
     return;
   }
@@ -1578,6 +1585,7 @@ void process_tree::impl::add_from_proc(const proc_process& p, node& n,
   ev.euid = p.euid;
   ev.pgid = p.pgid;
   ev.sid = p.sid;
+  ev.vpid = p.vpid;
   auto claim = classify_cgroup(p.cgroup);
   if (p.cgroup_delegated && !claim.container.empty())
     claim = {{}, claim_rejection::delegated_cgroup};
@@ -1712,6 +1720,7 @@ process_tree::impl::reconcile(const std::vector<proc_process>& live,
       continue;
     auto before = n->parent;
     n->ids.take(p->pgid, p->sid, at);
+    n->vpid = p->vpid > 0 ? p->vpid : n->vpid;
     correct_parent(*n, p->ppid, at, fact_origin::proc_scan, now, reaps);
     if (n->parent != before)
       ++result.num_parents_corrected;
@@ -1828,9 +1837,14 @@ process_info process_tree::impl::info(const node& n) const {
   x.cause = n.cause;
   x.exit_code = n.exit_code;
   x.signal = n.signal;
-  if (n.container)
+  if (n.container) {
     x.container = n.container->id;
+    x.container_runtime = n.container->runtime;
+  }
   x.container_init = n.container_init;
+  x.vpid = n.vpid;
+  if (auto* parent = find_node(n.parent))
+    x.parent_vpid = parent->vpid;
   x.threads = n.threads;
   x.execs = std::max(n.audit_execs, n.other_execs);
   x.subreaper = n.subreaper;
@@ -1913,8 +1927,11 @@ process_view view_of(const node& n) {
   }
   if (n.has_start)
     x.start = n.start;
-  if (n.container)
+  if (n.container) {
     x.container = n.container->id;
+    x.container_runtime = n.container->runtime;
+  }
+  x.vpid = n.vpid;
   x.container_init = n.container_init;
   return x;
 }

@@ -128,8 +128,14 @@ struct process_info {
   /// Container id (`default/c-life-1`, `docker/<64-hex>`, ...); empty on
   /// the host.
   std::string container;
+  /// Its runtime (see container_info::runtime).
+  std::string container_runtime;
   /// The first process of its container (its pid namespace's init).
   bool container_init = false;
+  /// Its pid and its parent's inside its own pid namespace (a container's),
+  /// see runtime/pid_views; 0 when unknown or the host's.
+  int32_t vpid = 0;
+  int32_t parent_vpid = 0;
   /// Threads created in this lifetime (CLONE_THREAD clones, and clone3
   /// children that never turned out to be processes).
   uint32_t threads = 0;
@@ -161,6 +167,9 @@ struct process_view {
   uint32_t argc = 0;
   std::optional<event_id> start;
   std::string_view container;
+  std::string_view container_runtime;
+  /// The pid inside its container's pid namespace; 0 when unknown.
+  int32_t vpid = 0;
   bool container_init = false;
 
   std::vector<std::string> argv() const {

@@ -31,7 +31,9 @@ std::string label(const process_info& p) {
   std::string name = !p.comm.empty()  ? printable(p.comm)
                      : !p.exe.empty() ? printable(base_name(p.exe))
                                       : std::string{"?"};
-  auto out = name + "(" + std::to_string(p.pid) + ")";
+  // Both views, as pstree -p shows them on the host and in the container.
+  auto out = name + "(" + std::to_string(p.pid)
+             + (p.vpid > 0 ? ",vpid " + std::to_string(p.vpid) : "") + ")";
   switch (p.state) {
   case process_state::running:
     break;
@@ -181,6 +183,8 @@ void append_process_json(std::string& out, const process_info& p,
     out += make_entity_id(boot, p.pid, stamp_ms(p.key.first_seen));
     out += '"';
   }
+  if (p.vpid > 0)
+    out += ",\"vpid\":" + std::to_string(p.vpid);
   if (!p.comm.empty()) {
     out += ",\"name\":";
     append_json_string(out, p.comm);
@@ -188,6 +192,8 @@ void append_process_json(std::string& out, const process_info& p,
   if (p.ppid != 0) {
     out += ",\"parent\":{\"pid\":";
     out += std::to_string(p.ppid);
+    if (p.parent_vpid > 0)
+      out += ",\"vpid\":" + std::to_string(p.parent_vpid);
     // The table's link names the parent's lifetime when it holds it.
     if (!boot.empty() && p.parent.pid == p.ppid
         && stamp_ms(p.parent.first_seen) != 0) {
@@ -256,16 +262,18 @@ std::string render_json(const std::vector<process_info>& procs,
 }
 
 std::string render_ps(const std::vector<process_info>& procs) {
-  std::string out = "    PID    PPID STATE     CONTAINER            COMMAND\n";
-  char buf[64];
+  std::string out =
+    "    PID    VPID    PPID STATE     CONTAINER            COMMAND\n";
+  char buf[80];
   for (auto& p : procs) {
     auto state = label(p);
     state = p.state == process_state::running
               ? "running"
               : state.substr(state.find('[') + 1,
                              state.size() - state.find('[') - 2);
-    std::snprintf(buf, sizeof(buf), "%7d %7d %-9s ", p.pid, p.ppid,
-                  state.c_str());
+    auto vpid = p.vpid > 0 ? std::to_string(p.vpid) : std::string{"-"};
+    std::snprintf(buf, sizeof(buf), "%7d %7s %7d %-9s ", p.pid, vpid.c_str(),
+                  p.ppid, state.c_str());
     out += buf;
     out += fit_columns(p.container.empty() ? std::string{"-"}
                                            : printable(p.container),

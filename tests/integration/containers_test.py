@@ -50,6 +50,18 @@ def members_in_proc(cgroup):
             if proc_cgroup(pid) == cgroup}
 
 
+def nspid(pid):
+    """The last NSpid of /proc/PID/status: its pid in its own namespace."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except OSError:
+        pass
+    return None
+
+
 def members_in_tree(tree, container):
     return {pid: p for pid, p in tree.items()
             if p.get("container", {}).get("id") == container
@@ -64,6 +76,7 @@ def compare(agent, name, container, cgroup):
         return set(seen) == set(tree) and all(
             tree[p]["process"].get("parent", {}).get("pid") == ppid
             and tree[p]["process"].get("executable") == exe
+            and tree[p]["process"].get("vpid") == nspid(p)
             for p, (ppid, exe) in seen.items())
     deadline = time.time() + 1.0
     while True:
@@ -80,6 +93,15 @@ def compare(agent, name, container, cgroup):
         check(got == (ppid, exe),
               f"{name}: pid {pid} parent {ppid} exe {exe} as in /proc "
               f"(tree: {got})")
+        # Both pid views: the tree's vpid is /proc's NSpid, and the
+        # parent's vpid is the parent's (the init's parent is no member).
+        want = nspid(pid)
+        check(want is not None and want != pid and p.get("vpid") == want,
+              f"{name}: pid {pid} vpid {p.get('vpid')} == NSpid {want}")
+        if ppid in seen:
+            check(p.get("parent", {}).get("vpid") == nspid(ppid),
+                  f"{name}: pid {pid} parent vpid "
+                  f"{p.get('parent', {}).get('vpid')} == NSpid {nspid(ppid)}")
     return seen
 
 
@@ -170,7 +192,7 @@ def by_every_id(name, forms, members):
         check(got == set(members), f"{name}: /processes?container={form} "
               f"-> {got}")
     rc, out = cli("tree", "--container", forms[-1])
-    check(rc == 0 and all(f"({p})" in out for p in members),
+    check(rc == 0 and all(f"({p},vpid " in out for p in members),
           f"{name}: tree --container {forms[-1]} shows its pids")
 
 
@@ -246,10 +268,26 @@ try:
     # starts when the stop returns, the container dead.
     env("stop", "docker", "d-long", "1")
     gone(agent, "docker stop", list(pids), 9, time.time())
+    # ECS: container.id is docker's own id; docker's name and image from
+    # its root-owned state.
     lifecycle = [(e["event"]["action"], e.get("process", {}).get("pid"))
                  for e in agent.events()
-                 if e.get("container", {}).get("id") == f"docker/{docker_id}"
+                 if e.get("container", {}).get("id") == docker_id
                  and e["event"]["action"].startswith("container-")]
+    labelled = [e["container"] for e in agent.events()
+                if e.get("container", {}).get("id") == docker_id]
+    check(labelled and all(c.get("runtime") == "docker"
+                           and c.get("name") == "d-long"
+                           and c.get("image", {}).get("name") == "auditree-busybox:latest"
+                           for c in labelled),
+          f"docker: every line names runtime, name and image "
+          f"({labelled[:1]})")
+    in_stream = [e for e in agent.events()
+                 if e.get("container", {}).get("id") == docker_id
+                 and e["event"]["action"] in ("fork", "exec")
+                 and e["process"]["pid"] in pids]
+    check(in_stream and all(e["process"].get("vpid") for e in in_stream),
+          f"docker: every fork and exec of its processes carries vpid")
     init = [p for p, (ppid, _) in pids.items() if ppid not in pids]
     check(("container-start", None) in lifecycle
           and ("container-stop", init[0]) in lifecycle,
@@ -262,11 +300,22 @@ try:
     # What an operator sees: the CLI on the live container.
     rc, out = cli("tree", "--container", f"{NAMESPACE}/c-long")
     check(rc == 0 and f"container {NAMESPACE}/c-long" in out
-          and all(f"({p})" in out for p in pids),
+          and all(f"({p}," in out for p in pids),
           "CLI tree --container: the container's block with its pids")
+    check(all(f"({p},vpid {nspid(p)})" in out for p in pids),
+          "CLI tree --container: each pid beside its vpid (NSpid)")
     rc, out = cli("ps", "--container", f"{NAMESPACE}/c-long")
     check(rc == 0 and all(f"\n{p:7d} " in out for p in pids)
           and "sleep 60" in out, "CLI ps --container: its processes")
+    check("    PID    VPID    PPID" in out
+          and all(f"\n{p:7d} {nspid(p):7d} " in out for p in pids),
+          "CLI ps --container: a VPID column with /proc's NSpid")
+    rc, out, _ = cli_full("ps", "--container", f"{NAMESPACE}/c-long",
+                          "--json")
+    vpids = {e["process"]["pid"]: e["process"].get("vpid")
+             for e in json.loads(out)} if rc == 0 else {}
+    check(all(vpids.get(p) == nspid(p) for p in pids),
+          f"ps --container --json: vpid == NSpid ({vpids})")
     rc, out = cli("containers")
     check(rc == 0 and f"{NAMESPACE}/c-long" in out and "containerd" in out,
           "CLI containers: lists it with its runtime")

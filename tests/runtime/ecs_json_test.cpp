@@ -256,6 +256,15 @@ TEST_CASE("append_ecs_json: a fork placed in a namespace or by CLONE_PARENT") {
   exec.action = process_action::exec;
   exec.vpid = 7;
   CHECK_FALSE(contains(line_of(exec), "vpid"));
+  // Every line of a process whose namespace pid the tree knows carries it,
+  // and its parent's.
+  exec.lineage.vpid = 9;
+  exec.lineage.parent_pid = 1651;
+  exec.lineage.parent_vpid = 1;
+  auto with_views = line_of(exec);
+  INFO(with_views);
+  CHECK(contains(with_views, R"("vpid":9)"));
+  CHECK(contains(with_views, R"("parent":{"pid":1651,"vpid":1)"));
 }
 
 TEST_CASE("append_ecs_json: an exec line escapes every argument") {

@@ -127,9 +127,10 @@ TEST_CASE("ps view: one line per process with state and container",
   auto procs = world();
   procs[4].argv = {"sleep", "2"};
   auto text = render_ps(procs);
-  CHECK(text.rfind("    PID    PPID STATE", 0) == 0);
-  CHECK(text.find("     63      50 running   default/web") != std::string::npos);
-  CHECK(text.find("    101     100 exit:0    -                    sleep 2")
+  CHECK(text.rfind("    PID    VPID    PPID STATE", 0) == 0);
+  CHECK(text.find("     63       -      50 running   default/web")
+        != std::string::npos);
+  CHECK(text.find("    101       -     100 exit:0    -                    sleep 2")
         != std::string::npos);
   CHECK(std::count(text.begin(), text.end(), '\n') == 6);
 }
