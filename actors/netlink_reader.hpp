@@ -6,6 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <boost/asio/generic/raw_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -13,7 +16,8 @@ namespace auditree {
 
 /// Reads datagrams from a netlink socket on its own Boost.Asio thread, so
 /// waiting for the kernel never blocks a CAF worker. When the socket turns
-/// readable, the reader drains it (non-blocking) and calls `drained`, so
+/// readable, the reader drains it (non-blocking, many datagrams per
+/// recvmmsg: a syscall costs more than a record) and calls `drained`, so
 /// callers can batch what `datagram` collected; while datagrams keep
 /// coming it reads again only every `flush_delay`: at a few records per
 /// wake-up, the wake-ups of this thread and of the actors the batches go to
@@ -57,7 +61,11 @@ private:
 
   boost::asio::io_context io_;
   boost::asio::generic::raw_protocol::socket socket_;
+  /// One slot of `buffer_size` bytes per datagram of a recvmmsg.
   std::vector<char> buffer_;
+  size_t slot_size_;
+  std::vector<iovec> slots_;
+  std::vector<mmsghdr> messages_;
   handlers handlers_;
   std::chrono::microseconds flush_delay_;
   std::atomic<uint64_t> num_overruns_{0};
