@@ -14,6 +14,7 @@
 #include "messages/type_ids.hpp"
 #include "runtime/container_ref.hpp"
 #include "runtime/docker_names.hpp"
+#include "runtime/podman_names.hpp"
 #include "runtime/terminal_text.hpp"
 #include "runtime/tree_render.hpp"
 
@@ -22,7 +23,8 @@ namespace auditree {
 namespace {
 
 // The tree's containers, docker's with the names from its root-owned
-// state (runtime/docker_names.hpp); nullopt if the tree did not answer.
+// state (runtime/docker_names.hpp), podman's with those its root conmons
+// carry (runtime/podman_names.hpp); nullopt if the tree did not answer.
 std::optional<container_candidates>
 known_containers(caf::scoped_actor& self, const pipeline& h) {
   std::optional<container_candidates> known;
@@ -32,8 +34,17 @@ known_containers(caf::scoped_actor& self, const pipeline& h) {
   if (!known)
     return known;
   std::vector<std::string> roots;
+  std::optional<std::vector<proc_process>> conmons;
   bool looked = false;
   for (auto& c : *known) {
+    auto slash = c.id.find('/');
+    if (c.runtime == "podman") {
+      if (!conmons)
+        conmons = find_processes_named("/proc", "conmon");
+      if (auto name = podman_name(*conmons, c.id.substr(slash + 1)))
+        c.names.push_back(std::move(*name));
+      continue;
+    }
     if (c.runtime != "docker")
       continue;
     if (!looked) {
@@ -43,7 +54,6 @@ known_containers(caf::scoped_actor& self, const pipeline& h) {
                                 });
       looked = true;
     }
-    auto slash = c.id.find('/');
     if (auto name = read_docker_name(roots, c.id.substr(slash + 1)))
       c.names.push_back(std::move(*name));
   }

@@ -131,10 +131,14 @@ scope_claim(const std::vector<std::string_view>& parts) {
         return cgroup_claim{}; // conmon's own scope: not the container
       return named(std::string{l.name}, *id, l.grammar);
     }
-    // podman's cgroupfs driver: /libpod_parent/libpod-<id>.
-    if (i > 0 && parts[i - 1] == "libpod_parent")
+    // podman's cgroupfs driver: /libpod_parent/libpod-<id>, and its
+    // conmons in /libpod_parent/conmon, which is no runc cgroupsPath.
+    if (i > 0 && parts[i - 1] == "libpod_parent") {
       if (auto id = between(parts[i], "libpod-", ""))
         return named("libpod", *id, id_grammar::hex64);
+      if (parts[i] == "conmon")
+        return cgroup_claim{};
+    }
     // systemd-nspawn: machine.slice/machine-<name>.scope, or its unit
     // systemd-nspawn@<name>.service.
     if (i > 0 && parts[i - 1] == "machine.slice") {

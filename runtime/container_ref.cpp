@@ -46,11 +46,12 @@ std::string joined(const std::vector<std::string>& ids) {
   return out;
 }
 
-// A plain runc container is known twice, under one runtime id: by runc's
-// argv (runtime runc) and by the cgroup the tree names it after.
+// A container runc runs without a shim (plain runc, podman's conmon) is
+// known twice, under one runtime id: by runc's argv (runtime runc) and by
+// the cgroup the tree names it after (`<parent>/<id>`, `libpod/<id>`).
 bool same_container(const container_candidate& runc,
                     const container_candidate& cgroup) {
-  return runc.runtime == "runc" && cgroup.runtime == "containerd"
+  return runc.runtime == "runc" && cgroup.runtime != "runc"
          && split_id(cgroup.id).second == split_id(runc.id).second;
 }
 

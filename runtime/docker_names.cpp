@@ -69,7 +69,9 @@ bool skip_value(std::string_view s, size_t& i) {
   return false;
 }
 
-bool valid_name(std::string_view name) {
+} // namespace
+
+bool is_docker_style_name(std::string_view name) {
   if (name.empty() || name.size() > max_name_size)
     return false;
   auto alnum = [](char c) {
@@ -82,6 +84,8 @@ bool valid_name(std::string_view name) {
     return alnum(c) || c == '_' || c == '.' || c == '-';
   });
 }
+
+namespace {
 
 bool is_hex_id(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -171,7 +175,7 @@ std::optional<std::string> docker_name_from_config(std::string_view json) {
   std::string_view bare = *name;
   if (!bare.empty() && bare.front() == '/')
     bare.remove_prefix(1);
-  if (!valid_name(bare))
+  if (!is_docker_style_name(bare))
     return std::nullopt;
   return std::string{bare};
 }
@@ -223,7 +227,8 @@ std::optional<std::string> read_root_owned(const std::string& path) {
                             path.substr(slash + 1));
 }
 
-std::vector<proc_process> find_dockerd(const std::string& proc_root) {
+std::vector<proc_process> find_processes_named(const std::string& proc_root,
+                                               std::string_view exe_name) {
   std::vector<proc_process> found;
   auto dir = ::opendir(proc_root.c_str());
   if (dir == nullptr)
@@ -237,7 +242,7 @@ std::vector<proc_process> find_dockerd(const std::string& proc_root) {
     auto link = proc_root + "/" + entry->d_name + "/exe";
     auto n = ::readlink(link.c_str(), target, sizeof(target) - 1);
     if (n <= 0 || base_name(std::string_view{target, static_cast<size_t>(n)})
-                    != "dockerd")
+                    != exe_name)
       continue;
     if (auto p = read_proc_process(proc_root, static_cast<int32_t>(*pid),
                                    boot_time))
@@ -245,6 +250,10 @@ std::vector<proc_process> find_dockerd(const std::string& proc_root) {
   }
   ::closedir(dir);
   return found;
+}
+
+std::vector<proc_process> find_dockerd(const std::string& proc_root) {
+  return find_processes_named(proc_root, "dockerd");
 }
 
 std::optional<std::string> read_docker_name(const std::vector<std::string>& roots,

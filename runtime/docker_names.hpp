@@ -34,6 +34,10 @@ std::optional<std::string_view> json_top_value(std::string_view json,
 std::optional<std::string> json_top_string(std::string_view json,
                                            std::string_view key);
 
+/// Docker's (and podman's) name grammar: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at
+/// most 255 characters.
+bool is_docker_style_name(std::string_view name);
+
 /// The top-level `"Name"` of a config.v2.json, without docker's leading
 /// slash. nullopt when absent, malformed, or not a valid docker name
 /// (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most 255 characters).
@@ -56,8 +60,12 @@ docker_data_roots(const std::vector<proc_process>& procs,
 /// a folder likewise; else nullopt.
 std::optional<std::string> read_root_owned(const std::string& path);
 
-/// The dockerd processes under `proc_root` (normally "/proc"), as
-/// read_proc_process reads them.
+/// The processes under `proc_root` (normally "/proc") whose executable's
+/// base name is `exe_name`, as read_proc_process reads them.
+std::vector<proc_process> find_processes_named(const std::string& proc_root,
+                                               std::string_view exe_name);
+
+/// The dockerd processes under `proc_root`.
 std::vector<proc_process> find_dockerd(const std::string& proc_root);
 
 /// Docker's name of the container `hex_id` (64 hex digits) under one of

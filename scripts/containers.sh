@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # containers.sh — auditree's container test environment.
 #
-# Gives the integration tests real containers to watch: runc, containerd and
-# docker from Debian 12 packages, and a tiny local image built from
-# busybox-static. Nothing is pulled from a registry and the containers get no
-# network (runc/ctr: a private network namespace with loopback only; docker:
-# --network none, dockerd without bridge or iptables).
+# Gives the integration tests real containers to watch: runc, containerd,
+# docker and podman from Debian 12 packages, and a tiny local image built
+# from busybox-static. Nothing is pulled from a registry and the containers
+# get no network (runc/ctr: a private network namespace with loopback only;
+# docker and podman: --network none, dockerd without bridge or iptables).
 #
 # The daemons started here are private to this script: their own sockets,
 # data and state under $AUDITREE_CONTAINERS_STATE (default
 # /var/lib/auditree-test), so `down` stops exactly what `up` started and never
-# touches a containerd or dockerd that someone else runs.
+# touches a containerd, dockerd or podman of someone else's.
 #
 # Audit: this script never touches kernel audit. A process forked before audit
 # was enabled carries no audit context, so neither do its descendants: callers
@@ -42,13 +42,14 @@ RUNC_ROOT=$STATE/runc                # runc --root: lists only our containers
 BUNDLES=$STATE/bundles
 LOGS=$STATE/logs
 
-PACKAGES=(runc containerd docker.io busybox-static jq)
+PACKAGES=(runc containerd docker.io podman conmon busybox-static jq)
 
 # Debian's client matches Debian's dockerd (20.10); a newer client may sit
 # earlier in PATH (/usr/local/bin/docker on some images).
 docker_() { /usr/bin/docker -H "unix://$DOCKER_SOCK" "$@"; }
 ctr_() { ctr --address "$CTRD_SOCK" --namespace "$CTR_NS" "$@"; }
 runc_() { runc --root "$RUNC_ROOT" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/containers-podman.sh"  # podman_, podman_up, ...
 
 usage() {
   cat <<EOF
@@ -65,6 +66,7 @@ usage: ${0##*/} COMMAND [ARGS]
                                             $RUNC_CGROUP_PARENT/ID)
   run-ctr  [-d] ID CMD...                   ctr run in namespace $CTR_NS
   run-docker [-d] NAME CMD...               docker run --network none
+  run-podman [-d] NAME CMD...               podman run --network none (cgroupfs, runc)
       Foreground by default: prints the command's output, exits with its status,
       removes the container. -d: prints "CONTAINER-ID INIT-PID" and returns
       (INIT-PID is 0 if the container already exited).
@@ -73,7 +75,7 @@ usage: ${0##*/} COMMAND [ARGS]
   stop RUNTIME ID [SECONDS]    SIGTERM, SIGKILL after SECONDS (default 5), then remove
   kill RUNTIME ID [SIGNAL]     send SIGNAL (default KILL), wait for exit, then remove
   rm   RUNTIME ID              remove a container, killing it if still running
-      RUNTIME is runc, ctr or docker.
+      RUNTIME is runc, ctr, docker or podman.
 
 Start the auditree agent before 'up': the daemons' forks are audited only if
 audit was enabled before they started. State: $STATE
@@ -268,7 +270,7 @@ cmd_up() {
   # Leftovers of a run that never reached `down` (crash, reboot) would make
   # the daemons trip over stale sockets, tasks and mounts.
   if ! ctrd_up; then
-    if [ -d "$CTRD_DIR" ]; then
+    if [ -d "$CTRD_DIR" ] || [ -d "$PODMAN_DIR/root" ]; then
       log "cleaning up a previous session that never reached 'down'"
       teardown
     fi
@@ -278,6 +280,7 @@ cmd_up() {
   start_containerd
   start_dockerd
   import_images
+  podman_up
   log "up in $(elapsed)"
 }
 
@@ -309,6 +312,7 @@ state_mounts() {
 our_shims() { pgrep -f -- "-address $CTRD_SOCK" || true; }
 
 teardown() {
+  teardown_podman
   local shim
   for shim in $(our_shims); do STOPPED_PIDS+=("$shim"); done
   if docker_answers; then
@@ -352,8 +356,8 @@ teardown() {
 
   # Empty cgroups our containers left, in every hierarchy (v1 and unified).
   # rmdir only succeeds on unpopulated cgroups, so others' are safe.
-  local tops=("${RUNC_CGROUP_PARENT#/}" "$CTR_NS" docker) top d
-  [ -f "$STATE/runc-cgroups" ] && mapfile -t -O 3 tops <"$STATE/runc-cgroups"
+  local tops=("${RUNC_CGROUP_PARENT#/}" "$CTR_NS" docker libpod_parent) top d
+  [ -f "$STATE/runc-cgroups" ] && mapfile -t -O 4 tops <"$STATE/runc-cgroups"
   for top in "${tops[@]}"; do
     for d in /sys/fs/cgroup/*/"$top" /sys/fs/cgroup/"$top"; do
       if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
@@ -375,7 +379,7 @@ teardown() {
     /run/docker/plugins /run/docker 2>/dev/null || true
 
   # --one-file-system: never follow a mount that survived the umount above.
-  rm -rf --one-file-system "$CTRD_DIR" "$DOCKER_DIR" "$RUNC_ROOT" "$BUNDLES" "$STATE/fifo"
+  rm -rf --one-file-system "$CTRD_DIR" "$DOCKER_DIR" "$RUNC_ROOT" "$BUNDLES" "$STATE/fifo" "$PODMAN_DIR"
 }
 
 cmd_down() {
@@ -386,6 +390,7 @@ cmd_down() {
   teardown
   local left=0
   [ -z "$(our_shims)" ] || { log "still running: shims $(our_shims | tr '\n' ' ')"; left=1; }
+  [ -z "$(our_podman)" ] || { log "still running: podman $(our_podman | tr '\n' ' ')"; left=1; }
   [ -z "$(state_mounts)" ] || { log "still mounted: $(state_mounts | tr '\n' ' ')"; left=1; }
   [ "$left" = 0 ] || die "down left things behind"
   # Dead daemons stay visible to pgrep as zombies until pid 1 reaps them,
@@ -514,7 +519,7 @@ remove_docker() { docker_ rm -f "$1" >/dev/null 2>&1 || true; }
 
 check_runtime() {
   case ${1:-} in
-    runc | ctr | docker) ;;
+    runc | ctr | docker | podman) ;;
     *) usage >&2; exit 2 ;;
   esac
   [ -n "${2:-}" ] || { usage >&2; exit 2; }
@@ -559,6 +564,7 @@ cmd_status() {
   if [ -d "$RUNC_ROOT" ]; then
     echo "--- runc containers"; runc_ list
   fi
+  status_podman
   echo "--- mounts under $STATE: $(state_mounts | wc -l)"
 }
 
@@ -569,6 +575,7 @@ export CONTAINERD_NAMESPACE=$CTR_NS
 export DOCKER_HOST=unix://$DOCKER_SOCK
 export AUDITREE_RUNC_ROOT=$RUNC_ROOT
 EOF
+  env_podman
 }
 
 main() {
@@ -583,6 +590,7 @@ main() {
     run-runc) cmd_run_runc "$@" ;;
     run-ctr) cmd_run_ctr "$@" ;;
     run-docker) cmd_run_docker "$@" ;;
+    run-podman) cmd_run_podman "$@" ;;
     pid) cmd_pid "$@" ;;
     stop) cmd_stop "$@" ;;
     kill) cmd_kill "$@" ;;

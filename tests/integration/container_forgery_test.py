@@ -4,11 +4,13 @@
 With the agent listening and one real runc container running
 (scripts/containers.sh run-runc), `nobody` tries to write the tree:
 - argv lookalikes of runc, containerd-shim, docker-init, conmon and crun
-  (`exec -a runc /bin/true create fakeN`), some with 100 KB ids (and
+  (`exec -a runc /bin/true create fakeN`; conmon with podman's argv,
+  `-c <id> -u <id> -r /usr/bin/crun -n <name>`), some with 100 KB ids (and
   root's real runc given a 100 KB id: refused as bad_id);
 - forged `runc delete <real id>` and `runc kill <real id> KILL`;
-- a cgroup named docker-<64 hex>.scope (and a containerd-like one) in a
-  subtree root delegated to nobody, with processes moved into it.
+- cgroups named docker-<64 hex>.scope, podman's libpod-<64 hex>.scope and
+  libpod_parent/libpod-<64 hex> (and a containerd-like one) in a subtree
+  root delegated to nobody, with processes moved into them.
 Then: the real container keeps its true view (members equal /proc, not
 ended), no fake container appears, every forgery is counted in /metrics
 (auditree_container_claims_rejected_total), and the agent's RSS grows by
@@ -38,6 +40,10 @@ HEX = "f" * 64
 ROUNDS = 10_000
 RSS_BOUND_KB = 2048
 NAMES = ["runc", "containerd-shim", "docker-init", "conmon", "crun"]
+# nobody's fake container cgroups: docker's, podman's (systemd and cgroupfs
+# drivers) and a containerd-like /<ns>/<id>.
+FAKE_CGROUPS = [f"docker-{HEX}.scope", f"libpod-{HEX}.scope",
+                f"libpod_parent/libpod-{HEX}", "fake1"]
 
 
 def free_port():
@@ -99,7 +105,12 @@ for ((i={start}; i<{start + rounds}; i++)); do
     id=$huge
   fi
   case $((i % 4)) in
-    0) (exec -a $n /bin/true create $id) ;;
+    0) if [ $n = conmon ]; then
+         (exec -a conmon /bin/true --api-version 1 -c $id -u $id \
+            -r /usr/bin/crun -n $id)
+       else
+         (exec -a $n /bin/true create $id)
+       fi ;;
     1) (exec -a $n /bin/true -namespace moby -id $id) ;;
     2) (exec -a runc /bin/true delete {REAL}) ;;
     3) (exec -a runc /bin/true kill {REAL} KILL) ;;
@@ -116,9 +127,9 @@ def unified_root():
 
 
 def delegated_cgroups():
-    """As root: a cgroup delegated to nobody; as nobody: docker-<hex>.scope
-    and fake1 inside, each holding a sleeping process. Returns the pids
-    (and the directory to clean up)."""
+    """As root: a cgroup delegated to nobody; as nobody: FAKE_CGROUPS
+    inside, each holding a sleeping process. Returns the pids (and the
+    directory to clean up)."""
     root = unified_root()
     if root is None:
         check(False, "a cgroup v2 hierarchy is mounted")
@@ -135,8 +146,8 @@ def delegated_cgroups():
         ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
          "--clear-groups", "bash", "-c", f"""
 read go
-for name in docker-{HEX}.scope fake1; do
-  mkdir {top}/$name
+for name in {' '.join(FAKE_CGROUPS)}; do
+  mkdir -p {top}/$name
   (echo $BASHPID > {top}/$name/cgroup.procs && exec sleep 60) &
 done
 echo ready
@@ -148,7 +159,7 @@ wait
     holder.stdin.flush()
     holder.stdout.readline()
     pids = []
-    wait_for(lambda: len(pids_in(top, root)) == 2, 5,
+    wait_for(lambda: len(pids_in(top, root)) == len(FAKE_CGROUPS), 5,
              "nobody's processes in its fake container cgroups")
     pids = pids_in(top, root)
     return pids, (top, holder)
@@ -226,8 +237,8 @@ try:
                         "delete", bad], capture_output=True)
     pids, cleanup = delegated_cgroups()
     forged_cgroups = len(pids)
-    check(forged_cgroups == 2, f"nobody put {forged_cgroups} processes into "
-          "fake container cgroups")
+    check(forged_cgroups == len(FAKE_CGROUPS), f"nobody put {forged_cgroups} "
+          "processes into fake container cgroups")
     tried = warm + ROUNDS
     deletes = sum(1 for i in range(tried) if i % 4 >= 2)
 
@@ -290,7 +301,7 @@ finally:
             except ProcessLookupError:
                 pass
         time.sleep(0.3)
-        for name in (f"docker-{HEX}.scope", "fake1", ""):
+        for name in FAKE_CGROUPS + ["libpod_parent", ""]:
             try:
                 os.rmdir(os.path.join(top, name))
             except OSError as e:

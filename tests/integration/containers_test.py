@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`auditree run` with real containers: runc, containerd (ctr) and docker.
+"""`auditree run` with real containers: runc, containerd (ctr), docker and
+podman.
 
 With the agent listening, scripts/containers.sh starts containerd and
 dockerd (after the agent enabled audit, or their forks are not audited) and
@@ -7,11 +8,12 @@ runs containers from a local busybox image:
 - `sh -c 'sleep 1 & sleep 2; ls'` in the foreground and a longer-lived tree
   detached, in each runtime: while they run, the agent's processes for the
   container equal /proc's processes in the container's cgroup (pids,
-  parents, exe), and the container id is the runtime's id;
-- docker stop, ctr kill -s SIGKILL, and an init that exits while its child
-  still runs: the container's processes leave the tree within the grace
-  (plus one reconciliation), and the stream shows their exits from the
-  proc connector with the signal.
+  parents, exe), and the container id is the runtime's id (docker's and
+  podman's also by short id and name);
+- docker stop, podman stop and kill, ctr kill -s SIGKILL, and an init that
+  exits while its child still runs: the container's processes leave the
+  tree within the grace (plus one reconciliation), and the stream shows
+  their exits from the proc connector with the signal.
 Afterwards no runtime daemon runs and kernel audit is as it was.
 Prints a table per scenario: expected and seen processes and exits.
 """
@@ -33,6 +35,7 @@ AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 CONTAINERS = os.path.join(REPO, "scripts", "containers.sh")
 NAMESPACE = "auditree"          # ctr namespace of containers.sh
 RUNC_PARENT = "auditree-runc"   # runc cgroup parent of containers.sh
+PODMAN_PARENT = "/libpod_parent/libpod-"  # podman's cgroupfs layout
 table = []
 
 
@@ -212,18 +215,20 @@ try:
     env("up")
     # -- foreground runs, compared while they run ------------------------------
     for runtime, cid in (("runc", "fg-runc"), ("ctr", "fg-ctr"),
-                         ("docker", "fg-docker")):
+                         ("docker", "fg-docker"), ("podman", "fg-podman")):
         run = subprocess.Popen(
             [CONTAINERS, f"run-{runtime}", cid, "sh", "-c",
              "sleep 2 & sleep 3; ls"], stdout=subprocess.DEVNULL)
-        if runtime == "docker":
-            # Docker names the cgroup after its id, known once it runs.
-            def docker_cgroup():
+        if runtime in ("docker", "podman"):
+            # Both name the cgroup after their id, known once it runs.
+            top = "/docker/" if runtime == "docker" else PODMAN_PARENT
+            def id_cgroup():
                 return next((cg for cg in map(proc_cgroup, live_pids())
-                             if cg and cg.startswith("/docker/")), None)
-            wait_for(docker_cgroup, 10, "docker's cgroup")
-            cgroup = docker_cgroup() or "?"
-            container = "docker/" + cgroup.split("/")[-1]
+                             if cg and cg.startswith(top)), None)
+            wait_for(id_cgroup, 10, f"{runtime}'s cgroup")
+            cgroup = id_cgroup() or "?"
+            container = ("docker/" if runtime == "docker" else "libpod/") \
+                + cgroup[len(top):]
         elif runtime == "ctr":
             cgroup, container = f"/{NAMESPACE}/{cid}", f"{NAMESPACE}/{cid}"
         else:
@@ -293,6 +298,48 @@ try:
           and ("container-stop", init[0]) in lifecycle,
           f"docker: container start and stop in the stream ({lifecycle})")
 
+    # Podman (cgroupfs, runc under conmon): by id, short id and the name its
+    # root conmon carries; stopped (sh ignores SIGTERM: SIGKILL after 1 s),
+    # then another killed.
+    out = env("run-podman", "-d", "p-long", "sh", "-c", long_tree)
+    podman_id = out.split()[0]
+    check(len(podman_id) == 64, f"podman: the id is podman's 64-hex id "
+          f"({podman_id})")
+    cgroup = PODMAN_PARENT + podman_id
+    wait_members(cgroup, 3, "podman's tree")
+    pids = compare(agent, "podman detached", f"libpod/{podman_id}", cgroup)
+    short = podman_id[:12]  # as `podman ps` prints it
+    by_every_id("podman", [f"libpod/{podman_id}", podman_id, short,
+                           f"libpod/{short}", f"podman/{short}",
+                           podman_id[:20], "p-long", "podman/p-long",
+                           "libpod/p-long", f"runc/{podman_id}"], pids)
+    refused("podman's name under docker", "docker/p-long", 404)
+    status, body = api("/containers")
+    listed = {c["container"]["id"]: c["container"]["runtime"]
+              for c in json.loads(body)} if status == 200 else {}
+    check(listed.get(f"libpod/{podman_id}") == "podman",
+          f"/containers lists libpod/{podman_id} as podman's "
+          f"({listed.get(f'libpod/{podman_id}')})")
+    env("stop", "podman", "p-long", "1")
+    gone(agent, "podman stop", list(pids), 9, time.time())
+    lifecycle = [(e["event"]["action"], e.get("process", {}).get("pid"))
+                 for e in agent.events()
+                 if e.get("container", {}).get("id") == f"libpod/{podman_id}"
+                 and e["event"]["action"].startswith("container-")]
+    init = [p for p, (ppid, _) in pids.items() if ppid not in pids]
+    check(("container-start", None) in lifecycle
+          and ("container-stop", init[0]) in lifecycle,
+          f"podman: container start and stop in the stream ({lifecycle})")
+    out = env("run-podman", "-d", "p-kill", "sh", "-c", long_tree)
+    podman_id = out.split()[0]
+    cgroup = PODMAN_PARENT + podman_id
+    wait_members(cgroup, 3, "podman's second tree")
+    pids = compare(agent, "podman detached (to kill)", f"libpod/{podman_id}",
+                   cgroup)
+    t = time.time()
+    env("kill", "podman", "p-kill", "KILL")
+    gone(agent, "podman kill SIGKILL", list(pids), 9, t)
+
     env("run-ctr", "-d", "c-long", "sh", "-c", long_tree)
     cgroup = f"/{NAMESPACE}/c-long"
     wait_members(cgroup, 3, "ctr's tree")
@@ -342,9 +389,11 @@ try:
     env("rm", "runc", "r-orphan", check_rc=False)
 finally:
     env("down", check_rc=False)
-    daemons = subprocess.run(["pgrep", "-f", "auditree-test/(containerd|docker)"],
-                             capture_output=True, text=True).stdout.split()
-    check(not daemons, f"no runtime daemon left ({daemons})")
+    # Podman's conmons name our podman directory in their argv.
+    daemons = subprocess.run(
+        ["pgrep", "-f", "auditree-test/(containerd|docker|podman/)"],
+        capture_output=True, text=True).stdout.split()
+    check(not daemons, f"no runtime daemon or conmon left ({daemons})")
     agent.stop()
 
 print("\nscenario | processes expected | seen | exits expected | "

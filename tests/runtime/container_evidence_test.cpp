@@ -137,6 +137,14 @@ TEST_CASE("cgroup layouts of every runtime", "[evidence]") {
   // podman: systemd and cgroupfs; conmon's own scope is no container.
   CHECK(claimed("/machine.slice/libpod-" + hex + ".scope") == "libpod/" + hex);
   CHECK(claimed("/libpod_parent/libpod-" + hex) == "libpod/" + hex);
+  // As podman 4.3.1 (Debian 12) lays out cgroupfs: the container in
+  // /libpod_parent/libpod-<id> (every v1 controller and the unified
+  // hierarchy), its conmon in /libpod_parent/conmon (v1 controllers only
+  // on a hybrid host, the unified path too on a v2-only one).
+  CHECK(claimed("/libpod_parent/conmon").empty());
+  CHECK_FALSE(refused("/libpod_parent/conmon"));
+  CHECK(claimed("/libpod_parent/libpod-" + hex.substr(1)).empty());
+  CHECK(refused("/libpod_parent/libpod-" + hex.substr(1)));
   CHECK(claimed("/machine.slice/libpod-conmon-" + hex + ".scope").empty());
   CHECK_FALSE(refused("/machine.slice/libpod-conmon-" + hex + ".scope"));
   // cri-o, and its conmon.

@@ -131,6 +131,27 @@ TEST_CASE("a plain runc container known twice is one container",
   CHECK(resolve_container("r-twin", known).id == "auditree-runc/r-twin");
 }
 
+TEST_CASE("podman's container, known by runc's argv too, is one container",
+          "[container_ref]") {
+  // conmon runs runc without a shim: lineage names it by runc's argv, the
+  // cgroup (/libpod_parent/libpod-<id>) as podman's; conmon names it p-long.
+  const std::string id = std::string(12, 'c') + std::string(52, '0');
+  container_candidates known = {{id, "runc", {}, 0},
+                                {"libpod/" + id, "podman", {"p-long"}, 3}};
+  for (auto typed : {id, id.substr(0, 12), "libpod/" + id, "podman/" + id,
+                     "runc/" + id, std::string{"p-long"},
+                     std::string{"podman/p-long"}}) {
+    INFO(typed);
+    auto m = resolve_container(typed, known);
+    CHECK(m.outcome == container_match::found);
+    CHECK(m.id == "libpod/" + id);
+  }
+  CHECK(resolve_container("docker/p-long", known).outcome
+        == container_match::unknown);
+  CHECK(resolve_container("runc/p-long", known).outcome
+        == container_match::unknown);
+}
+
 TEST_CASE("several distinct containers are ambiguous even if one runs",
           "[container_ref]") {
   auto known = host();
