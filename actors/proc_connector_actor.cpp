@@ -89,6 +89,10 @@ void enrich(connector_carry& carry, process_event& ev, uint64_t now) {
     return;
   auto claim = carry.cgroup_owners.container_of(*cgroup);
   ev.container = std::move(claim.container);
+  // A forked child's pid in its container, as the kernel says it: audit's
+  // namespaced clone cannot tell two children forked at once apart.
+  if (ev.action == process_action::fork && !ev.container.empty())
+    ev.vpid = read_proc_vpid("/proc", pid);
   if (!claim.rejected)
     return;
   ++carry.claims_rejected[static_cast<size_t>(*claim.rejected)];

@@ -175,6 +175,11 @@ std::optional<std::string> read_proc_cgroup(const std::string& root,
   return parse_proc_cgroup(*text);
 }
 
+int32_t read_proc_vpid(const std::string& root, int32_t pid) {
+  auto text = read_file(root + "/" + std::to_string(pid) + "/status");
+  return text ? parse_nspid(*text) : 0;
+}
+
 namespace {
 
 // One process; nullopt when it is gone, or (with `error` set) when its

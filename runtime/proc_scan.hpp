@@ -41,6 +41,10 @@ std::optional<uint64_t> parse_boot_time(std::string_view text);
 std::optional<std::string> read_proc_cgroup(const std::string& root,
                                             int32_t pid);
 
+/// The pid of one process inside its pid namespace (NSpid's last value,
+/// see parse_nspid); 0 on the host, or when it is gone.
+int32_t read_proc_vpid(const std::string& root, int32_t pid);
+
 /// Reads one process; nullopt if it is gone (or `pid` is not a process).
 /// `boot_time` converts start ticks to Unix time.
 std::optional<proc_process> read_proc_process(const std::string& root,

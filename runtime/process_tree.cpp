@@ -171,6 +171,7 @@ struct process_tree::impl {
              std::vector<reap_request>& reaps);
   void apply_fork(const process_event& ev, time_point now,
                   std::vector<reap_request>& reaps);
+  void take_fork_vpid(const process_event& ev);
   void apply_exec(const process_event& ev, time_point now,
                   std::vector<reap_request>& reaps);
   void apply_exit(const process_event& ev, time_point now,
@@ -843,6 +844,15 @@ node* process_tree::impl::subject(const process_event& ev, time_point now,
 
 // -- events -------------------------------------------------------------------
 
+// The connector read a forked child's vpid from /proc: it replaces what
+// pairing the child with audit's namespaced clone guessed.
+void process_tree::impl::take_fork_vpid(const process_event& ev) {
+  if (ev.source != fact_source::proc_connector || ev.vpid <= 0)
+    return;
+  if (auto* n = newest(ev.child); n != nullptr && n->running())
+    find_node(n->key)->vpid = ev.vpid;
+}
+
 void process_tree::impl::apply(const process_event& ev, time_point now,
                                std::vector<reap_request>& reaps) {
   ++stats_.num_events;
@@ -858,6 +868,7 @@ void process_tree::impl::apply(const process_event& ev, time_point now,
   switch (ev.action) {
   case process_action::fork:
     apply_fork(ev, now, reaps);
+    take_fork_vpid(ev);
     break;
   case process_action::exec:
     apply_exec(ev, now, reaps);

@@ -30,8 +30,8 @@ fi
 # The pure core the targets call; none of it needs CAF or libaudit (zlib
 # for gzip_stream).
 sources=(arch_table audit_parser cgroup_container container_evidence
-  container_lineage container_ref docker_names ecs_json event_assembler
-  event_interpreter
+  container_labels container_lineage container_ref docker_names ecs_json
+  event_assembler event_interpreter pid_views
   gzip_stream proc_connector proc_scan record_types serial_ledger
   terminal_text)
 flags=(-std=c++17 -O1 -g -Wall -Wextra -I"$root"

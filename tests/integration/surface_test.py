@@ -154,7 +154,7 @@ try:
     rc, out, _ = cli("tree")
     check(rc == 0 and f"({me})" in out, "CLI tree: pstree text with our pid")
     rc, out, _ = cli("ps")
-    check(rc == 0 and out.startswith("    PID    PPID STATE")
+    check(rc == 0 and out.startswith("    PID    VPID    PPID STATE")
           and f"\n{me:7d} " in out, "CLI ps: a table with our pid")
     # Live, every process is the local host's: it answers to its hostname
     # and to -, and no other host has processes.
