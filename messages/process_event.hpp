@@ -59,7 +59,10 @@ struct process_lineage {
   std::string parent_entity_id;
   std::string parent_exe;
   std::string parent_name;
-  std::vector<std::string> parent_args;
+  /// Its argv joined with NUL bytes, as the table keeps it: copied whole,
+  /// not split per event.
+  std::string parent_args;
+  uint32_t parent_argc = 0;
   event_id parent_start;
   /// The parent's parent and on, up to pid 1 or the container's init, at
   /// most `ancestors-depth` of them (none by default).

@@ -52,7 +52,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_lineage& x) {
   return f(caf::meta::type_name("process_lineage"), x.entity_id, x.start,
            x.vpid, x.parent_pid, x.parent_vpid, x.parent_entity_id, x.parent_exe, x.parent_name,
-           x.parent_args, x.parent_start, x.ancestors, x.entry_pid,
+           x.parent_args, x.parent_argc, x.parent_start, x.ancestors, x.entry_pid,
            x.entry_entity_id, x.entry_exe, x.entry_name, x.entry_start,
            x.entry_type, x.container_runtime, x.container_name,
            x.container_image, x.host_id, x.boot_id);

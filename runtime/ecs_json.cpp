@@ -276,6 +276,29 @@ void write_args(json_writer& out, const std::vector<std::string>& args) {
   out.number(args.size());
 }
 
+// The `argc` arguments of an argv joined with NUL bytes, the last taking
+// the rest, as split_argv reads them.
+void write_joined_args(json_writer& out, std::string_view joined,
+                       size_t argc) {
+  out.put(",\"args\":[");
+  size_t count = 0;
+  size_t begin = 0;
+  for (; count + 1 < argc; ++count) {
+    auto nul = joined.find('\0', begin);
+    if (nul == std::string_view::npos)
+      break;
+    if (count > 0)
+      out.put(',');
+    write_string(out, joined.substr(begin, nul - begin));
+    begin = nul + 1;
+  }
+  if (count > 0)
+    out.put(',');
+  write_string(out, joined.substr(begin));
+  out.put("],\"args_count\":");
+  out.number(count + 1);
+}
+
 void write_event_fields(json_writer& out, const process_event& ev) {
   out.put("\",\"event\":{\"kind\":\"event\",\"category\":[\"process\"],"
           "\"type\":[\"");
@@ -318,8 +341,8 @@ void write_parent(json_writer& out, const process_event& ev) {
     write_string_field(out, "entity_id", lin.parent_entity_id);
     write_string_field(out, "executable", lin.parent_exe);
     write_string_field(out, "name", lin.parent_name);
-    if (!lin.parent_args.empty())
-      write_args(out, lin.parent_args);
+    if (lin.parent_argc > 0)
+      write_joined_args(out, lin.parent_args, lin.parent_argc);
     if (is_known(lin.parent_start))
       write_stamp_field(out, "start", lin.parent_start);
   }

@@ -87,7 +87,10 @@ void fill_lineage(process_event& ev, const process_tree& tree,
     fill_ancestors(out, tree, boot, *parent, ancestors_depth);
   out.parent_exe = std::string{parent->exe};
   out.parent_name = std::string{parent->comm};
-  out.parent_args = parent->argv();
+  if (parent->joined_args) {
+    out.parent_args = *parent->joined_args;
+    out.parent_argc = parent->argc;
+  }
   if (parent->start)
     out.parent_start = *parent->start;
 }

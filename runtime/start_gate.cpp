@@ -42,7 +42,7 @@ start_gate::start_gate(options opts)
     // Waits are milliseconds to seconds: 1 ms buckets up to 1 s, then 100 ms.
     : opts_(opts), hold_latency_(1000, 1000) {}
 
-void start_gate::pass(process_event ev,
+void start_gate::pass(process_event&& ev,
                       const std::vector<process_start>& starts, time_point now,
                       process_event_batch& out) {
   const process_start* own = nullptr;

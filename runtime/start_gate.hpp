@@ -68,7 +68,7 @@ public:
   /// is among `starts`, is dropped when CLONE_THREAD shows a thread, and
   /// waits otherwise. A confirmed fork names the child's host pid and its
   /// parent at fork; `vpid` its namespace pid when that differs.
-  void pass(process_event ev, const std::vector<process_start>& starts,
+  void pass(process_event&& ev, const std::vector<process_start>& starts,
             time_point now, process_event_batch& out);
 
   /// Resolves the forks that waited longer than the bound at `now` (or

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/entity_id.hpp"
+#include "runtime/joined_argv.hpp"
 #include "tests/runtime/tree_world.hpp"
 
 using namespace auditree;
@@ -45,7 +46,7 @@ TEST_CASE("fill_lineage: the process and its parent as the tree has them") {
   CHECK(fork.lineage.parent_entity_id == id_of(parent));
   CHECK(fork.lineage.parent_exe == "/usr/bin/bash");
   CHECK(fork.lineage.parent_name == "bash");
-  CHECK(fork.lineage.parent_args
+  CHECK(split_argv(fork.lineage.parent_args, fork.lineage.parent_argc)
         == std::vector<std::string>{"bash", "-c", "sleep 5"});
   CHECK(fork.lineage.parent_start == *parent.start);
   w.exec(200, 100, 30, "/usr/bin/sleep", {"sleep", "5"});

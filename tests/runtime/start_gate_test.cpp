@@ -29,7 +29,7 @@ struct gated_world : tree_world {
       ev.sequence = ++sequence;
       now = std::max(now, process_tree::time_point{}
                               + std::chrono::milliseconds{stamp_ms(ev.id)});
-      gate.pass(ev, aut.take_starts(), now, stream);
+      gate.pass(process_event{ev}, aut.take_starts(), now, stream);
       gate.expire(now);
     };
   }
@@ -241,7 +241,7 @@ TEST_CASE("two hosts' forks with one stamp wait apart", "[start_gate]") {
   exec.host = "a";
   process_start start{process_key{11, event_id{1700000000, 5, 42}},
                       event_id{1700000000, 5, 42}, 10, 0};
-  gate.pass(exec, {start}, now, out);
+  gate.pass(process_event{exec}, {start}, now, out);
   REQUIRE(out.size() == 2);
   CHECK(out[0].action == process_action::fork);
   CHECK(out[0].host == "a");
@@ -296,7 +296,8 @@ TEST_CASE("past start-max-held the oldest waiting fork is evicted",
   process_event other;
   other.action = process_action::exec;
   other.source = fact_source::audit;
-  gate.pass(other, {start_of(1), start_of(2)}, at_ms(10), out);
+  gate.pass(process_event{other}, {start_of(1), start_of(2)}, at_ms(10),
+            out);
   CHECK(gate.stats().num_too_late == 1);
   CHECK(gate.stats().num_confirmed == 1);
 }
@@ -311,7 +312,7 @@ TEST_CASE("a fork held again after its release waits its own full hold",
   process_event other;
   other.action = process_action::exec;
   other.source = fact_source::audit;
-  gate.pass(other, {start_of(1)}, at_ms(10), out);
+  gate.pass(process_event{other}, {start_of(1)}, at_ms(10), out);
   REQUIRE(gate.num_waiting() == 0);
   // The same stamp again (an assembler's resend): held from 50 ms.
   gate.pass(held_clone3(1), {}, at_ms(50), out);

@@ -78,7 +78,7 @@ stream_run run_stream(std::vector<process_event> events, bool gated) {
     if (gated) {
       if (ev.action == process_action::fork && ev.source == fact_source::audit)
         arrived[ev.id] = now;
-      gate.pass(ev, starts, now, stream);
+      gate.pass(process_event{ev}, starts, now, stream);
       gate.expire(now);
     } else if (ev.source == fact_source::audit) {
       stream.push_back(ev);
