@@ -324,7 +324,7 @@ try:
     gone(agent, "podman stop", list(pids), 9, time.time())
     lifecycle = [(e["event"]["action"], e.get("process", {}).get("pid"))
                  for e in agent.events()
-                 if e.get("container", {}).get("id") == f"libpod/{podman_id}"
+                 if e.get("container", {}).get("id") == podman_id
                  and e["event"]["action"].startswith("container-")]
     init = [p for p, (ppid, _) in pids.items() if ppid not in pids]
     check(("container-start", None) in lifecycle
