@@ -22,7 +22,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_harness import Agent, check, finish, tree_vs_proc, wait_for
+from agent_harness import (Agent, check, finish, tree_vs_proc, wait_for,
+                           free_port)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 # `nobody` may not be able to read the checkout (a 0700 home or temp
@@ -36,12 +37,6 @@ os.chmod(CLIENTS, 0o644)
 FLOOD = 1100
 READ_TIMEOUT_S = 4
 HTTP_CAP = 64  # config/auditree.conf's http-max-connections
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def as_nobody(*args):

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_harness import (Agent, check, finish, live_pids, proc_cgroup,
-                           proc_exe, proc_ppid, skip_or_fail, wait_for)
+                           proc_exe, proc_ppid, skip_or_fail, wait_for,
+                           free_port)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 CONTAINERS = os.path.join(REPO, "scripts", "containers.sh")
@@ -44,12 +44,6 @@ NAMES = ["runc", "containerd-shim", "docker-init", "conmon", "crun"]
 # drivers) and a containerd-like /<ns>/<id>.
 FAKE_CGROUPS = [f"docker-{HEX}.scope", f"libpod-{HEX}.scope",
                 f"libpod_parent/libpod-{HEX}", "fake1"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def env(*args, check_rc=True):

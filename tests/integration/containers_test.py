@@ -19,7 +19,6 @@ Prints a table per scenario: expected and seen processes and exits.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_harness import (Agent, check, finish, live_pids, proc_cgroup,
-                           proc_exe, proc_ppid, wait_for)
+                           proc_exe, proc_ppid, wait_for, free_port)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 CONTAINERS = os.path.join(REPO, "scripts", "containers.sh")
@@ -136,12 +135,6 @@ def gone(agent, name, pids, signal_expected, stopped_at):
 
 def wait_members(cgroup, n, what):
     wait_for(lambda: len(members_in_proc(cgroup)) >= n, 10, what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 SOCKET = f"/run/auditree-ctest-{os.getpid()}.sock"

@@ -18,7 +18,6 @@ processes every actor of the live agent is crashed once (thrown or killed,
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_harness import Agent, check, finish
+from agent_harness import (Agent, check, finish, free_port, http_get)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 BURST = 8000
@@ -38,13 +37,7 @@ CRASHES = [("assembler-0", "kill"), ("connector", "throw"),
            ("sweeper", "kill"), ("source", "kill")]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(port, path):
+def http_get(port, path):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
                                     timeout=10) as r:
@@ -91,7 +84,7 @@ scrapes, refused, stop_scraping = [], [], threading.Event()
 
 def scrape():
     while not stop_scraping.is_set():
-        status, body = http(port, "/metrics")
+        status, body = http_get(port, "/metrics")
         if status == 200:
             scrapes.append(parse_metrics(body))
         else:
@@ -115,7 +108,7 @@ try:
     burst.wait()
     time.sleep(agent.grace_s + 3.0)
     check(agent.proc.poll() is None, "the agent is still running")
-    status, body = http(port, "/stats?format=json")
+    status, body = http_get(port, "/stats?format=json")
     stats = json.loads(body) if status == 200 else {}
     stop_scraping.set()
     scraper.join()

@@ -30,7 +30,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_harness import (Agent, check, finish, proc_children, proc_exe,
-                           proc_ppid, wait_for)
+                           proc_ppid, wait_for, free_port, http_get)
 
 AUDITREE, AUDIT_STATE, REPO = (os.path.abspath(a) for a in sys.argv[1:4])
 CORPUS = os.path.join(REPO, "tests", "data", "corpus")
@@ -47,21 +47,6 @@ def cli(*args, sock_path=sock):
     out = subprocess.run([AUDITREE, f"--auditree.socket={sock_path}", *args],
                          capture_output=True, text=True, timeout=30)
     return out.returncode, out.stdout, out.stderr
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
-                                    timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def http_post(port, path):
